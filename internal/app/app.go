@@ -1,0 +1,142 @@
+// Package app holds natter's use cases — Register, Login, Post,
+// SendMessage, ReadMessages and the rest — and the rules they enforce. Each
+// use case validates its input, runs one transaction in the store, and only
+// after the commit hands the notifications it wrote to the publisher. It
+// knows nothing of HTTP or SQL.
+package app
+
+import (
+	"context"
+	"time"
+
+	"natter/internal/store"
+)
+
+// Publisher delivers committed notifications to open event streams
+// (live.Hub).
+type Publisher interface {
+	Notify([]store.Notification)
+}
+
+// Config is what the operator may tune. Zero fields take the defaults.
+type Config struct {
+	PostsPerPage int            // default 10
+	Password     PasswordParams // default DefaultPasswordParams
+	// LastSeenEvery is how stale "last seen" may get before a request
+	// writes it again. Default one minute.
+	LastSeenEvery time.Duration
+
+	LoginPerAccount Limit // failed logins per account; default 10 per 15 minutes
+	LoginPerAddress Limit // failed logins per client address; default 50 per 15 minutes
+	RegisterPerAddr Limit // registrations per client address; default 20 per hour
+	SendPerMember   Limit // messages sent per member; default 60 per minute
+	PostPerMember   Limit // posts per member; default 30 per minute
+}
+
+func (c *Config) setDefaults() {
+	if c.PostsPerPage <= 0 {
+		c.PostsPerPage = 10
+	}
+	if c.Password == (PasswordParams{}) {
+		c.Password = DefaultPasswordParams
+	}
+	if c.LastSeenEvery <= 0 {
+		c.LastSeenEvery = time.Minute
+	}
+	setLimit(&c.LoginPerAccount, Limit{10, 15 * time.Minute})
+	setLimit(&c.LoginPerAddress, Limit{50, 15 * time.Minute})
+	setLimit(&c.RegisterPerAddr, Limit{20, time.Hour})
+	setLimit(&c.SendPerMember, Limit{60, time.Minute})
+	setLimit(&c.PostPerMember, Limit{30, time.Minute})
+}
+
+func setLimit(l *Limit, def Limit) {
+	if *l == (Limit{}) {
+		*l = def
+	}
+}
+
+// NoLimit is a Limit that allows everything (for tests and benchmarks).
+var NoLimit = Limit{Events: -1, Per: time.Second}
+
+// App is natter's application layer.
+type App struct {
+	store *store.Store
+	pub   Publisher
+	cfg   Config
+
+	loginByAccount, loginByAddress, registerByAddress *limiter
+	sendByMember, postByMember                        *limiter
+	// dummyHash is checked when a login names no member, so that a wrong
+	// username costs as much time as a wrong password.
+	dummyHash string
+}
+
+// New returns an App over s that publishes committed notifications to pub.
+func New(s *store.Store, pub Publisher, cfg Config) (*App, error) {
+	cfg.setDefaults()
+	dummy, err := hashPassword("natter-dummy-password", cfg.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		store:             s,
+		pub:               pub,
+		cfg:               cfg,
+		loginByAccount:    newLimiter(cfg.LoginPerAccount),
+		loginByAddress:    newLimiter(cfg.LoginPerAddress),
+		registerByAddress: newLimiter(cfg.RegisterPerAddr),
+		sendByMember:      newLimiter(cfg.SendPerMember),
+		postByMember:      newLimiter(cfg.PostPerMember),
+		dummyHash:         dummy,
+	}, nil
+}
+
+// PostsPerPage is the page size of every list.
+func (a *App) PostsPerPage() int { return a.cfg.PostsPerPage }
+
+// update runs fn in one transaction and, once it has committed, publishes
+// the notifications it wrote. A member is never told of a change that then
+// rolled back.
+func (a *App) update(ctx context.Context, fn func(*store.Tx) error) error {
+	notes, err := a.store.Update(ctx, fn)
+	if err != nil {
+		return err
+	}
+	if len(notes) > 0 && a.pub != nil {
+		a.pub.Notify(notes)
+	}
+	return nil
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items   []T
+	Number  int // 1-based
+	HasPrev bool
+	HasNext bool
+}
+
+// MaxPage bounds page numbers so that offsets cannot overflow.
+const MaxPage = 1_000_000
+
+func checkPage(page int) error {
+	if page < 1 || page > MaxPage {
+		return notFound("There is no page %d.", page)
+	}
+	return nil
+}
+
+func (a *App) pagination(page int) store.Pagination {
+	return store.PageFor(page, a.cfg.PostsPerPage)
+}
+
+// newPage trims the extra row store.PageFor asked for.
+func newPage[T any](items []T, number, perPage int) Page[T] {
+	p := Page[T]{Number: number, HasPrev: number > 1}
+	if len(items) > perPage {
+		items, p.HasNext = items[:perPage], true
+	}
+	p.Items = items
+	return p
+}

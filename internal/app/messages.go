@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"natter/internal/store"
+)
+
+// SendMessage sends a private message from sender to the member called
+// recipient, counts it unread and notifies them. A member who has blocked
+// the sender receives nothing.
+func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, body string) (store.Message, error) {
+	body = normalizeText(body)
+	fe := fieldErrors{}
+	checkText(fe, "message", body, 1, MaxBodyLen, "Write a message first.")
+	if err := fe.err(); err != nil {
+		return store.Message{}, err
+	}
+	if ok, wait := a.sendByMember.allow(store.Key(sender.Username), a.store.Now()); !ok {
+		return store.Message{}, rateLimited("messages", wait)
+	}
+	var msg store.Message
+	err := a.update(ctx, func(tx *store.Tx) error {
+		to, err := tx.UserByName(ctx, recipient)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("There is no member called %q.", recipient)
+		}
+		if err != nil {
+			return err
+		}
+		if to.ID == sender.ID {
+			return invalid("message", "You cannot send a message to yourself.")
+		}
+		blocked, err := tx.Blocks(ctx, to.ID, sender.ID)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			return forbidden("%s is not accepting messages from you.", to.Username)
+		}
+		var unread int
+		msg, unread, err = tx.CreateMessage(ctx, ref(sender), ref(to), body)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
+			return err
+		}
+		return addActivity(ctx, tx, to.ID, store.ActivityMessage, ref(sender), 0, msg.ID)
+	})
+	return msg, err
+}
+
+// ReadMessages returns a page of the messages u received, newest first, and
+// marks them all read (the seed's rule: seeing the list is reading it). A page
+// that does not exist changes nothing.
+func (a *App) ReadMessages(ctx context.Context, u store.User, page int) (Page[store.Message], error) {
+	if err := checkPage(page); err != nil {
+		return Page[store.Message]{}, err
+	}
+	err := a.update(ctx, func(tx *store.Tx) error {
+		changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
+		if err != nil || !changed {
+			return err
+		}
+		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0)
+		return err
+	})
+	if err != nil {
+		return Page[store.Message]{}, err
+	}
+	msgs, err := a.store.MessagesReceived(ctx, u.ID, a.pagination(page))
+	if err != nil {
+		return Page[store.Message]{}, err
+	}
+	return newPage(msgs, page, a.cfg.PostsPerPage), nil
+}
+
+// Conversations returns a page of u's inbox, one row per peer, the most
+// recent first. It marks nothing read.
+func (a *App) Conversations(ctx context.Context, u store.User, page int) (Page[store.Conversation], error) {
+	if err := checkPage(page); err != nil {
+		return Page[store.Conversation]{}, err
+	}
+	convs, err := a.store.Conversations(ctx, u.ID, a.pagination(page))
+	if err != nil {
+		return Page[store.Conversation]{}, err
+	}
+	return newPage(convs, page, a.cfg.PostsPerPage), nil
+}
+
+// ConversationSize is how many messages a conversation page shows.
+const ConversationSize = 50
+
+// Conversation is the exchange between a member and one peer.
+type Conversation struct {
+	Peer store.User
+	// Messages are oldest first, ending with the newest (or with the one
+	// before Before).
+	Messages []store.Message
+	// Earlier is the id to pass as before for the previous page, 0 if none.
+	Earlier int64
+	// Blocked: the member has blocked Peer. BlockedBy: Peer has blocked the
+	// member, who cannot reply.
+	Blocked, BlockedBy bool
+}
+
+// Conversation returns the messages between u and the member called peer
+// with ids below before (0: up to the newest), and marks the conversation
+// read.
+func (a *App) Conversation(ctx context.Context, u store.User, peer string, before int64) (Conversation, error) {
+	p, err := a.UserByName(ctx, peer)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if p.ID == u.ID {
+		return Conversation{}, notFound("You have no conversation with yourself.")
+	}
+	err = a.update(ctx, func(tx *store.Tx) error {
+		left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
+		if err != nil || !changed {
+			return err
+		}
+		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
+		return err
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	msgs, err := a.store.ConversationMessages(ctx, u.ID, p.ID, before, ConversationSize+1)
+	if err != nil {
+		return Conversation{}, err
+	}
+	c := Conversation{Peer: p}
+	if len(msgs) > ConversationSize {
+		msgs = msgs[:ConversationSize]
+		c.Earlier = msgs[len(msgs)-1].ID
+	}
+	slices.Reverse(msgs)
+	c.Messages = msgs
+	if c.Blocked, err = a.store.Blocks(ctx, u.ID, p.ID); err != nil {
+		return Conversation{}, err
+	}
+	if c.BlockedBy, err = a.store.Blocks(ctx, p.ID, u.ID); err != nil {
+		return Conversation{}, err
+	}
+	return c, nil
+}
+
+// Block stops the member called target from messaging u or notifying u by
+// mentions.
+func (a *App) Block(ctx context.Context, u store.User, target string) (store.User, error) {
+	return a.setBlock(ctx, u, target, true)
+}
+
+// Unblock undoes Block.
+func (a *App) Unblock(ctx context.Context, u store.User, target string) (store.User, error) {
+	return a.setBlock(ctx, u, target, false)
+}
+
+func (a *App) setBlock(ctx context.Context, u store.User, target string, block bool) (store.User, error) {
+	t, err := a.UserByName(ctx, target)
+	if err != nil {
+		return t, err
+	}
+	if t.ID == u.ID {
+		return t, forbidden("You cannot block yourself.")
+	}
+	return t, a.update(ctx, func(tx *store.Tx) error {
+		if block {
+			return tx.Block(ctx, u.ID, t.ID)
+		}
+		return tx.Unblock(ctx, u.ID, t.ID)
+	})
+}

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"natter/internal/store"
+)
+
+// NotifyActivity is the notification that counts unread entries of the
+// notification centre; NotifyMessages counts unread private messages.
+const (
+	NotifyMessages = "unread_message_count"
+	NotifyActivity = "unread_activity_count"
+)
+
+// CreatePost publishes a post by author and notifies the members it
+// mentions, except those who have blocked the author.
+func (a *App) CreatePost(ctx context.Context, author store.User, body string) (store.Post, error) {
+	body = normalizeText(body)
+	fe := fieldErrors{}
+	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
+	if err := fe.err(); err != nil {
+		return store.Post{}, err
+	}
+	if ok, wait := a.postByMember.allow(store.Key(author.Username), a.store.Now()); !ok {
+		return store.Post{}, rateLimited("posts", wait)
+	}
+	var post store.Post
+	err := a.update(ctx, func(tx *store.Tx) error {
+		var err error
+		post, err = tx.CreatePost(ctx, ref(author), body)
+		if err != nil {
+			return err
+		}
+		mentioned, err := tx.UsersByName(ctx, Mentions(body))
+		if err != nil {
+			return err
+		}
+		for _, u := range mentioned {
+			if u.ID == author.ID {
+				continue
+			}
+			blocked, err := tx.Blocks(ctx, u.ID, author.ID)
+			if err != nil {
+				return err
+			}
+			if blocked {
+				continue
+			}
+			if err := addActivity(ctx, tx, u.ID, store.ActivityMention, ref(author), post.ID, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return post, err
+}
+
+func addActivity(ctx context.Context, tx *store.Tx, userID int64, kind string, actor store.UserRef, postID, messageID int64) error {
+	n, err := tx.AddActivity(ctx, userID, kind, actor, postID, messageID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.SetNotification(ctx, userID, NotifyActivity, n)
+	return err
+}
+
+func ref(u store.User) store.UserRef { return store.UserRef{ID: u.ID, Username: u.Username} }
+
+// Timeline returns a page of every member's posts, newest first.
+func (a *App) Timeline(ctx context.Context, page int) (Page[store.Post], error) {
+	if err := checkPage(page); err != nil {
+		return Page[store.Post]{}, err
+	}
+	posts, err := a.store.Timeline(ctx, a.pagination(page))
+	if err != nil {
+		return Page[store.Post]{}, err
+	}
+	return newPage(posts, page, a.cfg.PostsPerPage), nil
+}
+
+// mentionRE finds @username: the @ must not follow a letter, digit or
+// underscore (so an email address is not a mention), and the name must be a
+// whole valid username.
+var mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})\b`)
+
+// Segment is a run of post text, or a mention (Mention set, Text "@name").
+type Segment struct {
+	Text    string
+	Mention string
+}
+
+// Segments splits body into text and mentions, for rendering links.
+func Segments(body string) []Segment {
+	var segs []Segment
+	last := 0
+	for _, m := range mentionRE.FindAllStringSubmatchIndex(body, -1) {
+		at := m[2] - 1 // the @ just before the captured name
+		if at > last {
+			segs = append(segs, Segment{Text: body[last:at]})
+		}
+		segs = append(segs, Segment{Text: body[at:m[3]], Mention: body[m[2]:m[3]]})
+		last = m[3]
+	}
+	if last < len(body) {
+		segs = append(segs, Segment{Text: body[last:]})
+	}
+	return segs
+}
+
+// Mentions returns the distinct usernames body mentions.
+func Mentions(body string) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range Segments(body) {
+		if k := strings.ToLower(s.Mention); k != "" && !seen[k] {
+			seen[k] = true
+			names = append(names, s.Mention)
+		}
+	}
+	return names
+}

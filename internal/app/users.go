@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"natter/internal/store"
+)
+
+// RegisterInput is the registration form.
+type RegisterInput struct {
+	Username, Email, Password, ConfirmPassword string
+}
+
+// Register creates a member. addr is the client's address, for rate
+// limiting.
+func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (store.User, error) {
+	in.Username, in.Email = strings.TrimSpace(in.Username), strings.TrimSpace(in.Email)
+	fe := fieldErrors{}
+	checkUsername(fe, "username", in.Username)
+	checkEmail(fe, "email", in.Email)
+	switch n := len([]rune(in.Password)); {
+	case n < MinPasswordLen:
+		fe.add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLen))
+	case n > MaxPasswordLen:
+		fe.add("password", fmt.Sprintf("Use at most %d characters.", MaxPasswordLen))
+	}
+	if in.ConfirmPassword != in.Password {
+		fe.add("confirm_password", "The passwords do not match.")
+	}
+	if err := fe.err(); err != nil {
+		return store.User{}, err
+	}
+	if ok, wait := a.registerByAddress.allow(addr, a.store.Now()); !ok {
+		return store.User{}, rateLimited("registrations from your address", wait)
+	}
+	hash, err := hashPassword(in.Password, a.cfg.Password)
+	if err != nil {
+		return store.User{}, err
+	}
+	var u store.User
+	err = a.update(ctx, func(tx *store.Tx) error {
+		u, err = tx.CreateUser(ctx, in.Username, in.Email, hash)
+		return err
+	})
+	return u, takenError(err, "username", "email")
+}
+
+// takenError turns the store's uniqueness errors into field errors.
+func takenError(err error, usernameField, emailField string) error {
+	switch {
+	case errors.Is(err, store.ErrUsernameTaken):
+		return invalid(usernameField, "That username is taken. Please choose another.")
+	case errors.Is(err, store.ErrEmailTaken):
+		return invalid(emailField, "That email address is already registered.")
+	}
+	return err
+}
+
+// Authenticate checks a username and password. Failed attempts are limited
+// per account and per client address; the error never says which of the two
+// was wrong.
+func (a *App) Authenticate(ctx context.Context, username, password, addr string) (store.User, error) {
+	now := a.store.Now()
+	account := store.Key(strings.TrimSpace(username))
+	if wait := max(a.loginByAccount.wait(account, now), a.loginByAddress.wait(addr, now)); wait > 0 {
+		return store.User{}, rateLimited("failed logins", wait)
+	}
+	u, err := a.store.UserByName(ctx, account)
+	hash := u.PasswordHash
+	if errors.Is(err, store.ErrNotFound) || len(password) > 4*MaxPasswordLen {
+		hash = a.dummyHash
+	} else if err != nil {
+		return store.User{}, err
+	}
+	ok, err := checkPassword(hash, password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok || hash == a.dummyHash {
+		a.loginByAccount.allow(account, now)
+		a.loginByAddress.allow(addr, now)
+		return store.User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// User returns the member with the given id.
+func (a *App) User(ctx context.Context, id int64) (store.User, error) {
+	u, err := a.store.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, ErrNotFound
+	}
+	return u, err
+}
+
+// UserByName returns the member with that username in any case.
+func (a *App) UserByName(ctx context.Context, username string) (store.User, error) {
+	u, err := a.store.UserByName(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, notFound("There is no member called %q.", username)
+	}
+	return u, err
+}
+
+// Profile is a member's profile page as viewer sees it.
+type Profile struct {
+	User  store.User
+	Posts Page[store.Post]
+	// Blocked is whether the viewer has blocked this member.
+	Blocked bool
+}
+
+// Profile returns username's profile, with a page of their posts.
+func (a *App) Profile(ctx context.Context, viewer store.User, username string, page int) (Profile, error) {
+	if err := checkPage(page); err != nil {
+		return Profile{}, err
+	}
+	u, err := a.UserByName(ctx, username)
+	if err != nil {
+		return Profile{}, err
+	}
+	posts, err := a.store.PostsByUser(ctx, u.ID, a.pagination(page))
+	if err != nil {
+		return Profile{}, err
+	}
+	p := Profile{User: u, Posts: newPage(posts, page, a.cfg.PostsPerPage)}
+	if viewer.ID != 0 && viewer.ID != u.ID {
+		if p.Blocked, err = a.store.Blocks(ctx, viewer.ID, u.ID); err != nil {
+			return Profile{}, err
+		}
+	}
+	return p, nil
+}
+
+// UpdateProfile changes the member's username and about-me text.
+func (a *App) UpdateProfile(ctx context.Context, u store.User, username, aboutMe string) (store.User, error) {
+	username, aboutMe = strings.TrimSpace(username), normalizeText(aboutMe)
+	fe := fieldErrors{}
+	checkUsername(fe, "username", username)
+	checkText(fe, "about_me", aboutMe, 0, MaxAboutMeLen, "")
+	if err := fe.err(); err != nil {
+		return u, err
+	}
+	err := a.update(ctx, func(tx *store.Tx) error {
+		return tx.UpdateProfile(ctx, u.ID, username, aboutMe)
+	})
+	if err != nil {
+		return u, takenError(err, "username", "")
+	}
+	u.Username, u.AboutMe = username, aboutMe
+	return u, nil
+}
+
+// Seen records that the member is active. It writes only when the stored
+// time is older than Config.LastSeenEvery, so most requests cost nothing.
+func (a *App) Seen(ctx context.Context, u store.User) error {
+	if a.store.Now().Sub(u.LastSeen) < a.cfg.LastSeenEvery {
+		return nil
+	}
+	return a.update(ctx, func(tx *store.Tx) error {
+		return tx.TouchLastSeen(ctx, u.ID, a.cfg.LastSeenEvery)
+	})
+}

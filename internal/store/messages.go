@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is a private message.
+type Message struct {
+	ID        int64
+	Sender    UserRef
+	Recipient UserRef
+	Body      string
+	CreatedAt time.Time
+}
+
+// Conversation is one row of a member's inbox: the exchange with one peer.
+type Conversation struct {
+	Peer   UserRef
+	Last   Message
+	Unread int
+}
+
+// CreateMessage stores a message, moves the conversation to the top of both
+// inboxes and counts it as unread for the recipient. It returns the message
+// and the recipient's new unread count.
+func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body string) (Message, int, error) {
+	m := Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
+	err := tx.tx.QueryRowContext(ctx, `
+		INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		sender.ID, recipient.ID, body, micros(tx.now)).Scan(&m.ID)
+	if err != nil {
+		return Message{}, 0, fmt.Errorf("store: create message: %w", err)
+	}
+	// Two members writing to each other at once touch the same two rows;
+	// taking them in id order means neither transaction waits on the other's
+	// second row (no deadlock on PostgreSQL).
+	sides := []struct{ user, peer int64 }{{sender.ID, recipient.ID}, {recipient.ID, sender.ID}}
+	if sender.ID > recipient.ID {
+		sides[0], sides[1] = sides[1], sides[0]
+	}
+	for _, side := range sides {
+		unread := 0
+		if side.user == recipient.ID && side.user != sender.ID {
+			unread = 1
+		}
+		_, err := tx.tx.ExecContext(ctx, `
+			INSERT INTO conversations (user_id, peer_id, last_message_id, unread) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (user_id, peer_id) DO UPDATE
+			SET last_message_id = excluded.last_message_id, unread = conversations.unread + excluded.unread`,
+			side.user, side.peer, m.ID, unread)
+		if err != nil {
+			return Message{}, 0, fmt.Errorf("store: update conversation: %w", err)
+		}
+	}
+	var count int
+	err = tx.tx.QueryRowContext(ctx, `
+		UPDATE users SET unread_messages = unread_messages + 1 WHERE id = $1 RETURNING unread_messages`,
+		recipient.ID).Scan(&count)
+	if err != nil {
+		return Message{}, 0, fmt.Errorf("store: count unread: %w", err)
+	}
+	return m, count, nil
+}
+
+// MarkAllMessagesRead marks every message to userID read. It reports whether
+// anything was unread.
+func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, error) {
+	var before int
+	err := tx.tx.QueryRowContext(ctx, `SELECT unread_messages FROM users WHERE id = $1`, userID).Scan(&before)
+	if err != nil {
+		return false, fmt.Errorf("store: unread messages: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND unread > 0`, userID); err != nil {
+		return false, fmt.Errorf("store: mark conversations read: %w", err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `UPDATE users SET unread_messages = 0, last_message_read_at = $1 WHERE id = $2`,
+		micros(tx.now), userID)
+	if err != nil {
+		return false, fmt.Errorf("store: mark messages read: %w", err)
+	}
+	return before > 0, nil
+}
+
+// MarkConversationRead marks the messages from peerID to userID read. It
+// returns the member's remaining unread count and whether anything changed.
+func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error) {
+	var unread int
+	err := tx.tx.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,
+		userID, peerID).Scan(&unread)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("store: conversation unread: %w", err)
+	}
+	if unread == 0 {
+		return 0, false, nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND peer_id = $2`,
+		userID, peerID); err != nil {
+		return 0, false, fmt.Errorf("store: mark conversation read: %w", err)
+	}
+	var left int
+	err = tx.tx.QueryRowContext(ctx, `
+		UPDATE users SET unread_messages = CASE WHEN unread_messages > $1 THEN unread_messages - $1 ELSE 0 END
+		WHERE id = $2 RETURNING unread_messages`, unread, userID).Scan(&left)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: count unread: %w", err)
+	}
+	return left, true, nil
+}
+
+const messageColumns = `m.id, m.body, m.created_at, s.id, s.username, r.id, r.username`
+
+func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
+	if err != nil {
+		return nil, fmt.Errorf("store: messages: %w", err)
+	}
+	defer rows.Close()
+	var msgs []Message
+	for rows.Next() {
+		var m Message
+		var created int64
+		if err := rows.Scan(&m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,
+			&m.Recipient.ID, &m.Recipient.Username); err != nil {
+			return nil, fmt.Errorf("store: scan message: %w", err)
+		}
+		m.CreatedAt = fromMicros(created)
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// MessagesReceived returns the messages sent to userID, newest first.
+func (s *Store) MessagesReceived(ctx context.Context, userID int64, p Pagination) ([]Message, error) {
+	return scanMessages(s.read.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		WHERE m.recipient_id = $1
+		ORDER BY m.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset))
+}
+
+// ConversationMessages returns up to limit messages between userID and
+// peerID with ids below before (0: the newest), newest first. Each direction
+// is read from messages_pair on its own, so the cost does not grow with
+// either member's other conversations.
+func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before int64, limit int) ([]Message, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	return scanMessages(s.read.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM (
+			SELECT * FROM (SELECT id FROM messages WHERE sender_id = $1 AND recipient_id = $2 AND id < $3
+				ORDER BY id DESC LIMIT $4) a
+			UNION ALL
+			SELECT * FROM (SELECT id FROM messages WHERE sender_id = $2 AND recipient_id = $1 AND id < $3
+				ORDER BY id DESC LIMIT $4) b
+		) ids
+		JOIN messages m ON m.id = ids.id JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		ORDER BY m.id DESC LIMIT $4`, userID, peerID, before, limit))
+}
+
+// Conversations returns userID's inbox: one row per peer, the most recent
+// exchange first.
+func (s *Store) Conversations(ctx context.Context, userID int64, p Pagination) ([]Conversation, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT c.unread, `+messageColumns+`
+		FROM conversations c
+		JOIN messages m ON m.id = c.last_message_id
+		JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		WHERE c.user_id = $1
+		ORDER BY c.last_message_id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("store: conversations: %w", err)
+	}
+	defer rows.Close()
+	var convs []Conversation
+	for rows.Next() {
+		var c Conversation
+		var created int64
+		m := &c.Last
+		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,
+			&m.Recipient.ID, &m.Recipient.Username); err != nil {
+			return nil, fmt.Errorf("store: scan conversation: %w", err)
+		}
+		m.CreatedAt = fromMicros(created)
+		c.Peer = m.Sender
+		if c.Peer.ID == userID {
+			c.Peer = m.Recipient
+		}
+		convs = append(convs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: conversations: %w", err)
+	}
+	return convs, nil
+}
+
+// Block records that blocker no longer accepts messages or mentions from
+// blocked. Blocking twice is not an error.
+func (tx *Tx) Block(ctx context.Context, blocker, blocked int64) error {
+	_, err := tx.tx.ExecContext(ctx, `
+		INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (blocker_id, blocked_id) DO NOTHING`, blocker, blocked, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("store: block: %w", err)
+	}
+	return nil
+}
+
+// Unblock undoes Block.
+func (tx *Tx) Unblock(ctx context.Context, blocker, blocked int64) error {
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, blocker, blocked)
+	if err != nil {
+		return fmt.Errorf("store: unblock: %w", err)
+	}
+	return nil
+}
+
+func blocks(ctx context.Context, db dbtx, blocker, blocked int64) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`,
+		blocker, blocked).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: blocks: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Blocks reports whether blocker has blocked blocked.
+func (s *Store) Blocks(ctx context.Context, blocker, blocked int64) (bool, error) {
+	return blocks(ctx, s.read, blocker, blocked)
+}
+
+// Blocks reports whether blocker has blocked blocked.
+func (tx *Tx) Blocks(ctx context.Context, blocker, blocked int64) (bool, error) {
+	return blocks(ctx, tx.tx, blocker, blocked)
+}

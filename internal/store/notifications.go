@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Notification is the seed's idea of a notification: a named value per member
+// ("unread_message_count" → 3) that each change replaces, stamped with the
+// time of the change and with a per-member sequence number that only grows.
+type Notification struct {
+	UserID int64
+	Seq    int64
+	Name   string
+	Data   json.RawMessage
+	Time   time.Time
+}
+
+// NotifyChannel is the PostgreSQL channel on which committed notifications
+// are announced to every instance.
+const NotifyChannel = "natter_notifications"
+
+// SetNotification replaces the member's notification called name with data,
+// under the next sequence number. Incrementing the sequence locks the
+// member's row until commit, so on PostgreSQL too one member's notifications
+// commit in sequence order.
+func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, data any) (Notification, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return Notification{}, fmt.Errorf("store: notification data: %w", err)
+	}
+	n := Notification{UserID: userID, Name: name, Data: raw, Time: tx.now}
+	err = tx.tx.QueryRowContext(ctx, `
+		UPDATE users SET notification_seq = notification_seq + 1 WHERE id = $1 RETURNING notification_seq`,
+		userID).Scan(&n.Seq)
+	if err != nil {
+		return Notification{}, fmt.Errorf("store: notification seq: %w", err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `
+		INSERT INTO notifications (user_id, name, seq, data, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, name) DO UPDATE
+		SET seq = excluded.seq, data = excluded.data, created_at = excluded.created_at`,
+		userID, name, n.Seq, string(raw), micros(tx.now))
+	if err != nil {
+		return Notification{}, fmt.Errorf("store: set notification: %w", err)
+	}
+	tx.notes = append(tx.notes, n)
+	return n, nil
+}
+
+// announce tells every instance, through pg_notify, which members have new
+// notifications up to which sequence number. NOTIFY is transactional: the
+// listeners hear it exactly when the transaction commits, never if it rolls
+// back. One announcement per member per transaction, carrying ids only,
+// keeps the notify queue small. SQLite has a single instance and needs none.
+func (tx *Tx) announce(ctx context.Context) error {
+	if tx.store.dialect != Postgres || len(tx.notes) == 0 {
+		return nil
+	}
+	latest := map[int64]int64{}
+	for _, n := range tx.notes {
+		latest[n.UserID] = max(latest[n.UserID], n.Seq)
+	}
+	users := make([]int64, 0, len(latest))
+	for u := range latest {
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
+	parts := make([]string, len(users))
+	for i, u := range users {
+		parts[i] = FormatAnnouncement(u, latest[u])
+	}
+	// Several members' announcements share one payload (far below the 8000
+	// byte limit for the few members a transaction touches).
+	if _, err := tx.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strings.Join(parts, " ")); err != nil {
+		return fmt.Errorf("store: announce: %w", err)
+	}
+	return nil
+}
+
+// FormatAnnouncement encodes "member userID has notifications up to seq".
+func FormatAnnouncement(userID, seq int64) string {
+	return strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(seq, 10)
+}
+
+// ParseAnnouncements decodes a payload of space-separated announcements.
+func ParseAnnouncements(payload string) ([][2]int64, error) {
+	var out [][2]int64
+	for _, f := range strings.Fields(payload) {
+		u, s, ok := strings.Cut(f, ":")
+		uid, err1 := strconv.ParseInt(u, 10, 64)
+		seq, err2 := strconv.ParseInt(s, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("store: bad announcement %q", f)
+		}
+		out = append(out, [2]int64{uid, seq})
+	}
+	return out, nil
+}
+
+func scanNotifications(ctx context.Context, db dbtx, query string, args ...any) ([]Notification, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: notifications: %w", err)
+	}
+	defer rows.Close()
+	var notes []Notification
+	for rows.Next() {
+		var n Notification
+		var data string
+		var created int64
+		if err := rows.Scan(&n.UserID, &n.Seq, &n.Name, &data, &created); err != nil {
+			return nil, fmt.Errorf("store: scan notification: %w", err)
+		}
+		n.Data, n.Time = json.RawMessage(data), fromMicros(created)
+		notes = append(notes, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: notifications: %w", err)
+	}
+	return notes, nil
+}
+
+// NotificationsAfter returns the member's notifications with a sequence
+// number above seq, in sequence order: what an event stream resuming from
+// Last-Event-ID has not seen.
+func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]Notification, error) {
+	return scanNotifications(ctx, s.read, `
+		SELECT user_id, seq, name, data, created_at FROM notifications
+		WHERE user_id = $1 AND seq > $2 ORDER BY seq`, userID, seq)
+}
+
+// NotificationsSince returns the member's notifications changed after since,
+// oldest first: the seed's /notifications?since= query.
+func (s *Store) NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error) {
+	return scanNotifications(ctx, s.read, `
+		SELECT user_id, seq, name, data, created_at FROM notifications
+		WHERE user_id = $1 AND created_at > $2 ORDER BY created_at, seq`, userID, micros(since))
+}

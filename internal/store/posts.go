@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Post is a short note on the timeline.
+type Post struct {
+	ID        int64
+	Author    UserRef
+	Body      string
+	CreatedAt time.Time
+}
+
+// CreatePost inserts a post by author.
+func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post, error) {
+	p := Post{Author: author, Body: body, CreatedAt: tx.now}
+	err := tx.tx.QueryRowContext(ctx, `INSERT INTO posts (user_id, body, created_at) VALUES ($1, $2, $3) RETURNING id`,
+		author.ID, body, micros(tx.now)).Scan(&p.ID)
+	if err != nil {
+		return Post{}, fmt.Errorf("store: create post: %w", err)
+	}
+	return p, nil
+}
+
+// Timeline returns every member's posts, newest first. Newest first is id
+// order, so the primary key serves it.
+func (s *Store) Timeline(ctx context.Context, p Pagination) ([]Post, error) {
+	return s.posts(ctx, `
+		SELECT p.id, p.body, p.created_at, u.id, u.username
+		FROM posts p JOIN users u ON u.id = p.user_id
+		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset)
+}
+
+// PostsByUser returns one member's posts, newest first, served by
+// posts_user_id.
+func (s *Store) PostsByUser(ctx context.Context, userID int64, p Pagination) ([]Post, error) {
+	return s.posts(ctx, `
+		SELECT p.id, p.body, p.created_at, u.id, u.username
+		FROM posts p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $3
+		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset, userID)
+}
+
+func (s *Store) posts(ctx context.Context, query string, args ...any) ([]Post, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: posts: %w", err)
+	}
+	defer rows.Close()
+	var posts []Post
+	for rows.Next() {
+		var p Post
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Body, &created, &p.Author.ID, &p.Author.Username); err != nil {
+			return nil, fmt.Errorf("store: scan post: %w", err)
+		}
+		p.CreatedAt = fromMicros(created)
+		posts = append(posts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: posts: %w", err)
+	}
+	return posts, nil
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sessions keeps login sessions in the database, so that they survive a
+// restart and are shared by every instance. It implements the store
+// interfaces of github.com/alexedwards/scs/v2 (Store and CtxStore) without
+// importing it.
+type Sessions struct{ s *Store }
+
+// Sessions returns the session store.
+func (s *Store) Sessions() Sessions { return Sessions{s} }
+
+// FindCtx returns the data of an unexpired session.
+func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	var data []byte
+	err := ss.s.read.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`,
+		token, micros(ss.s.now())).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: find session: %w", err)
+	}
+	return data, true, nil
+}
+
+// CommitCtx saves a session's data and expiry.
+func (ss Sessions) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
+	_, err := ss.s.write.ExecContext(ctx, `
+		INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
+		token, data, micros(expiry))
+	if err != nil {
+		return fmt.Errorf("store: commit session: %w", err)
+	}
+	return nil
+}
+
+// DeleteCtx removes a session: logging out makes its cookie worthless.
+func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
+	if _, err := ss.s.write.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// Find, Commit and Delete are the context-free forms scs.Store requires.
+func (ss Sessions) Find(token string) ([]byte, bool, error) {
+	return ss.FindCtx(context.Background(), token)
+}
+
+// Commit is CommitCtx without a context.
+func (ss Sessions) Commit(token string, data []byte, expiry time.Time) error {
+	return ss.CommitCtx(context.Background(), token, data, expiry)
+}
+
+// Delete is DeleteCtx without a context.
+func (ss Sessions) Delete(token string) error {
+	return ss.DeleteCtx(context.Background(), token)
+}
+
+// DeleteExpired removes sessions past their expiry.
+func (ss Sessions) DeleteExpired(ctx context.Context) (int64, error) {
+	res, err := ss.s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, micros(ss.s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	return res.RowsAffected()
+}

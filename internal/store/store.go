@@ -1,0 +1,305 @@
+// Package store holds all of natter's SQL. One Store serves SQLite (the
+// embedded default) and PostgreSQL (for several instances) through
+// database/sql; nothing above this package sees SQL.
+//
+// Writes go through Update, which runs a function in one transaction with one
+// clock reading, the way every use case in package app expects. Reads that
+// need no transaction are methods on Store.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Errors callers can test for with errors.Is.
+var (
+	ErrNotFound      = errors.New("store: not found")
+	ErrUsernameTaken = errors.New("store: username taken")
+	ErrEmailTaken    = errors.New("store: email taken")
+)
+
+// Dialect names the SQL engine behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Options tune Open. The zero value is sensible.
+type Options struct {
+	// MaxConns bounds the PostgreSQL pool, or SQLite's reader pool.
+	// Zero means a default suited to the engine.
+	MaxConns int
+	// Now is the clock; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// Store is natter's database. It is safe for concurrent use.
+type Store struct {
+	dialect Dialect
+	// read serves queries; write serves transactions. On SQLite write is a
+	// single connection (SQLite has one writer; queuing in Go is cheaper than
+	// SQLITE_BUSY retries), on PostgreSQL both are the same pool.
+	read, write *sql.DB
+	now         func() time.Time
+	dsn         string
+}
+
+// Open connects to the database named by dsn — a postgres:// URL, or else a
+// SQLite file path (optionally prefixed "sqlite:") — and applies any pending
+// migrations.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	s := &Store{now: opts.Now, dsn: dsn}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if IsPostgresURL(dsn) {
+		err = s.openPostgres(dsn, opts)
+	} else {
+		err = s.openSQLite(dsn, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// IsPostgresURL reports whether dsn selects PostgreSQL.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func (s *Store) openPostgres(dsn string, opts Options) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("store: open postgres: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s.dialect, s.read, s.write = Postgres, db, db
+	return nil
+}
+
+func (s *Store) openSQLite(dsn string, opts Options) error {
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("store: bad SQLite path %q", path)
+	}
+	// WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode
+	// loses nothing when the process crashes (only on power loss may the last
+	// commits roll back); the busy timeout covers checkpoints and other
+	// processes.
+	pragmas := []string{
+		"busy_timeout(10000)",
+		"journal_mode(WAL)",
+		"synchronous(NORMAL)",
+		"foreign_keys(1)",
+	}
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+
+	wq := cloneValues(q)
+	wq.Set("_txlock", "immediate") // take the write lock at BEGIN, not mid-transaction
+	write, err := sql.Open("sqlite", base+"?"+wq.Encode())
+	if err != nil {
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	rq := cloneValues(q)
+	rq.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", base+"?"+rq.Encode())
+	if err != nil {
+		write.Close()
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 8
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxLifetime(0)
+
+	s.dialect, s.read, s.write = SQLite, read, write
+	// The writer creates the file and switches it to WAL before any reader,
+	// which is opened query-only, touches it.
+	if err := write.Ping(); err != nil {
+		s.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// Dialect reports which engine the Store uses.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DSN is the string the Store was opened with (for the PostgreSQL listener).
+func (s *Store) DSN() string { return s.dsn }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Ping checks the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Now is the Store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// dbtx is what both *sql.DB and *sql.Tx offer; query helpers take it so that
+// the same helper serves a plain read and a read inside a transaction.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is one write transaction. Its methods are the only way to change data.
+type Tx struct {
+	tx    *sql.Tx
+	store *Store
+	now   time.Time
+	// notes collects the notifications written, so that the caller can
+	// publish them once the transaction has committed.
+	notes []Notification
+}
+
+// Now is the single clock reading of this transaction: every row it writes
+// carries the same time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Notifications returns the notifications this transaction wrote.
+func (tx *Tx) Notifications() []Notification { return tx.notes }
+
+// Update runs fn in one write transaction and commits it if fn returns nil;
+// any error or panic rolls it back. On PostgreSQL a serialization failure or
+// deadlock is retried a few times, so fn must not have effects outside tx.
+// It returns the notifications the committed transaction wrote.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) ([]Notification, error) {
+	const attempts = 4
+	for i := 1; ; i++ {
+		notes, err := s.update(ctx, fn)
+		if err == nil || i == attempts || !retryable(err) {
+			return notes, err
+		}
+	}
+}
+
+func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []Notification, err error) {
+	sqltx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqltx, store: s, now: s.now().UTC().Truncate(time.Microsecond)}
+	defer func() {
+		if p := recover(); p != nil {
+			sqltx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqltx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return nil, err
+	}
+	if err := tx.announce(ctx); err != nil {
+		return nil, err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	return tx.notes, nil
+}
+
+// retryable reports whether a PostgreSQL transaction failed only because of
+// a concurrent one and may succeed if run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// uniqueViolation reports whether err is a unique-constraint violation, and
+// on which column, as far as the engine says.
+func uniqueViolation(err error) (detail string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return pgErr.ConstraintName, true
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) && (sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return sqlErr.Error(), true
+	}
+	return "", false
+}
+
+// micros converts a time to the Unix microseconds stored in every time column.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is micros' inverse.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// Pagination is a page request: Limit rows after skipping Offset.
+type Pagination struct {
+	Offset, Limit int
+}
+
+// PageFor converts a 1-based page number and a page size into a Pagination
+// that asks for one extra row, so callers learn whether a next page exists.
+func PageFor(page, perPage int) Pagination {
+	if page < 1 {
+		page = 1
+	}
+	return Pagination{Offset: (page - 1) * perPage, Limit: perPage + 1}
+}

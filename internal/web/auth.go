@@ -1,0 +1,155 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"natter/internal/app"
+)
+
+type loginPage struct {
+	page
+	Username, Password field
+	RememberMe         bool
+	Next               string
+	Error              string
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
+	return s.renderLogin(w, r, http.StatusOK, "", false, "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, remember bool, msg string) error {
+	return s.render(w, r, status, "login", &loginPage{
+		page:       s.base(r, "Log in", "login"),
+		Username:   field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Autofocus: username == ""},
+		Password:   field{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Required: true, Autofocus: username != ""},
+		RememberMe: remember,
+		Next:       safeNext(r.URL.Query().Get("next")),
+		Error:      msg,
+	})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	remember := r.PostFormValue("remember_me") != ""
+	u, err := s.app.Authenticate(r.Context(), username, password, s.clientAddr(r))
+	if err != nil {
+		switch app.ErrorKind(err) {
+		case app.Unauthorized:
+			return s.renderLogin(w, r, http.StatusUnprocessableEntity, username, remember, err.(*app.Error).Message)
+		case app.RateLimited:
+			return s.renderLogin(w, r, http.StatusTooManyRequests, username, remember, err.(*app.Error).Message)
+		}
+		return err
+	}
+	if err := s.startSession(r, u.ID, remember); err != nil {
+		return err
+	}
+	target := safeNext(r.URL.Query().Get("next"))
+	if target == "" {
+		target = "/"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+// startSession logs the member in under a new session token, so that a
+// token planted before login (session fixation) is worthless.
+func (s *Server) startSession(r *http.Request, userID int64, remember bool) error {
+	ctx := r.Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessionUserID, userID)
+	s.sessions.RememberMe(ctx, remember)
+	return nil
+}
+
+// safeNext returns next if it is a path on this site, "" otherwise: the
+// login page must never send a member to another site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return u.RequestURI()
+}
+
+type registerPage struct {
+	page
+	Username, Email, Password, ConfirmPassword field
+	Error                                      string
+}
+
+func (s *Server) showRegister(w http.ResponseWriter, r *http.Request) error {
+	return s.renderRegister(w, r, http.StatusOK, app.RegisterInput{}, nil)
+}
+
+func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status int, in app.RegisterInput, err error) error {
+	errs := formErrors(err)
+	p := &registerPage{
+		page:            s.base(r, "Register", "register"),
+		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"]},
+		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"]},
+		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"]},
+		ConfirmPassword: field{Name: "confirm_password", Label: "Repeat password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["confirm_password"]},
+	}
+	if e, ok := err.(*app.Error); ok && errs == nil {
+		p.Error = e.Message
+	}
+	return s.render(w, r, status, "register", p)
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	in := app.RegisterInput{
+		Username:        r.PostFormValue("username"),
+		Email:           r.PostFormValue("email"),
+		Password:        r.PostFormValue("password"),
+		ConfirmPassword: r.PostFormValue("confirm_password"),
+	}
+	u, err := s.app.Register(r.Context(), in, s.clientAddr(r))
+	switch app.ErrorKind(err) {
+	case app.Invalid:
+		return s.renderRegister(w, r, http.StatusUnprocessableEntity, in, err)
+	case app.RateLimited:
+		return s.renderRegister(w, r, http.StatusTooManyRequests, in, err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.startSession(r, u.ID, false); err != nil {
+		return err
+	}
+	s.flash(r, "Congratulations, you are now a registered user! Welcome to natter, "+u.Username+".")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// showLogout asks for confirmation: a GET never logs anyone out, so a link
+// or an image on another site cannot either.
+func (s *Server) showLogout(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := me(r); !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	return s.render(w, r, http.StatusOK, "logout", &struct{ page }{s.base(r, "Log out", "")})
+}
+
+// logout destroys the session on the server, so the old cookie is worth
+// nothing, and closes the member's event streams (other sessions reconnect).
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	u, ok := me(r)
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	if ok {
+		s.hub.Disconnect(u.ID)
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}

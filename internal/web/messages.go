@@ -1,0 +1,157 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+type sendMessagePage struct {
+	page
+	Recipient store.User
+	Message   field
+	Error     string
+}
+
+func (s *Server) showSendMessage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSendMessage(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
+	to, rerr := s.app.UserByName(r.Context(), r.PathValue("recipient"))
+	if rerr != nil {
+		return rerr
+	}
+	p := &sendMessagePage{
+		page:      s.base(r, "Send Message", "messages"),
+		Recipient: to,
+		Message:   messageField(body, err),
+	}
+	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+		p.Error = e.Message
+	}
+	return s.render(w, r, status, "send_message", p)
+}
+
+func messageField(body string, err error) field {
+	return field{Name: "message", Label: "Message", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Autofocus: true, Error: formErrors(err)["message"]}
+}
+
+// sendError is the status with which a refused message re-shows its form,
+// or 0 when err is not the member's to fix there.
+func sendError(err error) int {
+	switch app.ErrorKind(err) {
+	case app.Invalid:
+		return http.StatusUnprocessableEntity
+	case app.Forbidden:
+		return http.StatusForbidden
+	case app.RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return 0
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
+	recipient, body := r.PathValue("recipient"), r.PostFormValue("message")
+	msg, err := s.app.SendMessage(r.Context(), current(r), recipient, body)
+	if status := sendError(err); status != 0 {
+		return s.renderSendMessage(w, r, status, body, err)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r, "Your message has been sent.")
+	http.Redirect(w, r, "/user/"+msg.Recipient.Username, http.StatusSeeOther)
+	return nil
+}
+
+type messagesPage struct {
+	page
+	Tab      string
+	Messages app.Page[store.Message]
+	Pager    pager
+}
+
+func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
+	msgs, err := s.app.ReadMessages(r.Context(), current(r), pageNumber(r))
+	if err != nil {
+		return err
+	}
+	p := &messagesPage{
+		page:     s.base(r, "Messages", "messages"),
+		Tab:      "received",
+		Messages: msgs,
+		Pager:    pagerFor("/messages", msgs, "Newer messages", "Older messages"),
+	}
+	// The page shows the counts after reading, not the ones loaded before.
+	p.Me.UnreadMessages = 0
+	return s.render(w, r, http.StatusOK, "messages", p)
+}
+
+type conversationsPage struct {
+	page
+	Tab           string
+	Conversations app.Page[store.Conversation]
+	Pager         pager
+}
+
+func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error {
+	convs, err := s.app.Conversations(r.Context(), current(r), pageNumber(r))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "conversations", &conversationsPage{
+		page:          s.base(r, "Conversations", "messages"),
+		Tab:           "conversations",
+		Conversations: convs,
+		Pager:         pagerFor("/conversations", convs, "Newer", "Older"),
+	})
+}
+
+type conversationPage struct {
+	page
+	Conversation app.Conversation
+	Message      field
+	Error        string
+}
+
+func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error {
+	return s.renderConversation(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	c, cerr := s.app.Conversation(r.Context(), current(r), r.PathValue("username"), before)
+	if cerr != nil {
+		return cerr
+	}
+	p := &conversationPage{
+		page:         s.base(r, "Conversation with "+c.Peer.Username, "messages"),
+		Conversation: c,
+		Message:      messageField(body, err),
+	}
+	p.Message.Label, p.Message.Autofocus = "Reply", status != http.StatusOK
+	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+		p.Error = e.Message
+	}
+	// Reading the conversation may have lowered the count loaded earlier.
+	if fresh, err := s.app.User(r.Context(), p.Me.ID); err == nil {
+		p.Me.UnreadMessages = fresh.UnreadMessages
+	}
+	return s.render(w, r, status, "conversation", p)
+}
+
+func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
+	peer, body := r.PathValue("username"), r.PostFormValue("message")
+	msg, err := s.app.SendMessage(r.Context(), current(r), peer, body)
+	if status := sendError(err); status != 0 {
+		return s.renderConversation(w, r, status, body, err)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/messages/"+msg.Recipient.Username+"#m"+strconv.FormatInt(msg.ID, 10), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+// maxBodyBytes bounds request bodies: natter's forms hold at most a few
+// hundred characters.
+const maxBodyBytes = 64 << 10
+
+// pageWriteTimeout bounds how long a response may take to write to a slow
+// client. Event streams set their own deadlines per write.
+const pageWriteTimeout = 30 * time.Second
+
+// handlerFunc is a handler that returns its error; handle renders it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts h, turning its error into an error page.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.serveError(w, r, err)
+		}
+	})
+}
+
+// member is handle for pages that need a logged-in member: others are sent
+// to the login page, which brings them back afterwards.
+func (s *Server) member(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if _, ok := me(r); !ok {
+			target := "/login"
+			if r.Method == http.MethodGet {
+				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return nil
+		}
+		return h(w, r)
+	})
+}
+
+// memberAPI is member for JSON and event-stream endpoints: no redirect, a
+// 401 and a JSON error instead.
+func (s *Server) memberAPI(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := me(r); !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Please log in."})
+			return
+		}
+		if err := h(w, r); err != nil {
+			status, msg := s.errorStatus(r, err)
+			writeJSON(w, status, map[string]string{"error": msg})
+		}
+	})
+}
+
+// guest is handle for the login and registration pages: a member who is
+// already logged in goes to the timeline.
+func (s *Server) guest(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if _, ok := me(r); ok {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return nil
+		}
+		return h(w, r)
+	})
+}
+
+// errorStatus maps an error to the status and the message the member sees.
+// Faults of natter's are logged once, here, and shown as "Internal error".
+func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
+	var e *app.Error
+	if !errors.As(err, &e) || e.Kind == app.Internal {
+		if errors.Is(err, context.Canceled) {
+			return 499, "Request cancelled."
+		}
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		return http.StatusInternalServerError, "Internal error. Please try again in a moment."
+	}
+	switch e.Kind {
+	case app.Invalid:
+		return http.StatusBadRequest, e.Message
+	case app.NotFound:
+		return http.StatusNotFound, e.Message
+	case app.Forbidden:
+		return http.StatusForbidden, e.Message
+	case app.Unauthorized:
+		return http.StatusUnauthorized, e.Message
+	case app.RateLimited:
+		return http.StatusTooManyRequests, e.Message
+	}
+	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
+}
+
+// serveError renders err as an error page.
+func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := s.errorStatus(r, err)
+	var e *app.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+1)))
+	}
+	if status == 499 {
+		return // nobody is listening
+	}
+	heading := http.StatusText(status)
+	if status == http.StatusNotFound {
+		heading = "Page not found"
+	}
+	data := &errorPage{page: s.base(r, heading, ""), Heading: heading, Message: msg}
+	if rerr := s.render(w, r, status, "error", data); rerr != nil {
+		s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
+		http.Error(w, msg, status)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return app.ErrNotFound
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// loadUser puts the logged-in member, if any, into the request context and
+// records them as seen (at most once a minute; never for the event stream
+// or polling, which are not the member doing anything).
+func (s *Server) loadUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Taken before the counts are read: a page's live updates start
+		// from here, so a change between the two is not missed.
+		ctx := context.WithValue(r.Context(), sinceKey, time.Now())
+		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
+			u, err := s.app.User(ctx, id)
+			switch {
+			case err == nil:
+				ctx = context.WithValue(ctx, userKey, u)
+				if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
+					if err := s.app.Seen(ctx, u); err != nil {
+						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
+					}
+				}
+			case app.ErrorKind(err) == app.NotFound:
+				s.sessions.Remove(ctx, sessionUserID)
+			default:
+				s.serveError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// since is when the request began, as loadUser recorded it.
+func since(r *http.Request) time.Time {
+	t, _ := r.Context().Value(sinceKey).(time.Time)
+	return t
+}
+
+// limitBodies bounds every request body.
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets a strict Content Security Policy (natter loads
+// nothing from elsewhere and runs no inline script) and its friends.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+		"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic in a handler into a 500 and a log line with
+// the stack, instead of a dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				http.Error(w, "Internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logRequests writes one log line per request and gives every response a
+// write deadline.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		http.NewResponseController(w).SetWriteDeadline(start.Add(pageWriteTimeout))
+		next.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("remote", r.RemoteAddr))
+	})
+}
+
+// recorder notes the status and size of a response. Unwrap lets
+// http.ResponseController reach the connection (flushes, deadlines).
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) Flush() { http.NewResponseController(r.ResponseWriter).Flush() }
+
+// Hijack is never used by natter; it is here so that the wrapper does not
+// hide the capability.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
+
+// clientAddr is the client's address for rate limits: the connection's peer,
+// or, when that peer is a trusted proxy, the last address it forwarded.
+func (s *Server) clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(peer) {
+			xff := r.Header.Values("X-Forwarded-For")
+			if len(xff) == 0 {
+				break
+			}
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if a, err := netip.ParseAddr(strings.TrimSpace(hops[len(hops)-1])); err == nil {
+				return a.String()
+			}
+			break
+		}
+	}
+	return peer.String()
+}
+
+// sessionUserID is the session key of the logged-in member's id.
+const sessionUserID = "user_id"
+
+// sessionFlash is the session key of the one-time message shown on the
+// next page.
+const sessionFlash = "flash"
+
+func (s *Server) flash(r *http.Request, msg string) {
+	s.sessions.Put(r.Context(), sessionFlash, msg)
+}
+
+// current returns the logged-in member; member() guarantees there is one.
+func current(r *http.Request) store.User {
+	u, _ := me(r)
+	return u
+}

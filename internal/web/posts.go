@@ -1,0 +1,46 @@
+package web
+
+import (
+	"net/http"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+type indexPage struct {
+	page
+	Body  field
+	Posts app.Page[store.Post]
+	Pager pager
+}
+
+func (s *Server) showIndex(w http.ResponseWriter, r *http.Request) error {
+	return s.renderIndex(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
+	posts, perr := s.app.Timeline(r.Context(), pageNumber(r))
+	if perr != nil {
+		return perr
+	}
+	return s.render(w, r, status, "index", &indexPage{
+		page:  s.base(r, "Home", "home"),
+		Body:  field{Name: "body", Label: "Say something", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Error: formErrors(err)["body"]},
+		Posts: posts,
+		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),
+	})
+}
+
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request) error {
+	body := r.PostFormValue("body")
+	_, err := s.app.CreatePost(r.Context(), current(r), body)
+	if app.ErrorKind(err) == app.Invalid {
+		return s.renderIndex(w, r, http.StatusUnprocessableEntity, body, err)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r, "Your post is now live!")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,197 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageTemplate is one page: the layout, the partials and the page's own file.
+type pageTemplate struct {
+	*template.Template
+	entry string // the template to execute: "layout", or the fragment's name
+}
+
+// fragments are templates rendered without the layout.
+var fragments = map[string]bool{"popup": true}
+
+// parseTemplates parses every page once, at start-up.
+func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
+	base, err := template.New("").Funcs(s.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*pageTemplate{}
+	files, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := f[len("templates/pages/") : len(f)-len(".html")]
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = &pageTemplate{Template: t, entry: "layout"}
+	}
+	for name := range fragments {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = &pageTemplate{Template: t, entry: name}
+	}
+	return pages, nil
+}
+
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset":    s.assetURL,
+		"avatar":   avatarURL,
+		"ago":      func(t time.Time) string { return ago(t, time.Now()) },
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
+		"segments": app.Segments,
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes a page into a buffer first, so that a template error
+// sends an error page, never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := t.ExecuteTemplate(buf, t.entry, data); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store") // pages show private counts
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// page is what the layout needs; every page's data embeds it.
+type page struct {
+	Title string
+	Nav   string // which navbar entry is current
+	Me    *store.User
+	Flash string
+	// Since is when the request began, in seconds: the page's counts are
+	// at least that fresh, and polling resumes from there.
+	Since string
+}
+
+func (s *Server) base(r *http.Request, title, nav string) page {
+	p := page{Title: title, Nav: nav}
+	if u, ok := me(r); ok {
+		p.Me = &u
+		p.Since = strconv.FormatFloat(float64(since(r).UnixMicro())/1e6, 'f', 6, 64)
+	}
+	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
+	return p
+}
+
+// field is one labelled form field (the "field" template).
+type field struct {
+	Name, Label, Type, Value string
+	Autocomplete             string
+	Error                    string
+	Max                      int
+	Required, Autofocus      bool
+}
+
+// formErrors returns the per-field messages of a validation error, or nil.
+func formErrors(err error) map[string]string {
+	if e, ok := err.(*app.Error); ok && e.Kind == app.Invalid {
+		return e.Fields
+	}
+	return nil
+}
+
+// pager is the newer/older links under a list.
+type pager struct {
+	Newer, Older           string
+	NewerLabel, OlderLabel string
+}
+
+// pagerFor links the neighbours of page p of the list at path, keeping the
+// seed's ?page=N.
+func pagerFor[T any](path string, p app.Page[T], newer, older string) pager {
+	pg := pager{NewerLabel: newer, OlderLabel: older}
+	link := func(n int) string {
+		if n == 1 {
+			return path
+		}
+		return path + "?" + url.Values{"page": {strconv.Itoa(n)}}.Encode()
+	}
+	if p.HasPrev {
+		pg.Newer = link(p.Number - 1)
+	}
+	if p.HasNext {
+		pg.Older = link(p.Number + 1)
+	}
+	return pg
+}
+
+// pageNumber reads ?page=N. Like the seed, anything that is not a number
+// means the first page; a number out of range is the app's 404.
+func pageNumber(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil {
+		return 1
+	}
+	return n
+}
+
+// ago renders t relative to now the way natter.js does, so that the text is
+// right without JavaScript and does not change when the script takes over.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 48*time.Hour:
+		return "yesterday"
+	case d < 7*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.UTC().Format("Jan 2, 2006")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+type errorPage struct {
+	page
+	Heading, Message string
+}

@@ -1,0 +1,62 @@
+package web
+
+import "net/http"
+
+// routes is natter's whole URL map.
+//
+// The seed's URLs, form fields and JSON are kept exactly (see DESIGN.md §1);
+// the others are natter's own. Handlers return errors; handle turns them into
+// pages (or JSON for the JSON endpoints).
+func (s *Server) routes() http.Handler {
+	// Pages and endpoints that know who is asking: sessions are loaded here.
+	m := http.NewServeMux()
+
+	// Accounts.
+	m.Handle("GET /register", s.guest(s.showRegister))
+	m.Handle("POST /register", s.guest(s.register))
+	m.Handle("GET /login", s.guest(s.showLogin))
+	m.Handle("POST /login", s.guest(s.login))
+	m.Handle("GET /logout", s.handle(s.showLogout))
+	m.Handle("POST /logout", s.handle(s.logout))
+
+	// The timeline.
+	m.Handle("GET /{$}", s.member(s.showIndex))
+	m.Handle("GET /index", s.member(s.showIndex))
+	m.Handle("POST /{$}", s.member(s.createPost))
+	m.Handle("POST /index", s.member(s.createPost))
+
+	// Profiles.
+	m.Handle("GET /user/{username}", s.member(s.showUser))
+	m.Handle("GET /user/{username}/popup", s.member(s.showPopup))
+	m.Handle("POST /user/{username}/block", s.member(s.block))
+	m.Handle("POST /user/{username}/unblock", s.member(s.unblock))
+	m.Handle("GET /edit-profile", s.member(s.showEditProfile))
+	m.Handle("POST /edit-profile", s.member(s.editProfile))
+
+	// Private messages.
+	m.Handle("GET /send-message/{recipient}", s.member(s.showSendMessage))
+	m.Handle("POST /send-message/{recipient}", s.member(s.sendMessage))
+	m.Handle("GET /messages", s.member(s.showMessages))
+	m.Handle("GET /conversations", s.member(s.showConversations))
+	m.Handle("GET /messages/{username}", s.member(s.showConversation))
+	m.Handle("POST /messages/{username}", s.member(s.reply))
+
+	// Notifications: the seed's polling endpoint, the live stream, and the
+	// notification centre.
+	m.Handle("GET /notifications", s.memberAPI(s.notifications))
+	m.Handle("GET /events", s.memberAPI(s.events))
+	m.Handle("GET /activity", s.member(s.showActivity))
+	m.Handle("POST /activity/read", s.member(s.markActivityRead))
+
+	m.Handle("/", s.handle(s.notFound))
+
+	// Files and probes need no session: they skip the session lookup.
+	root := http.NewServeMux()
+	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
+	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
+	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))
+
+	return s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
+}

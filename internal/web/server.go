@@ -1,0 +1,128 @@
+// Package web is natter's HTTP interface: the route table (routes.go), one
+// file per area of the site, middleware, and rendering of the embedded
+// templates and static files.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"natter/internal/app"
+	"natter/internal/live"
+	"natter/internal/store"
+)
+
+// Config is what the server needs. Everything is passed in by cmd/natter;
+// this package reads no environment.
+type Config struct {
+	App      *app.App
+	Hub      *live.Hub
+	Sessions scs.Store // the database-backed session store
+	Logger   *slog.Logger
+
+	// SecureCookies marks cookies Secure. Set it when natter is reached over
+	// HTTPS (directly or through a TLS-terminating proxy).
+	SecureCookies bool
+	// TrustedProxies are the addresses whose X-Forwarded-For header is
+	// believed when telling clients apart for rate limits.
+	TrustedProxies []netip.Prefix
+	// Heartbeat is how often an idle event stream sends a comment so that
+	// proxies keep it open. Default 25 s.
+	Heartbeat time.Duration
+	// Ready reports whether the instance can serve (database, listener);
+	// nil means always.
+	Ready func(context.Context) error
+}
+
+// Server serves natter over HTTP.
+type Server struct {
+	app      *app.App
+	hub      *live.Hub
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	pages    map[string]*pageTemplate
+	assets   *assets
+	cfg      Config
+	handler  http.Handler
+}
+
+// New returns a Server. It parses every template and fingerprints every
+// static file, so a broken template stops the start, not a member's page.
+func New(cfg Config) (*Server, error) {
+	if cfg.App == nil || cfg.Hub == nil || cfg.Sessions == nil {
+		return nil, errors.New("web: App, Hub and Sessions are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 25 * time.Second
+	}
+	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
+
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	if s.pages, err = s.parseTemplates(); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+
+	sm := scs.New()
+	sm.Store = cfg.Sessions
+	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
+	sm.Cookie.Name = "natter_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.SecureCookies
+	// Without "remember me" the cookie ends with the browser session.
+	sm.Cookie.Persist = false
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.serveError(w, r, fmt.Errorf("session: %w", err))
+	}
+	s.sessions = sm
+
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// HTTPServer returns an http.Server for s with timeouts against slow
+// clients. There is no server-wide WriteTimeout, which would cut every event
+// stream: pages get a write deadline per response instead (see middleware).
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// ctxKey keys request context values of this package.
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sinceKey
+)
+
+// me returns the logged-in member, if any.
+func me(r *http.Request) (store.User, bool) {
+	u, ok := r.Context().Value(userKey).(store.User)
+	return u, ok
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"net/http"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+type userPage struct {
+	page
+	Profile app.Profile
+	IsMe    bool
+	Pager   pager
+}
+
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
+	viewer := current(r)
+	p, err := s.app.Profile(r.Context(), viewer, r.PathValue("username"), pageNumber(r))
+	if err != nil {
+		return err
+	}
+	isMe := p.User.ID == viewer.ID
+	nav := ""
+	if isMe {
+		nav = "me"
+	}
+	return s.render(w, r, http.StatusOK, "user", &userPage{
+		page:    s.base(r, p.User.Username, nav),
+		Profile: p,
+		IsMe:    isMe,
+		Pager:   pagerFor("/user/"+p.User.Username, p.Posts, "Newer posts", "Older posts"),
+	})
+}
+
+type popupData struct {
+	User store.User
+	IsMe bool
+}
+
+// showPopup serves the hover card: an HTML fragment, no layout.
+func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.app.UserByName(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "popup", &popupData{User: u, IsMe: u.ID == current(r).ID})
+}
+
+type editProfilePage struct {
+	page
+	Username, AboutMe field
+	Error             string
+}
+
+func (s *Server) showEditProfile(w http.ResponseWriter, r *http.Request) error {
+	u := current(r)
+	return s.renderEditProfile(w, r, http.StatusOK, u.Username, u.AboutMe, nil)
+}
+
+func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, err error) error {
+	errs := formErrors(err)
+	return s.render(w, r, status, "edit_profile", &editProfilePage{
+		page:     s.base(r, "Edit profile", "me"),
+		Username: field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"]},
+		AboutMe:  field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
+	})
+}
+
+func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
+	username, aboutMe := r.PostFormValue("username"), r.PostFormValue("about_me")
+	u, err := s.app.UpdateProfile(r.Context(), current(r), username, aboutMe)
+	if app.ErrorKind(err) == app.Invalid {
+		return s.renderEditProfile(w, r, http.StatusUnprocessableEntity, username, aboutMe, err)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r, "Your changes have been saved.")
+	http.Redirect(w, r, "/user/"+u.Username, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.app.Block(r.Context(), current(r), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	s.flash(r, "You have blocked "+t.Username+". They can no longer message you or notify you with mentions.")
+	http.Redirect(w, r, "/user/"+t.Username, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) unblock(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.app.Unblock(r.Context(), current(r), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	s.flash(r, "You have unblocked "+t.Username+".")
+	http.Redirect(w, r, "/user/"+t.Username, http.StatusSeeOther)
+	return nil
+}
