@@ -161,7 +161,7 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 
 // run is main without the process: the tests call it. If ready is not
 // nil, it receives the listening address once natter accepts connections.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening chan<- string) error {
 	migrateOnly := len(args) > 0 && args[0] == "migrate"
 	if migrateOnly {
 		args = args[1:]
@@ -191,6 +191,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 
 	hub := live.NewHub(cfg.streamsPerUser)
+	ready := db.Ping
+	if db.Dialect() == store.Postgres {
+		// Other instances announce their commits through PostgreSQL; this
+		// instance hears them on one dedicated connection.
+		listener := live.NewListener(cfg.databaseURL, hub, logger)
+		listenCtx, stopListening := context.WithCancel(context.Background())
+		defer stopListening()
+		go listener.Run(listenCtx)
+		ready = func(ctx context.Context) error {
+			return errors.Join(db.Ping(ctx), listener.Ready(ctx))
+		}
+	}
 	a, err := app.New(db, hub, app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit})
 	if err != nil {
 		return err
@@ -203,7 +215,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		SecureCookies:  cfg.secureCookies,
 		TrustedProxies: cfg.trustedProxies,
 		Heartbeat:      cfg.heartbeat,
-		Ready:          db.Ping,
+		Ready:          ready,
 	})
 	if err != nil {
 		return err
@@ -224,8 +236,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	go sweepSessions(ctx, db, logger)
 
 	logger.Info("natter listening", "url", "http://"+ln.Addr().String(), "database", redact(cfg.databaseURL))
-	if ready != nil {
-		ready <- ln.Addr().String()
+	if listening != nil {
+		listening <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

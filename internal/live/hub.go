@@ -149,6 +149,28 @@ func (h *Hub) Notify(notes []store.Notification) {
 	}
 }
 
+// Resync makes every open stream check the store for anything it has not
+// sent. The PostgreSQL listener calls it after (re)connecting, because
+// announcements made while it was not listening are lost; the rows are not.
+func (h *Hub) Resync() {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		for userID, list := range sh.subs {
+			for _, sub := range list {
+				sub.lagged.Store(true)
+				// An empty event only wakes the stream; it then sees the
+				// lagged mark and reads the store.
+				select {
+				case sub.events <- Event{UserID: userID}:
+				default:
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
 // Disconnect ends every subscription of the member (after logout, say);
 // streams of other sessions reconnect and resume where they were.
 func (h *Hub) Disconnect(userID int64) {

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/live"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+)
+
+func TestParseConfig(t *testing.T) {
+	env := map[string]string{"NATTER_ADDR": "127.0.0.1:9000", "DATABASE_URL": "x.db", "POSTS_PER_PAGE": "25", "NATTER_SEND_LIMIT": "5/1h"}
+	getenv := func(k string) string { return env[k] }
+
+	t.Run("EnvironmentDefaults", func(t *testing.T) {
+		c, err := parseConfig(nil, getenv, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.addr != "127.0.0.1:9000" || c.databaseURL != "x.db" || c.postsPerPage != 25 || c.sendLimit != (app.Limit{Events: 5, Per: time.Hour}) {
+			t.Errorf("got %+v", c)
+		}
+	})
+	t.Run("FlagsWin", func(t *testing.T) {
+		c, err := parseConfig([]string{"-addr", ":1", "-posts-per-page", "3"}, getenv, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.addr != ":1" || c.postsPerPage != 3 {
+			t.Errorf("got addr %q, posts per page %d", c.addr, c.postsPerPage)
+		}
+	})
+	t.Run("Defaults", func(t *testing.T) {
+		c, err := parseConfig(nil, func(string) string { return "" }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.addr != "localhost:8080" || c.databaseURL != "natter.db" || c.postsPerPage != 10 {
+			t.Errorf("got %+v", c)
+		}
+	})
+	for _, bad := range []map[string]string{
+		{"POSTS_PER_PAGE": "ten"},
+		{"POSTS_PER_PAGE": "0"},
+		{"NATTER_SEND_LIMIT": "lots"},
+		{"NATTER_HEARTBEAT": "-1s"},
+		{"NATTER_TRUSTED_PROXIES": "not-an-address"},
+		{"NATTER_LOG_FORMAT": "xml"},
+	} {
+		t.Run("Err"+fmt.Sprint(bad), func(t *testing.T) {
+			if _, err := parseConfig(nil, func(k string) string { return bad[k] }, nil); err == nil {
+				t.Errorf("no error for %v", bad)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://natter:s3cret@db:5432/natter": "postgres://natter:xxxxx@db:5432/natter",
+		"postgres://natter@db/natter":             "postgres://natter@db/natter",
+		"natter.db":                               "natter.db",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRunSQLite starts natter as the binary does, on a fresh SQLite file,
+// and stops it the way SIGTERM does.
+func TestRunSQLite(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "natter.db")
+	base := instance(t, nil, "-database-url", db)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp, err = http.Get(base + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	a := newClient(t, base)
+	a.register("alice")
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("database file not created: %v", err)
+	}
+}
+
+// TestMigrateCommand applies the migrations and exits.
+func TestMigrateCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "natter.db")
+	if err := run(context.Background(), []string{"migrate", "-database-url", db}, func(string) string { return "" }, os.Stderr, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v < 1 {
+		t.Errorf("schema version %d, %v", v, err)
+	}
+}
+
+// twoInstances starts two natter instances on one fresh PostgreSQL schema.
+func twoInstances(t *testing.T) (dsn, a, b string) {
+	dsn = storetest.DSN(t, store.Postgres)
+	return dsn, instance(t, nil, "-database-url", dsn), instance(t, nil, "-database-url", dsn)
+}
+
+// TestTwoInstances: a session made on one instance works on the other, and
+// a message sent through one reaches a stream served by the other.
+func TestTwoInstances(t *testing.T) {
+	_, instA, instB := twoInstances(t)
+
+	alice := newClient(t, instA)
+	alice.register("alice")
+	bob := newClient(t, instA)
+	bob.register("bob")
+
+	t.Run("SessionSharedAcrossInstances", func(t *testing.T) {
+		resp, body := bob.at(instB).get("/")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="/user/bob"`) {
+			t.Fatalf("bob's session from A is not logged in on B: status %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("EventCrossesInstances", func(t *testing.T) {
+		events := bob.at(instB).stream("")
+		alice.send("bob", "hello from A")
+		ev := waitFor(t, events, app.NotifyMessages, `"data":1`)
+		if ev.id == "" {
+			t.Error("event has no id")
+		}
+	})
+
+	t.Run("ResumeOnOtherInstanceLosesNothing", func(t *testing.T) {
+		events := bob.at(instA).stream("")
+		last := waitFor(t, events, app.NotifyMessages, `"data":1`)
+		alice.send("bob", "two")
+		alice.send("bob", "three")
+		// Resume on B from the id seen on A: B replays what came after.
+		resumed := bob.at(instB).stream(last.id)
+		waitFor(t, resumed, app.NotifyMessages, `"data":3`)
+	})
+}
+
+// TestListenerReconnects kills the listening connection while messages flow;
+// every message still reaches a stream on the other instance.
+func TestListenerReconnects(t *testing.T) {
+	dsn, instA, instB := twoInstances(t)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	alice := newClient(t, instA)
+	alice.register("alice")
+	bob := newClient(t, instA)
+	bob.register("bob")
+	events := bob.at(instB).stream("")
+
+	const total = 30
+	killed := 0
+	for i := 1; i <= total; i++ {
+		alice.send("bob", "message "+strconv.Itoa(i))
+		if i%10 == 0 {
+			// Terminate every natter listener on this database; the ones of
+			// tests running beside this one recover the same way.
+			var n int
+			// MATERIALIZED: the filter must run before the termination,
+			// which PostgreSQL would otherwise be free to apply to every row.
+			err := db.QueryRow(`WITH listeners AS MATERIALIZED (
+					SELECT pid FROM pg_stat_activity
+					WHERE application_name = $1 AND datname = current_database())
+				SELECT count(*) FROM listeners WHERE pg_terminate_backend(pid)`,
+				live.ListenerApplicationName).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			killed += n
+		}
+	}
+	if killed == 0 {
+		t.Fatal("no listener connection was terminated: the test proves nothing")
+	}
+	waitFor(t, events, app.NotifyMessages, `"data":`+strconv.Itoa(total))
+}
+
+// TestThroughNginx runs deploy/nginx.conf, with only its ports changed, in
+// front of two instances: two members, one message, and the badge event
+// arrives through the proxy.
+func TestThroughNginx(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/nginx"); serr == nil {
+			nginx = "/usr/sbin/nginx"
+		} else {
+			storetest.SkipUnlessRequired(t, "nginx test skipped: install nginx (apt-get install nginx-light) to run it")
+		}
+	}
+	_, instA, instB := twoInstances(t)
+	base := startNginx(t, nginx, instA, instB)
+
+	alice := newClient(t, base)
+	alice.register("alice")
+	bob := newClient(t, base)
+	bob.register("bob")
+	events := bob.stream("")
+	alice.send("bob", "through the proxy")
+	waitFor(t, events, app.NotifyMessages, `"data":1`)
+}
+
+func startNginx(t *testing.T, nginx string, upstreams ...string) string {
+	t.Helper()
+	site, err := os.ReadFile("../../deploy/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	servers := ""
+	for _, u := range upstreams {
+		servers += "    server " + strings.TrimPrefix(u, "http://") + ";\n"
+	}
+	conf := regexp.MustCompile(`(?m)^\s*server 127\.0\.0\.1:808\d;\n`).ReplaceAllString(string(site), "")
+	conf = strings.Replace(conf, "upstream natter {\n", "upstream natter {\n"+servers, 1)
+	conf = strings.Replace(conf, "listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", port), 1)
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "natter.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main := fmt.Sprintf(`daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    include %[1]s/natter.conf;
+}
+`, dir)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if b, _ := os.ReadFile(filepath.Join(dir, "error.log")); len(b) > 0 {
+			t.Logf("nginx error log:\n%s", b)
+		}
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil && resp.StatusCode == http.StatusOK {
+			resp.Body.Close()
+			return base
+		}
+		if i == 100 {
+			t.Fatalf("nginx did not come up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

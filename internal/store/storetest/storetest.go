@@ -1,0 +1,112 @@
+// Package storetest opens real databases for tests: a SQLite file in the
+// test's temporary directory, and, when NATTER_TEST_POSTGRES_URL names a
+// PostgreSQL database, a fresh schema in it that is dropped afterwards.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"natter/internal/store"
+)
+
+// PostgresEnv names the environment variable with the test database's URL.
+const PostgresEnv = "NATTER_TEST_POSTGRES_URL"
+
+// RequireAllEnv, when set (as .ci/run does), turns every "component
+// missing" skip into a failure, so that CI cannot pass by skipping.
+const RequireAllEnv = "NATTER_TEST_REQUIRE_ALL"
+
+// SkipUnlessRequired skips the test with the message, or fails it when
+// RequireAllEnv is set.
+func SkipUnlessRequired(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(RequireAllEnv) != "" {
+		t.Fatalf("required by %s: "+format, append([]any{RequireAllEnv}, args...)...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Dialects lists the engines tests can run against here: SQLite always,
+// PostgreSQL when PostgresEnv is set.
+func Dialects() []store.Dialect {
+	if os.Getenv(PostgresEnv) != "" {
+		return []store.Dialect{store.SQLite, store.Postgres}
+	}
+	return []store.Dialect{store.SQLite}
+}
+
+// ForEach runs fn as a subtest per dialect, each with its own empty store.
+// When PostgreSQL is not configured its subtest is skipped with a message
+// saying how to enable it.
+func ForEach(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			fn(t, Open(t, d, store.Options{}))
+		})
+	}
+}
+
+// DSN returns a connection string for an empty database of dialect d, and
+// registers its removal with t. For PostgreSQL it skips the test when
+// PostgresEnv is unset.
+func DSN(t testing.TB, d store.Dialect) string {
+	t.Helper()
+	if d == store.SQLite {
+		return filepath.Join(t.TempDir(), "natter.db")
+	}
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		SkipUnlessRequired(t, "PostgreSQL tests skipped: set %s (for example postgres://postgres@127.0.0.1:5432/test) to run them", PostgresEnv)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop test schema: %v", err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema) // pgx sends unknown parameters as run-time settings
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open returns a migrated, empty store of dialect d, closed when the test
+// ends.
+func Open(t testing.TB, d store.Dialect, opts store.Options) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), DSN(t, d), opts)
+	if err != nil {
+		t.Fatalf("open %s store: %v", d, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
