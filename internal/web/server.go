@@ -101,8 +101,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // HTTPServer returns an http.Server for s with timeouts against slow
 // clients. There is no server-wide WriteTimeout, which would cut every event
 // stream: pages get a write deadline per response instead (see middleware).
+//
+// Besides HTTP/1.1 it speaks HTTP/2 without TLS (h2c, prior knowledge), so
+// that a proxy or load balancer that supports it can carry many members'
+// event streams over a few connections instead of one each.
 func (s *Server) HTTPServer(addr string) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	return &http.Server{
+		Protocols:         &protocols,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 1000},
 		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
