@@ -18,7 +18,7 @@ func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, bod
 	if err := fe.err(); err != nil {
 		return store.Message{}, err
 	}
-	if ok, wait := a.sendByMember.allow(store.Key(sender.Username), a.store.Now()); !ok {
+	if ok, wait := a.sendByMember.allow(memberKey(sender), a.store.Now()); !ok {
 		return store.Message{}, rateLimited("messages", wait)
 	}
 	var msg store.Message

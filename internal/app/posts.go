@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"natter/internal/store"
@@ -24,7 +25,7 @@ func (a *App) CreatePost(ctx context.Context, author store.User, body string) (s
 	if err := fe.err(); err != nil {
 		return store.Post{}, err
 	}
-	if ok, wait := a.postByMember.allow(store.Key(author.Username), a.store.Now()); !ok {
+	if ok, wait := a.postByMember.allow(memberKey(author), a.store.Now()); !ok {
 		return store.Post{}, rateLimited("posts", wait)
 	}
 	var post store.Post
@@ -68,6 +69,10 @@ func addActivity(ctx context.Context, tx *store.Tx, userID int64, kind string, a
 }
 
 func ref(u store.User) store.UserRef { return store.UserRef{ID: u.ID, Username: u.Username} }
+
+// memberKey keys a member's own rate limits (posting, sending) by id rather
+// than by name, so that renaming oneself does not start a fresh allowance.
+func memberKey(u store.User) string { return strconv.FormatInt(u.ID, 10) }
 
 // Timeline returns a page of every member's posts, newest first.
 func (a *App) Timeline(ctx context.Context, page int) (Page[store.Post], error) {

@@ -85,8 +85,9 @@ func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, erro
 	return before > 0, nil
 }
 
-// MarkConversationRead marks the messages from peerID to userID read. It
-// returns the member's remaining unread count and whether anything changed.
+// MarkConversationRead marks the messages from peerID to userID read. When
+// something was unread it returns the member's remaining unread count and
+// true; otherwise 0 and false, without reading the count.
 func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error) {
 	var unread int
 	err := tx.tx.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,

@@ -54,10 +54,19 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    BIGINT PRIMARY KEY,
-		name       TEXT   NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
+	// Under the lock too: on PostgreSQL two CREATE TABLE IF NOT EXISTS that
+	// race on an empty database fail with a unique violation in pg_type.
+	_, err = s.update(ctx, func(tx *Tx) error {
+		if err := tx.lockMigrations(ctx); err != nil {
+			return err
+		}
+		_, err := tx.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    BIGINT PRIMARY KEY,
+			name       TEXT   NOT NULL,
+			applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
@@ -70,12 +79,10 @@ func (s *Store) migrate(ctx context.Context) error {
 
 func (s *Store) apply(ctx context.Context, m migration) error {
 	_, err := s.update(ctx, func(tx *Tx) error {
-		if s.dialect == Postgres {
-			// Held until commit: a second instance waits here, then sees the
-			// version recorded and skips it.
-			if _, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`); err != nil {
-				return err
-			}
+		// Held until commit: a second instance waits here, then sees the
+		// version recorded and skips it.
+		if err := tx.lockMigrations(ctx); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
@@ -95,6 +102,16 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("store: migration %s: %w", m.name, err)
 	}
 	return nil
+}
+
+// lockMigrations makes instances that migrate the same PostgreSQL database
+// at once take turns, until tx ends. SQLite's write lock already does.
+func (tx *Tx) lockMigrations(ctx context.Context) error {
+	if tx.store.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`)
+	return err
 }
 
 // SchemaVersion reports the newest applied migration.

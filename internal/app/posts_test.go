@@ -1,0 +1,253 @@
+package app_test
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/store"
+)
+
+func TestCreatePost(t *testing.T) {
+	e := newEnv(t, store.SQLite, app.Config{})
+	ctx := t.Context()
+	alice := e.register(t, "alice")
+
+	for _, tt := range []struct {
+		name, body string
+		want       string // stored body; "" means refused
+	}{
+		{"OK", "hello world", "hello world"},
+		{"OK1Character", "x", "x"},
+		{"OK140ASCII", strings.Repeat("a", 140), strings.Repeat("a", 140)},
+		{"OK140Emoji", strings.Repeat("😀", 140), strings.Repeat("😀", 140)},
+		{"OK140Accented", strings.Repeat("é", 140), strings.Repeat("é", 140)},
+		{"OKTrimmed", "  hi  \n", "hi"},
+		{"OKCRLFNormalised", "line one\r\nline two", "line one\nline two"},
+		{"OK140AfterNormalising", strings.Repeat("a", 70) + "\r\n" + strings.Repeat("b", 69), strings.Repeat("a", 70) + "\n" + strings.Repeat("b", 69)},
+		{"OKHTMLKeptAsText", "<script>alert(1)</script>", "<script>alert(1)</script>"},
+		{"ErrBlank", "", ""},
+		{"ErrOnlySpaces", " \t\r\n ", ""},
+		{"Err141ASCII", strings.Repeat("a", 141), ""},
+		{"Err141Emoji", strings.Repeat("😀", 141), ""},
+		{"ErrNUL", "a\x00b", ""},
+		{"ErrInvalidUTF8", "a\xffb", ""},
+		{"ErrTruncatedUTF8", "caf\xc3", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := e.Timeline(ctx, 1)
+			p, err := e.CreatePost(ctx, alice, tt.body)
+			if tt.want == "" {
+				wantFields(t, err, "body")
+				if after, _ := e.Timeline(ctx, 1); len(after.Items) != len(before.Items) {
+					t.Error("a refused post was stored")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CreatePost: %v", err)
+			}
+			if p.Body != tt.want || p.Author.ID != alice.ID {
+				t.Errorf("CreatePost = %+v, want body %q", p, tt.want)
+			}
+			if tl, _ := e.Timeline(ctx, 1); tl.Items[0].Body != tt.want {
+				t.Errorf("stored %q, want %q", tl.Items[0].Body, tt.want)
+			}
+		})
+	}
+}
+
+func TestCreatePost_RateLimited(t *testing.T) {
+	e := newEnv(t, store.SQLite, app.Config{PostPerMember: app.Limit{Events: 2, Per: time.Minute}})
+	ctx := t.Context()
+	alice, bob := e.register(t, "alice"), e.register(t, "bob")
+	for range 2 {
+		if _, err := e.CreatePost(ctx, alice, "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.CreatePost(ctx, alice, "one too many")
+	if le := wantKind(t, err, app.RateLimited); le.RetryAfter <= 0 {
+		t.Errorf("RetryAfter = %v", le.RetryAfter)
+	}
+	if _, err := e.CreatePost(ctx, bob, "hi"); err != nil {
+		t.Errorf("bob limited by alice's posts: %v", err)
+	}
+	// A new name is not a new allowance.
+	renamed, err := e.UpdateProfile(ctx, alice, "alicia", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.CreatePost(ctx, renamed, "fresh start?")
+	wantKind(t, err, app.RateLimited)
+}
+
+func TestTimeline(t *testing.T) {
+	e := newEnv(t, store.SQLite, app.Config{PostsPerPage: 2})
+	if e.PostsPerPage() != 2 {
+		t.Errorf("PostsPerPage() = %d, want 2", e.PostsPerPage())
+	}
+	ctx := t.Context()
+	alice, bob := e.register(t, "alice"), e.register(t, "bob")
+	for i, u := range []store.User{alice, bob, alice} {
+		if _, err := e.CreatePost(ctx, u, string(rune('a'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		page             int
+		want             []string
+		hasPrev, hasNext bool
+	}{
+		{1, []string{"c", "b"}, false, true},
+		{2, []string{"a"}, true, false},
+		{3, nil, true, false},
+	} {
+		p, err := e.Timeline(ctx, tt.page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, post := range p.Items {
+			got = append(got, post.Body)
+		}
+		if !slices.Equal(got, tt.want) || p.Number != tt.page || p.HasPrev != tt.hasPrev || p.HasNext != tt.hasNext {
+			t.Errorf("page %d = %q prev %v next %v; want %q prev %v next %v", tt.page, got, p.HasPrev, p.HasNext, tt.want, tt.hasPrev, tt.hasNext)
+		}
+	}
+	for _, page := range []int{0, -1, app.MaxPage + 1} {
+		_, err := e.Timeline(ctx, page)
+		wantKind(t, err, app.NotFound)
+	}
+}
+
+func TestSegments(t *testing.T) {
+	text := func(s string) app.Segment { return app.Segment{Text: s} }
+	at := func(name string) app.Segment { return app.Segment{Text: "@" + name, Mention: name} }
+	long32, long33 := strings.Repeat("a", 32), strings.Repeat("a", 33)
+
+	for _, tt := range []struct {
+		body     string
+		segments []app.Segment
+		mentions []string
+	}{
+		{"", nil, nil},
+		{"no mentions", []app.Segment{text("no mentions")}, nil},
+		{"@bob", []app.Segment{at("bob")}, []string{"bob"}},
+		{"hi @bob!", []app.Segment{text("hi "), at("bob"), text("!")}, []string{"bob"}},
+		{"mail@bob.com", []app.Segment{text("mail@bob.com")}, nil},
+		{"write to mail@bob.com, @bob", []app.Segment{text("write to mail@bob.com, "), at("bob")}, []string{"bob"}},
+		{"@@bob", []app.Segment{text("@@bob")}, nil},
+		{"@ab", []app.Segment{text("@ab")}, nil},
+		{"@abc", []app.Segment{at("abc")}, []string{"abc"}},
+		{"@" + long32, []app.Segment{at(long32)}, []string{long32}},
+		{"@" + long33, []app.Segment{text("@" + long33)}, nil},
+		{"@ bob", []app.Segment{text("@ bob")}, nil},
+		{"(@bob_1), @Carol.", []app.Segment{text("("), at("bob_1"), text("), "), at("Carol"), text(".")}, []string{"bob_1", "Carol"}},
+		{"@bob's cat", []app.Segment{at("bob"), text("'s cat")}, []string{"bob"}},
+		{"line\n@bob", []app.Segment{text("line\n"), at("bob")}, []string{"bob"}},
+		{"@Bob @bob @BOB", []app.Segment{at("Bob"), text(" "), at("bob"), text(" "), at("BOB")}, []string{"Bob"}},
+		{"@bob @carol @bob", []app.Segment{at("bob"), text(" "), at("carol"), text(" "), at("bob")}, []string{"bob", "carol"}},
+		{"你好@bob", []app.Segment{text("你好"), at("bob")}, []string{"bob"}}, // no space needed after CJK text
+	} {
+		segs := app.Segments(tt.body)
+		if !slices.Equal(segs, tt.segments) {
+			t.Errorf("Segments(%q) = %+v, want %+v", tt.body, segs, tt.segments)
+		}
+		if got := app.Mentions(tt.body); !slices.Equal(got, tt.mentions) {
+			t.Errorf("Mentions(%q) = %q, want %q", tt.body, got, tt.mentions)
+		}
+	}
+}
+
+var usernameRE = regexp.MustCompile(`^[A-Za-z0-9_]{3,32}$`)
+
+// FuzzSegments: the segments of any body put back together are the body,
+// byte for byte, and every mention is a valid username written as "@name".
+func FuzzSegments(f *testing.F) {
+	for _, seed := range []string{"", "@bob", "hi @bob!", "mail@bob.com", "@@bob", "@ab",
+		"@" + strings.Repeat("z", 40), "@a_b @A_B", "\xff@bob\x00", "😀@bob😀", "(@x_1)@y"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var b strings.Builder
+		for _, s := range app.Segments(body) {
+			if s.Text == "" {
+				t.Fatalf("empty segment in %q", body)
+			}
+			if s.Mention != "" && (s.Text != "@"+s.Mention || !usernameRE.MatchString(s.Mention)) {
+				t.Fatalf("bad mention %+v in %q", s, body)
+			}
+			b.WriteString(s.Text)
+		}
+		if b.String() != body {
+			t.Fatalf("segments of %q join to %q", body, b.String())
+		}
+		seen := map[string]bool{}
+		for _, m := range app.Mentions(body) {
+			if !usernameRE.MatchString(m) || seen[strings.ToLower(m)] {
+				t.Fatalf("Mentions(%q) has bad or repeated %q", body, m)
+			}
+			seen[strings.ToLower(m)] = true
+		}
+	})
+}
+
+func TestCreatePost_Mentions(t *testing.T) {
+	forEachDialect(t, app.Config{}, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		alice, bob, carol, dave := e.register(t, "alice"), e.register(t, "bob"), e.register(t, "carol"), e.register(t, "dave")
+		if _, err := e.Block(ctx, carol, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		e.pub.take()
+
+		post, err := e.CreatePost(ctx, alice, "@bob @BOB @carol @alice @nobody hi @Dave, mail@bob.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// bob once, dave once; not carol (blocked alice), not alice herself.
+		for _, tt := range []struct {
+			u    store.User
+			want int
+		}{{bob, 1}, {carol, 0}, {alice, 0}, {dave, 1}} {
+			if got := e.reload(t, tt.u).UnreadActivity; got != tt.want {
+				t.Errorf("%s.UnreadActivity = %d, want %d", tt.u.Username, got, tt.want)
+			}
+		}
+		// Notifications come out in the order they were written; which of
+		// bob and dave comes first is the store's map order.
+		got := e.pub.take()
+		slices.Sort(got)
+		if want := []string{itoa(bob.ID) + ":unread_activity_count=1", itoa(dave.ID) + ":unread_activity_count=1"}; !slices.Equal(got, want) {
+			t.Errorf("published %q, want %q", got, want)
+		}
+		acts, err := e.Activity(ctx, bob, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(acts.Items) != 1 || acts.Items[0].Kind != store.ActivityMention || acts.Items[0].PostID != post.ID || acts.Items[0].Actor.ID != alice.ID || !acts.Items[0].Unread {
+			t.Errorf("bob's activity = %+v", acts.Items)
+		}
+
+		t.Run("UnblockedNotifiedAgain", func(t *testing.T) {
+			if _, err := e.Unblock(ctx, carol, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.CreatePost(ctx, alice, "sorry @carol"); err != nil {
+				t.Fatal(err)
+			}
+			wantPublished(t, e, itoa(carol.ID)+":unread_activity_count=1")
+		})
+
+		t.Run("NoMentionsNothingPublished", func(t *testing.T) {
+			if _, err := e.CreatePost(ctx, bob, "just me, @bob"); err != nil {
+				t.Fatal(err)
+			}
+			wantPublished(t, e)
+		})
+	})
+}

@@ -1,0 +1,231 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+)
+
+func TestCreateUser(t *testing.T) {
+	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := t.Context()
+		create := func(name, email string) (store.User, error) {
+			var u store.User
+			_, err := s.Update(ctx, func(tx *store.Tx) error {
+				var err error
+				u, err = tx.CreateUser(ctx, name, email, "hash")
+				return err
+			})
+			return u, err
+		}
+
+		alice, err := create("Alice_1", "Alice@Example.com")
+		if err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+
+		t.Run("OK", func(t *testing.T) {
+			if alice.ID == 0 || alice.Username != "Alice_1" || alice.Email != "Alice@Example.com" || alice.PasswordHash != "hash" {
+				t.Errorf("created %+v", alice)
+			}
+			if !alice.CreatedAt.Equal(c.Now()) || !alice.LastSeen.Equal(c.Now()) {
+				t.Errorf("CreatedAt %v, LastSeen %v; want both %v", alice.CreatedAt, alice.LastSeen, c.Now())
+			}
+			if alice.AboutMe != "" || alice.UnreadMessages != 0 || alice.UnreadActivity != 0 || alice.NotificationSeq != 0 {
+				t.Errorf("new member not blank: %+v", alice)
+			}
+		})
+
+		t.Run("LookupsIgnoreCase", func(t *testing.T) {
+			for _, name := range []string{"Alice_1", "alice_1", "ALICE_1"} {
+				u, err := s.UserByName(ctx, name)
+				if err != nil || u.ID != alice.ID || u.Username != "Alice_1" {
+					t.Errorf("UserByName(%q) = %+v, %v; want Alice_1 as typed", name, u, err)
+				}
+			}
+			var inTx store.User
+			mustUpdate(t, s, func(tx *store.Tx) error {
+				var err error
+				inTx, err = tx.UserByName(ctx, "aLiCe_1")
+				return err
+			})
+			if inTx.ID != alice.ID {
+				t.Errorf("Tx.UserByName = %+v", inTx)
+			}
+			if u, err := s.UserByID(ctx, alice.ID); err != nil || u != alice {
+				t.Errorf("UserByID = %+v, %v; want %+v", u, err, alice)
+			}
+		})
+
+		t.Run("ErrNotFound", func(t *testing.T) {
+			if _, err := s.UserByName(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("UserByName(nobody) err = %v", err)
+			}
+			if _, err := s.UserByID(ctx, alice.ID+1000); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("UserByID(unknown) err = %v", err)
+			}
+		})
+
+		t.Run("ErrUsernameTaken", func(t *testing.T) {
+			for _, name := range []string{"Alice_1", "alice_1", "ALICE_1"} {
+				if _, err := create(name, "other@example.com"); !errors.Is(err, store.ErrUsernameTaken) {
+					t.Errorf("CreateUser(%q) err = %v, want ErrUsernameTaken", name, err)
+				}
+			}
+		})
+
+		t.Run("ErrEmailTaken", func(t *testing.T) {
+			for _, email := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
+				if _, err := create("someone", email); !errors.Is(err, store.ErrEmailTaken) {
+					t.Errorf("CreateUser(email %q) err = %v, want ErrEmailTaken", email, err)
+				}
+			}
+		})
+
+		t.Run("UsersByName", func(t *testing.T) {
+			bob := createUser(t, s, "Bob")
+			var got map[string]store.User
+			mustUpdate(t, s, func(tx *store.Tx) error {
+				var err error
+				got, err = tx.UsersByName(ctx, []string{"bob", "BOB", "nobody", "alice_1"})
+				return err
+			})
+			if len(got) != 2 || got[store.Key("bob")].ID != bob.ID || got[store.Key("alice_1")].ID != alice.ID {
+				t.Errorf("UsersByName = %+v; want bob and alice_1 keyed by Key", got)
+			}
+		})
+	})
+}
+
+// Registrations racing past the pre-check on one name, or on one email,
+// still end with one member and the matching sentinel for the others, never
+// a raw SQL error.
+func TestCreateUser_Race(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		for _, tt := range []struct {
+			name        string
+			user, email func(i int) string
+			want        error
+		}{
+			{"SameUsername", func(int) string { return "Racer" }, func(i int) string { return fmt.Sprintf("racer%d@example.com", i) }, store.ErrUsernameTaken},
+			{"SameEmail", func(i int) string { return fmt.Sprintf("racer_%d", i) }, func(int) string { return "same@example.com" }, store.ErrEmailTaken},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				const n = 6
+				errs := make(chan error, n)
+				for i := range n {
+					go func() {
+						_, err := s.Update(t.Context(), func(tx *store.Tx) error {
+							_, err := tx.CreateUser(t.Context(), tt.user(i), tt.email(i), "h")
+							return err
+						})
+						errs <- err
+					}()
+				}
+				created := 0
+				for range n {
+					switch err := <-errs; {
+					case err == nil:
+						created++
+					case !errors.Is(err, tt.want):
+						t.Errorf("CreateUser err = %v, want nil or %v", err, tt.want)
+					}
+				}
+				if created != 1 {
+					t.Errorf("%d registrations succeeded, want 1", created)
+				}
+			})
+		}
+	})
+}
+
+func TestUpdateProfile(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		rename := func(u store.User, name, about string) error {
+			_, err := s.Update(ctx, func(tx *store.Tx) error {
+				return tx.UpdateProfile(ctx, u.ID, name, about)
+			})
+			return err
+		}
+
+		t.Run("OK", func(t *testing.T) {
+			if err := rename(alice, "Alicia", "I like tea."); err != nil {
+				t.Fatalf("UpdateProfile: %v", err)
+			}
+			got, err := s.UserByName(ctx, "alicia")
+			if err != nil || got.ID != alice.ID || got.Username != "Alicia" || got.AboutMe != "I like tea." {
+				t.Errorf("after rename = %+v, %v", got, err)
+			}
+			if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("old name still found: %v", err)
+			}
+		})
+
+		t.Run("OKOwnNameInOtherCase", func(t *testing.T) {
+			if err := rename(alice, "ALICIA", ""); err != nil {
+				t.Fatalf("UpdateProfile to own name in capitals: %v", err)
+			}
+			if got := reload(t, s, alice); got.Username != "ALICIA" {
+				t.Errorf("Username = %q, want ALICIA", got.Username)
+			}
+		})
+
+		t.Run("ErrUsernameTaken", func(t *testing.T) {
+			if err := rename(alice, "BOB", "x"); !errors.Is(err, store.ErrUsernameTaken) {
+				t.Fatalf("rename to BOB err = %v, want ErrUsernameTaken", err)
+			}
+			if got := reload(t, s, alice); got.Username != "ALICIA" || got.AboutMe != "" {
+				t.Errorf("refused rename changed the profile: %+v", got)
+			}
+			if got := reload(t, s, bob); got.Username != "bob" {
+				t.Errorf("bob became %q", got.Username)
+			}
+		})
+	})
+}
+
+func TestTouchLastSeen(t *testing.T) {
+	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := t.Context()
+		alice := createUser(t, s, "alice")
+		joined := alice.LastSeen
+		touch := func() time.Time {
+			mustUpdate(t, s, func(tx *store.Tx) error { return tx.TouchLastSeen(ctx, alice.ID, time.Minute) })
+			return reload(t, s, alice).LastSeen
+		}
+
+		c.Advance(30 * time.Second)
+		if got := touch(); !got.Equal(joined) {
+			t.Errorf("after 30s LastSeen = %v, want unchanged %v", got, joined)
+		}
+		c.Advance(time.Minute)
+		seen := c.Now()
+		if got := touch(); !got.Equal(seen) {
+			t.Errorf("after 90s LastSeen = %v, want %v", got, seen)
+		}
+		c.Advance(59 * time.Second)
+		if got := touch(); !got.Equal(seen) {
+			t.Errorf("59s after the last write LastSeen = %v, want unchanged %v", got, seen)
+		}
+		c.Advance(2 * time.Second)
+		if got := touch(); !got.Equal(c.Now()) {
+			t.Errorf("61s after the last write LastSeen = %v, want %v", got, c.Now())
+		}
+	})
+}
+
+// Key is the case-folding under which names and emails are unique.
+func TestKey(t *testing.T) {
+	if store.Key("Alice_1") != store.Key("aLICE_1") {
+		t.Error("Key differs by case")
+	}
+	if store.Key("alice") == store.Key("alicia") {
+		t.Error("Key folds distinct names together")
+	}
+}
