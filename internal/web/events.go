@@ -24,6 +24,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	u := current(r)
 	ctx := r.Context()
 	last := lastEventID(r)
+	// An id beyond the member's newest notification is not one of theirs
+	// (another member's stream reconnecting in the same browser after a
+	// change of login, say): honouring it would hold back every event up to
+	// it, so the stream starts from the beginning instead.
+	if last > u.NotificationSeq {
+		last = 0
+	}
 
 	sub := s.hub.Subscribe(u.ID)
 	defer sub.Close()

@@ -34,6 +34,20 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle adapts h, turning its error into an error page.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The form is read here, once: PostFormValue would swallow a body
+		// over maxBodyBytes as an empty form, which handlers then refuse as
+		// blank ("Write something first.") instead of too large.
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					s.serveStatus(w, r, http.StatusRequestEntityTooLarge, "That is more than natter accepts at once.")
+				} else {
+					s.serveStatus(w, r, http.StatusBadRequest, "The form could not be read.")
+				}
+				return
+			}
+		}
 		if err := h(w, r); err != nil {
 			s.serveError(w, r, err)
 		}
@@ -119,6 +133,11 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == 499 {
 		return // nobody is listening
 	}
+	s.serveStatus(w, r, status, msg)
+}
+
+// serveStatus renders the error page for status with msg.
+func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	heading := http.StatusText(status)
 	if status == http.StatusNotFound {
 		heading = "Page not found"
@@ -130,8 +149,29 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	return app.ErrNotFound
+// notFound answers the requests no route took. The catch-all "/" patterns
+// route every method of every path here, so the mux's own 405 never
+// happens: notFound asks the muxes which methods the path does accept, and
+// answers 405 with Allow when there are some, the 404 page otherwise.
+func (s *Server) notFound(muxes ...*http.ServeMux) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+			probe := &http.Request{Method: method, URL: r.URL, Host: r.Host}
+			for _, mux := range muxes {
+				if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+					allow = append(allow, method)
+					break
+				}
+			}
+		}
+		if len(allow) == 0 {
+			return app.ErrNotFound
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.serveStatus(w, r, http.StatusMethodNotAllowed, "This page does not take "+r.Method+" requests.")
+		return nil
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -48,10 +48,13 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /activity", s.member(s.showActivity))
 	m.Handle("POST /activity/read", s.member(s.markActivityRead))
 
-	m.Handle("/", s.handle(s.notFound))
-
 	// Files and probes need no session: they skip the session lookup.
 	root := http.NewServeMux()
+
+	// Everything else: a 404 page, or a 405 for a known path and another
+	// method (the catch-all patterns would otherwise hide the mux's 405).
+	m.Handle("/", s.handle(s.notFound(root, m)))
+
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))

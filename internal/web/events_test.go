@@ -1,0 +1,307 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// GET /events is the member's live stream: each change of a notification is
+// one event whose id is its sequence number, whose name is its name and whose
+// data is the object /notifications returns.
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+
+	t.Run("Headers", func(t *testing.T) {
+		stream := bob.openStream(t, "")
+		if ct, cc := stream.resp.Header.Get("Content-Type"), stream.resp.Header.Get("Cache-Control"); ct != "text/event-stream" || cc != "no-store" {
+			t.Errorf("Content-Type %q, Cache-Control %q", ct, cc)
+		}
+		stream.close()
+	})
+
+	t.Run("StartsWithCurrentNotifications", func(t *testing.T) {
+		alice.send(t, bob, "one")
+		alice.send(t, bob, "two")
+		stream := bob.openStream(t, "")
+		want := bob.notifications(t, "0")
+		var prev int64
+		for i := range want {
+			ev := stream.next()
+			if ev.Name != want[i]["name"] || !sameJSON(ev.Data, want[i]) {
+				t.Errorf("event %d: %v, want the /notifications object %v", i, ev, want[i])
+			}
+			id, err := strconv.ParseInt(ev.ID, 10, 64)
+			if err != nil || id <= prev {
+				t.Errorf("event %d: id %q, want a number above %d", i, ev.ID, prev)
+			}
+			prev = id
+		}
+		stream.close()
+	})
+
+	t.Run("DeliversChanges", func(t *testing.T) {
+		stream := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+		alice.send(t, bob, "three")
+		ev := stream.next()
+		if ev.Name != "unread_message_count" || ev.count(t) != 3 {
+			t.Fatalf("after a send: %v, want unread_message_count 3", ev)
+		}
+		latest := bob.notifications(t, "0")
+		if !sameJSON(ev.Data, latest[0]) {
+			t.Errorf("event data %s, want the /notifications object %v", ev.Data, latest[0])
+		}
+		if ev := stream.next(); ev.Name != "unread_activity_count" || ev.count(t) != 3 {
+			t.Errorf("then %v, want unread_activity_count 3", ev)
+		}
+		// Reading pushes the 0 too, so that every open tab drops its badge.
+		bob.page(t, "/messages")
+		if ev := stream.next(); ev.Name != "unread_message_count" || ev.count(t) != 0 {
+			t.Errorf("after reading: %v, want unread_message_count 0", ev)
+		}
+		stream.close()
+	})
+}
+
+// sameJSON reports whether the JSON text data decodes to want.
+func sameJSON(data string, want map[string]any) bool {
+	var got map[string]any
+	return json.Unmarshal([]byte(data), &got) == nil && reflect.DeepEqual(got, want)
+}
+
+// A stream that reconnects with Last-Event-ID gets exactly what changed
+// after that id, so that a dropped connection (or a restart) loses nothing.
+func TestEventsResume(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+
+	stream := bob.openStream(t, "")
+	alice.send(t, bob, "one")
+	stream.nextNamed("unread_message_count")
+	last := stream.nextNamed("unread_activity_count").ID
+	stream.close()
+
+	// While bob is away: two messages, and he reads on his phone.
+	alice.send(t, bob, "two")
+	alice.send(t, bob, "three")
+	bob.login(t).page(t, "/messages")
+
+	stream = bob.openStream(t, last)
+	var got []string
+	for range 2 {
+		ev := stream.next()
+		got = append(got, fmt.Sprintf("%s=%d", ev.Name, ev.count(t)))
+		last = ev.ID
+	}
+	// What was missed, newest value of each, in the order it changed.
+	if want := []string{"unread_activity_count=3", "unread_message_count=0"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("replayed %q, want %q", got, want)
+	}
+	// And nothing more: the next event is the next change.
+	alice.send(t, bob, "four")
+	if ev := stream.next(); ev.Name != "unread_message_count" || ev.count(t) != 1 {
+		t.Errorf("after the replay: %v, want the new unread_message_count 1", ev)
+	}
+	stream.close()
+
+	// Resuming from the newest id replays nothing.
+	current := strconv.FormatInt(bob.user(t).NotificationSeq, 10)
+	stream = bob.openStream(t, current)
+	alice.send(t, bob, "five")
+	if ev := stream.next(); ev.Name != "unread_message_count" || ev.count(t) != 2 {
+		t.Errorf("resumed from the newest id: %v, want the new unread_message_count 2", ev)
+	}
+	stream.close()
+
+	// An id that is not bob's (too high, say, from another member's stream
+	// in the same browser) must not silence his stream.
+	stream = bob.openStream(t, "999999")
+	alice.send(t, bob, "six")
+	for stream.nextNamed("unread_message_count").count(t) != 3 {
+		// the current state first, then the new count
+	}
+	stream.close()
+}
+
+// Reading in one tab drops the badge in every tab and browser of the
+// member.
+func TestEventsReadingClearsEveryStream(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	phone := bob.login(t)
+	streams := []*stream{bob.openStream(t, ""), bob.openStream(t, ""), phone.openStream(t, "")}
+
+	alice.send(t, bob, "hello")
+	for i, st := range streams {
+		if n := st.nextNamed("unread_message_count").count(t); n != 1 {
+			t.Errorf("stream %d: %d unread, want 1", i, n)
+		}
+	}
+	phone.page(t, "/messages")
+	for i, st := range streams {
+		if n := st.nextNamed("unread_message_count").count(t); n != 0 {
+			t.Errorf("stream %d: %d unread after reading on the phone, want 0", i, n)
+		}
+	}
+}
+
+// A client that stops reading must not hold up anyone: not the member who
+// sends, not the member's other streams, not other members' streams.
+//
+// The slow client is simulated where it bites: its stream's writes block
+// (as they do once the socket buffers of a client that never reads are
+// full), so that its handler is stuck while events keep coming.
+func TestEventsSlowReader(t *testing.T) {
+	t.Parallel()
+	stuck := make(chan struct{})
+	s := newSite(t, siteOptions{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Test-Never-Reads") != "" {
+				w = &stuckWriter{ResponseWriter: w, stuck: stuck}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}})
+	t.Cleanup(func() { close(stuck) }) // before the server closes, which waits for handlers
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+
+	// Bob's stuck stream: subscribed, never reading.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req := bob.newRequest(t, http.MethodGet, "/events", nil).WithContext(ctx)
+	req.Header.Set("X-Test-Never-Reads", "1")
+	go func() {
+		if res, err := bob.client.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	waitUntil(t, "the stuck stream subscribes", func() bool { return s.hub.Streams() == 1 })
+
+	bobs, carols := bob.login(t).openStream(t, ""), carol.openStream(t, "")
+
+	// Each send is answered at once, though the stuck stream has long
+	// stopped taking events.
+	const sends = 20 // 40 events for bob: more than twice what a stream buffers
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= sends; i++ {
+			r, err := alice.client.PostForm(s.URL+"/send-message/bob", map[string][]string{"message": {fmt.Sprint(i)}})
+			if err != nil {
+				done <- err
+				return
+			}
+			r.Body.Close()
+			if r.StatusCode != http.StatusSeeOther {
+				done <- fmt.Errorf("send %d: status %d", i, r.StatusCode)
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("sending is stuck behind a client that does not read")
+	}
+	for {
+		if n := bobs.nextNamed("unread_message_count").count(t); n == sends {
+			break
+		}
+	}
+	alice.send(t, carol, "hi")
+	if n := carols.nextNamed("unread_message_count").count(t); n != 1 {
+		t.Errorf("carol's stream: %d unread, want 1", n)
+	}
+}
+
+// stuckWriter is a response whose writes block until stuck is closed.
+type stuckWriter struct {
+	http.ResponseWriter
+	stuck <-chan struct{}
+}
+
+func (w *stuckWriter) Write([]byte) (int, error) {
+	<-w.stuck
+	return 0, errors.New("the client went away")
+}
+
+func (w *stuckWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// waitUntil waits for cond, which the server makes true at once but in its
+// own goroutine.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Streams per member are capped: one more closes the oldest.
+func TestEventsStreamCap(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{StreamsPerMember: 2})
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	first, second := bob.openStream(t, ""), bob.openStream(t, "")
+	third := bob.openStream(t, "")
+	first.wantEnd()
+
+	alice.send(t, bob, "hi")
+	for _, st := range []*stream{second, third} {
+		if n := st.nextNamed("unread_message_count").count(t); n != 1 {
+			t.Errorf("%d unread, want 1", n)
+		}
+	}
+}
+
+// Logging out closes the member's streams; the logged-out browser cannot
+// reconnect, another that is still logged in can, and misses nothing.
+func TestEventsLogout(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	phone := bob.login(t)
+	laptop, onPhone := bob.openStream(t, ""), phone.openStream(t, "")
+
+	bob.postForm(t, "/logout", nil).wantRedirect("/login")
+	laptop.wantEnd()
+	onPhone.wantEnd()
+
+	bob.get(t, "/events").wantStatus(http.StatusUnauthorized)
+	alice.send(t, bob, "while you were out")
+	onPhone = phone.openStream(t, "0")
+	if n := onPhone.nextNamed("unread_message_count").count(t); n != 1 {
+		t.Errorf("%d unread, want 1", n)
+	}
+}
+
+// An idle stream sends heartbeat comments, so that proxies keep it open.
+func TestEventsHeartbeat(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{Heartbeat: 10 * time.Millisecond})
+	stream := s.register(t, "alice").openStream(t, "")
+	select {
+	case ev := <-stream.events:
+		if ev.Name != ":" {
+			t.Errorf("an idle stream sent %v, want a comment", ev)
+		}
+	case <-time.After(waitFor):
+		t.Error("no heartbeat")
+	}
+}

@@ -1,0 +1,458 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+)
+
+// Sending a private message: the seed's /send-message/{recipient} with its
+// field message, its redirect to the recipient's profile and its flash.
+func TestSendMessage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+
+	t.Run("OK", func(t *testing.T) {
+		form := alice.page(t, "/send-message/bob")
+		form.formTo("/send-message/bob")
+		if e := form.byID("message"); e.Tag != "textarea" || e.Attr["name"] != "message" {
+			t.Errorf("the form has no message field")
+		}
+		r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
+		r.wantRedirect("/user/bob")
+		alice.follow(t, r).wantText("Your message has been sent.")
+		alice.page(t, "/user/bob").wantNoText("Your message has been sent.") // a flash shows once
+		if n, _ := bob.badges(t); n != 1 {
+			t.Errorf("bob's badge shows %d, want 1", n)
+		}
+	})
+
+	// The recipient may be named in any case; the redirect names them as
+	// they are registered.
+	t.Run("OKRecipientAnyCase", func(t *testing.T) {
+		alice.postForm(t, "/send-message/BOB", url.Values{"message": {"Hi again"}}).wantRedirect("/user/bob")
+	})
+
+	t.Run("ErrUnknownRecipient", func(t *testing.T) {
+		alice.get(t, "/send-message/nobody").wantStatus(http.StatusNotFound).wantText(`There is no member called "nobody".`)
+		alice.postForm(t, "/send-message/nobody", url.Values{"message": {"hello?"}}).wantStatus(http.StatusNotFound)
+	})
+
+	for _, tt := range []struct {
+		name, to, message, want string
+	}{
+		{"ErrBlank", "bob", "", "Write a message first."},
+		{"ErrWhitespace", "bob", " \r\n ", "Write a message first."},
+		{"ErrTooLong", "bob", strings.Repeat("ü", 141), "Keep it to 140 characters (this is 141)."},
+		{"ErrToYourself", "alice", "note to self", "You cannot send a message to yourself."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := bob.badges(t)
+			r := alice.postForm(t, "/send-message/"+tt.to, url.Values{"message": {tt.message}})
+			r.wantStatus(http.StatusUnprocessableEntity)
+			if got := r.fieldError("message"); got != tt.want {
+				t.Errorf("error %q, want %q", got, tt.want)
+			}
+			if got := r.fieldValue("message"); got != tt.message {
+				t.Errorf("the form holds %q, want the message as typed", got)
+			}
+			if after, _ := bob.badges(t); after != before {
+				t.Errorf("bob's badge went from %d to %d", before, after)
+			}
+		})
+	}
+}
+
+// The unread badge, id="message_count", is on every page, hidden when the
+// count is 0, so that live updates have somewhere to show.
+func TestMessageBadge(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	alice.post(t, "so that the lists are not empty")
+	pages := []string{"/", "/index", "/user/alice", "/user/bob", "/edit-profile", "/send-message/alice",
+		"/conversations", "/activity", "/logout", "/nowhere"}
+
+	for _, path := range pages {
+		r := bob.get(t, path)
+		if n := r.badge("message_count"); n != 0 {
+			t.Errorf("%s: badge %d, want 0", path, n)
+		}
+	}
+	// The page's script finds each badge by the notification it shows,
+	// and announces changes to screen readers.
+	r := bob.page(t, "/")
+	for id, name := range map[string]string{"message_count": "unread_message_count", "activity_count": "unread_activity_count"} {
+		if got := r.byID(id).Attr["data-notification"]; got != name {
+			t.Errorf("#%s shows %q, want %q", id, got, name)
+		}
+	}
+	if live := r.byID("live-announcer"); live.Attr["aria-live"] != "polite" {
+		t.Errorf("no aria-live region for badge changes")
+	}
+	alice.send(t, bob, "one")
+	alice.send(t, bob, "two")
+	for _, path := range pages {
+		r := bob.get(t, path)
+		if n := r.badge("message_count"); n != 2 {
+			t.Errorf("%s: badge %d, want 2", path, n)
+		}
+	}
+	// Sending counts nothing for the sender.
+	if n, _ := alice.badges(t); n != 0 {
+		t.Errorf("alice's badge %d, want 0", n)
+	}
+}
+
+// /messages: the messages received, newest first, paginated; seeing the list
+// reads them (the seed's rule), whichever page is seen.
+func TestReadMessages(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 3}})
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	alice.send(t, bob, "m1")
+	alice.send(t, bob, "m2")
+	carol.send(t, bob, "c1")
+	alice.send(t, bob, "m3")
+	alice.send(t, bob, "m4")
+	bob.send(t, alice, "sent by bob") // not received: not listed
+
+	t.Run("ErrBadPageKeepsCount", func(t *testing.T) {
+		for _, page := range []string{"0", "-3", "1000001"} {
+			bob.get(t, "/messages?page="+page).wantStatus(http.StatusNotFound)
+		}
+		if n, _ := bob.badges(t); n != 5 {
+			t.Errorf("badge %d after bad pages, want 5", n)
+		}
+		if n := bob.notification(t, "unread_message_count"); n != 5 {
+			t.Errorf("unread_message_count %v, want 5", n)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		r := bob.page(t, "/messages")
+		if got, want := r.texts("post-body"), []string{"m4", "m3", "c1"}; !slices.Equal(got, want) {
+			t.Errorf("messages %q, want %q", got, want)
+		}
+		// Each shows its sender, with the popover, and a way to reply.
+		first := findClass(r.Body, "post")[0]
+		if img := findTag(first.Inner, "img"); img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
+			t.Errorf("the newest message has no avatar of alice")
+		}
+		if link := findClass(first.Inner, "user-popup"); link[0].Attr["data-popup"] != "/user/alice/popup" {
+			t.Errorf("the newest message does not name alice with her popover")
+		}
+		r.linkTo("/messages/alice")
+		if got := r.link("next"); got != "/messages?page=2" {
+			t.Errorf("older messages link %q", got)
+		}
+		// The page itself already shows them read.
+		if n := r.badge("message_count"); n != 0 {
+			t.Errorf("the messages page shows a badge of %d", n)
+		}
+		if n, _ := bob.badges(t); n != 0 {
+			t.Errorf("badge %d after reading, want 0", n)
+		}
+		if n := bob.notification(t, "unread_message_count"); n != 0 {
+			t.Errorf("unread_message_count %v after reading, want 0", n)
+		}
+	})
+
+	t.Run("OKPage2", func(t *testing.T) {
+		alice.send(t, bob, "m5")
+		r := bob.page(t, "/messages?page=2")
+		if got, want := r.texts("post-body"), []string{"c1", "m2", "m1"}; !slices.Equal(got, want) {
+			t.Errorf("page 2: messages %q, want %q", got, want)
+		}
+		if got := r.link("prev"); got != "/messages" {
+			t.Errorf("newer messages link %q", got)
+		}
+		// The seed's 500 is gone, and page 2 reads m5 too: the list was seen.
+		if n, _ := bob.badges(t); n != 0 {
+			t.Errorf("badge %d after page 2, want 0", n)
+		}
+	})
+
+	t.Run("Empty", func(t *testing.T) {
+		carol.page(t, "/messages").wantText("No messages yet.")
+	})
+}
+
+// Conversations: one row per member one has exchanged messages with; a
+// conversation shows both sides, oldest first, and reading it reads only it.
+func TestConversations(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	alice.send(t, bob, "Hi Bob")
+	bob.send(t, alice, "Hi Alice")
+	alice.send(t, bob, "How are you?")
+	carol.send(t, bob, "Hello from Carol")
+
+	t.Run("Inbox", func(t *testing.T) {
+		r := bob.page(t, "/conversations")
+		rows := findClass(r.Body, "conversation")
+		var got []string
+		for _, row := range rows {
+			got = append(got, fmt.Sprintf("%s unread=%v", row.Text(), row.HasClass("unread")))
+		}
+		want := []string{
+			"carol · just now 1 new Hello from Carol unread=true",
+			"alice · just now 2 new How are you? unread=true",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("conversations\n%q\nwant\n%q", got, want)
+		}
+		// The inbox only lists: nothing is read yet.
+		if n := r.badge("message_count"); n != 3 {
+			t.Errorf("badge %d, want 3", n)
+		}
+		// The sender sees their own last message as theirs (and bob's
+		// reply before it as unread).
+		alice.page(t, "/conversations").wantText("bob · just now 1 new You: How are you?")
+	})
+
+	t.Run("Conversation", func(t *testing.T) {
+		r := bob.page(t, "/messages/Alice")
+		var got []string
+		for _, m := range findClass(r.Body, "message") {
+			got = append(got, fmt.Sprintf("%s mine=%v", m.Text(), m.HasClass("mine")))
+		}
+		want := []string{
+			"alice · just now Hi Bob mine=false",
+			"You · just now Hi Alice mine=true",
+			"alice · just now How are you? mine=false",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("conversation\n%q\nwant\n%q", got, want)
+		}
+		// Opening it read alice's messages, not carol's.
+		if n := r.badge("message_count"); n != 1 {
+			t.Errorf("badge on the conversation %d, want 1", n)
+		}
+		if n := bob.notification(t, "unread_message_count"); n != 1 {
+			t.Errorf("unread_message_count %v, want 1", n)
+		}
+		var unread []string
+		for _, row := range findClass(bob.page(t, "/conversations").Body, "conversation") {
+			if row.HasClass("unread") {
+				unread = append(unread, findTag(row.Inner, "a")[0].Text())
+			}
+		}
+		if !slices.Equal(unread, []string{"carol"}) {
+			t.Errorf("unread conversations %q, want only carol's", unread)
+		}
+	})
+
+	t.Run("Reply", func(t *testing.T) {
+		r := bob.page(t, "/messages/alice")
+		form := r.formTo("/messages/alice")
+		if !strings.Contains(form.Inner, `name="message"`) {
+			t.Error("the reply box has no message field")
+		}
+		r = bob.postForm(t, "/messages/alice", url.Values{"message": {"Fine, thanks"}})
+		r.wantStatus(http.StatusSeeOther)
+		loc := r.Header.Get("Location")
+		if !strings.HasPrefix(loc, "/messages/alice#m") {
+			t.Fatalf("reply redirects to %q, want the conversation at the new message", loc)
+		}
+		thread := bob.follow(t, r)
+		if id := strings.TrimPrefix(loc, "/messages/alice#"); thread.byID(id).Text() != "You · just now Fine, thanks" {
+			t.Errorf("the new message #%s reads %q", id, thread.byID(id).Text())
+		}
+		if n, _ := alice.badges(t); n != 2 {
+			t.Errorf("alice's badge %d, want 2", n)
+		}
+		// Alice sees the whole exchange, her own messages included.
+		got := alice.page(t, "/messages/bob").texts("post-body")
+		if want := []string{"Hi Bob", "Hi Alice", "How are you?", "Fine, thanks"}; !slices.Equal(got, want) {
+			t.Errorf("alice's conversation %q, want %q", got, want)
+		}
+	})
+
+	t.Run("ErrReply", func(t *testing.T) {
+		r := bob.postForm(t, "/messages/alice", url.Values{"message": {"  "}})
+		r.wantStatus(http.StatusUnprocessableEntity)
+		if got := r.fieldError("message"); got != "Write a message first." {
+			t.Errorf("error %q", got)
+		}
+		r.wantText("Hi Bob", "Fine, thanks") // the thread is still there
+	})
+
+	t.Run("ErrNoSuchConversation", func(t *testing.T) {
+		bob.get(t, "/messages/nobody").wantStatus(http.StatusNotFound)
+		bob.get(t, "/messages/bob").wantStatus(http.StatusNotFound)
+		bob.postForm(t, "/messages/nobody", url.Values{"message": {"hi"}}).wantStatus(http.StatusNotFound)
+	})
+
+	t.Run("Empty", func(t *testing.T) {
+		dave := s.register(t, "dave")
+		dave.page(t, "/conversations").wantText("No conversations yet.")
+		dave.page(t, "/messages/alice").wantText("No messages yet. Say hello!")
+	})
+}
+
+// A member can block another from their profile: the blocked member can no
+// longer message them nor notify them by mentions, until unblocked.
+func TestBlock(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+
+	r := bob.postForm(t, "/user/alice/block", nil)
+	r.wantRedirect("/user/alice")
+	profile := bob.follow(t, r).wantText("You have blocked alice.", "Blocked")
+	profile.formTo("/user/alice/unblock")
+	if profile.has("/send-message/alice") {
+		t.Error("the profile of a blocked member still offers to message them")
+	}
+
+	since := now(bob.notifications(t, "0"))
+	r = alice.postForm(t, "/send-message/bob", url.Values{"message": {"let me in"}})
+	r.wantStatus(http.StatusForbidden).wantText("bob is not accepting messages from you.")
+	if r.fieldValue("message") != "let me in" {
+		t.Error("the refused message is not kept in the form")
+	}
+	alice.postForm(t, "/messages/bob", url.Values{"message": {"let me in"}}).
+		wantStatus(http.StatusForbidden).wantText("bob is not accepting messages from you.")
+	alice.page(t, "/messages/bob").wantText("bob is not accepting messages from you.")
+	alice.post(t, "Hey @bob, look at this")
+
+	// Nothing reached bob: no message, no count, no notification at all.
+	if m, a := bob.badges(t); m != 0 || a != 0 {
+		t.Errorf("bob's badges %d and %d, want 0 and 0", m, a)
+	}
+	if got := bob.notifications(t, since); len(got) != 0 {
+		t.Errorf("bob was notified: %v", got)
+	}
+	bob.page(t, "/messages").wantNoText("let me in")
+	bob.page(t, "/conversations").wantNoText("let me in")
+	bob.page(t, "/activity").wantNoText("look at this")
+
+	// The block is bob's alone: carol still reaches him.
+	carol.post(t, "Hello @bob")
+	if _, a := bob.badges(t); a != 1 {
+		t.Errorf("bob's notifications badge %d after carol's mention, want 1", a)
+	}
+
+	t.Run("Unblock", func(t *testing.T) {
+		r := bob.postForm(t, "/user/alice/unblock", nil)
+		r.wantRedirect("/user/alice")
+		bob.follow(t, r).wantText("You have unblocked alice.").linkTo("/send-message/alice")
+		alice.send(t, bob, "thanks")
+		alice.post(t, "@bob thanks")
+		if m, a := bob.badges(t); m != 1 || a != 3 {
+			t.Errorf("bob's badges %d and %d, want 1 and 3", m, a)
+		}
+	})
+
+	t.Run("ErrBlockYourself", func(t *testing.T) {
+		bob.postForm(t, "/user/bob/block", nil).wantStatus(http.StatusForbidden)
+	})
+	t.Run("ErrUnknown", func(t *testing.T) {
+		bob.postForm(t, "/user/nobody/block", nil).wantStatus(http.StatusNotFound)
+	})
+}
+
+// now returns the newest timestamp of a /notifications list, as the seed's
+// page keeps it for its next poll ("0" when the list is empty).
+func now(list []map[string]any) string {
+	since := 0.0
+	for _, n := range list {
+		since = max(since, n["timestamp"].(float64))
+	}
+	return fmt.Sprint(since)
+}
+
+// Sending is limited per member; over the limit, a clear refusal and nothing
+// sent.
+func TestSendRateLimit(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{SendPerMember: app.Limit{Events: 2, Per: time.Hour}}})
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	alice.send(t, bob, "one")
+	alice.send(t, bob, "two")
+
+	r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"three"}})
+	r.wantStatus(http.StatusTooManyRequests).wantText("Too many messages. Please try again in")
+	if r.fieldValue("message") != "three" {
+		t.Error("the refused message is not kept in the form")
+	}
+	alice.postForm(t, "/messages/bob", url.Values{"message": {"three"}}).wantStatus(http.StatusTooManyRequests)
+
+	if n, _ := bob.badges(t); n != 2 {
+		t.Errorf("bob's badge %d, want 2", n)
+	}
+	bob.page(t, "/messages").wantNoText("three")
+	// Others are not limited by alice's sending.
+	carol.send(t, bob, "from carol")
+}
+
+// Nobody sees or counts another member's messages or notifications,
+// whatever URL they try.
+func TestIsolation(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	alice.send(t, bob, "secret for bob")
+	bob.send(t, alice, "secret for alice")
+	alice.post(t, "a public post for @bob")
+	secrets := []string{"secret for bob", "secret for alice"}
+	msgID := func() int64 {
+		r := bob.page(t, "/messages/alice")
+		var id int64
+		fmt.Sscanf(findClass(r.Body, "message")[0].Attr["id"], "m%d", &id)
+		return id
+	}()
+
+	for _, path := range []string{
+		"/messages", "/messages?page=2", "/conversations",
+		"/messages/alice", "/messages/bob", "/messages/Alice",
+		fmt.Sprintf("/messages/alice?before=%d", msgID+1), fmt.Sprintf("/messages/bob?before=%d", msgID+10),
+		"/activity", "/user/alice", "/user/bob", "/user/alice/popup", "/",
+	} {
+		r := carol.page(t, path).wantNoText(secrets...)
+		if path != "/user/alice/popup" && (r.badge("message_count") != 0 || r.badge("activity_count") != 0) {
+			t.Errorf("%s: carol's badges count someone else's", path)
+		}
+	}
+	for _, path := range []string{"/messages/alice", "/messages/bob"} {
+		carol.page(t, path).wantText("No messages yet.")
+	}
+	carol.page(t, "/activity").wantText("Nothing yet.")
+	for _, q := range []string{"since=0", "since=0&user=bob", fmt.Sprintf("since=0&user_id=%d", bob.user(t).ID)} {
+		r := carol.get(t, "/notifications?"+q).wantStatus(http.StatusOK)
+		if strings.TrimSpace(r.Body) != "[]" {
+			t.Errorf("/notifications?%s for carol: %s", q, r.Body)
+		}
+	}
+	// Carol's own stream carries only her own notifications, whatever id
+	// she resumes from: bob's unread count (2 and up) never shows on it.
+	for _, last := range []string{"", "0", "-1", "1000"} {
+		stream := carol.openStream(t, last)
+		alice.send(t, bob, "another secret")
+		alice.send(t, carol, "for carol")
+		for {
+			n := stream.nextNamed("unread_message_count").count(t)
+			if n > 1 {
+				t.Fatalf("Last-Event-ID %q: carol's stream says %d unread messages, want her own 1", last, n)
+			}
+			if n == 1 {
+				break
+			}
+		}
+		carol.page(t, "/messages") // read, for the next round
+		stream.close()
+	}
+	// Nothing carol did read anything of bob's.
+	if n, _ := bob.badges(t); n != 4 {
+		t.Errorf("bob's badge %d, want 4", n)
+	}
+}

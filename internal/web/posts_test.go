@@ -1,0 +1,229 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+)
+
+// The timeline at / and /index: every member's posts, newest first,
+// POSTS_PER_PAGE at a time, with newer/older links that keep ?page=N.
+func TestTimeline(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 3}})
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	for i := 1; i <= 7; i++ {
+		author := alice
+		if i%2 == 0 {
+			author = bob
+		}
+		author.post(t, fmt.Sprintf("post %d", i))
+	}
+
+	for _, tt := range []struct {
+		path         string
+		posts        []string
+		newer, older string // the pager's links, "" for none
+	}{
+		{"/", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
+		{"/index", []string{"post 7", "post 6", "post 5"}, "", "/index?page=2"},
+		{"/?page=1", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
+		{"/?page=2", []string{"post 4", "post 3", "post 2"}, "/", "/?page=3"},
+		{"/index?page=3", []string{"post 1"}, "/index?page=2", ""},
+		// Past the end is an empty page, not an error.
+		{"/?page=4", nil, "/?page=3", ""},
+		// Like the seed, a page that is not a number is the first.
+		{"/?page=abc", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
+		{"/?page=", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			r := bob.page(t, tt.path)
+			if got := r.texts("post-body"); !slices.Equal(got, tt.posts) {
+				t.Errorf("posts %q, want %q", got, tt.posts)
+			}
+			if got := r.link("prev"); got != tt.newer {
+				t.Errorf("newer posts link %q, want %q", got, tt.newer)
+			}
+			if got := r.link("next"); got != tt.older {
+				t.Errorf("older posts link %q, want %q", got, tt.older)
+			}
+		})
+	}
+
+	// Each post shows its author's avatar and name, linked to the profile
+	// with the popover.
+	t.Run("Author", func(t *testing.T) {
+		post := findClass(bob.page(t, "/").Body, "post")[0]
+		if img := findTag(post.Inner, "img"); len(img) == 0 || img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
+			t.Errorf("post 7 has no avatar of alice: %s", post.Inner)
+		}
+		link := findClass(post.Inner, "user-popup")
+		if len(link) == 0 || link[0].Attr["href"] != "/user/alice" || link[0].Attr["data-popup"] != "/user/alice/popup" || link[0].Text() != "alice" {
+			t.Errorf("post 7 does not link alice with her popover: %s", post.Inner)
+		}
+	})
+
+	for _, page := range []string{"0", "-1", "1000001", "1099511627776"} {
+		t.Run("ErrPage"+page, func(t *testing.T) {
+			r := bob.get(t, "/?page="+page).wantStatus(http.StatusNotFound)
+			r.wantText("Page not found", "natter")
+		})
+	}
+}
+
+// link returns the href of the page's <a rel=...>, "" if there is none.
+func (r *response) link(rel string) string {
+	for _, a := range findTag(r.Body, "a") {
+		if a.Attr["rel"] == rel {
+			return a.Attr["href"]
+		}
+	}
+	return ""
+}
+
+// Posting a note: 1 to 140 characters, counted as characters; a refused
+// note comes back in the form with the reason.
+func TestPost(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+
+	t.Run("OK", func(t *testing.T) {
+		r := alice.postForm(t, "/", url.Values{"body": {"  Hello, natter!  "}})
+		r.wantRedirect("/")
+		home := alice.follow(t, r).wantText("Your post is now live!")
+		if got := home.texts("post-body")[0]; got != "Hello, natter!" {
+			t.Errorf("newest post %q", got)
+		}
+	})
+
+	for _, tt := range []struct {
+		name, body string
+		want       string // the shown post, "" when the post is refused
+		err        string
+	}{
+		{"OK140Emoji", strings.Repeat("😀", 140), strings.Repeat("😀", 140), ""},
+		{"OK140Accented", strings.Repeat("é", 140), strings.Repeat("é", 140), ""},
+		// A line break a browser sends as \r\n is one character.
+		{"OKCRLFIsOneCharacter", strings.Repeat("x\r\n", 69) + "yz", strings.TrimSpace(strings.Repeat("x ", 69)) + " yz", ""},
+		{"ErrBlankBody", "", "", "Write something first."},
+		{"ErrWhitespaceBody", " \r\n\t ", "", "Write something first."},
+		{"ErrTooLong", strings.Repeat("a", 141), "", "Keep it to 140 characters (this is 141)."},
+		{"ErrTooLongEmoji", strings.Repeat("😀", 141), "", "Keep it to 140 characters (this is 141)."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := alice.postForm(t, "/index", url.Values{"body": {tt.body}})
+			if tt.err == "" {
+				r.wantRedirect("/")
+				if got := alice.page(t, "/").texts("post-body")[0]; got != tt.want {
+					t.Errorf("newest post %q, want %q", got, tt.want)
+				}
+				return
+			}
+			r.wantStatus(http.StatusUnprocessableEntity)
+			if got := r.fieldError("body"); got != tt.err {
+				t.Errorf("error %q, want %q", got, tt.err)
+			}
+			if got := r.fieldValue("body"); got != tt.body {
+				t.Errorf("the form holds %q, want the text as typed", got)
+			}
+			// The timeline is still shown under the refused form.
+			r.wantText("Timeline", "Hello, natter!")
+		})
+	}
+
+	// A post is text: markup in it is shown, not obeyed.
+	t.Run("HTMLIsText", func(t *testing.T) {
+		alice.post(t, `<b>bold</b> & <i>"quoted"</i>`)
+		r := alice.page(t, "/")
+		if strings.Contains(r.Body, "<b>bold</b>") {
+			t.Error("the post's markup reached the page")
+		}
+		if got := r.texts("post-body")[0]; got != `<b>bold</b> & <i>"quoted"</i>` {
+			t.Errorf("the post reads %q", got)
+		}
+	})
+}
+
+// @name in a post links to that member's profile and tells them.
+func TestMentions(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+
+	alice.post(t, "Hello @bob, @alice here. Mail me: alice@bob.com")
+	post := findClass(bob.page(t, "/").Body, "post-body")[0]
+	var mentions []string
+	for _, a := range findClass(post.Inner, "mention") {
+		mentions = append(mentions, a.Text()+" → "+a.Attr["href"])
+	}
+	if want := []string{"@bob → /user/bob", "@alice → /user/alice"}; !slices.Equal(mentions, want) {
+		t.Errorf("mention links %q, want %q (an email address is no mention)", mentions, want)
+	}
+	// Bob is told; alice, who mentioned herself, is not.
+	if _, n := bob.badges(t); n != 1 {
+		t.Errorf("bob's notifications badge %d, want 1", n)
+	}
+	if n := bob.notification(t, "unread_activity_count"); n != 1 {
+		t.Errorf("bob's unread_activity_count %v, want 1", n)
+	}
+	if _, n := alice.badges(t); n != 0 {
+		t.Errorf("alice's notifications badge %d, want 0", n)
+	}
+
+	// Names are matched in any case; each member is told once per post.
+	alice.post(t, "@BOB @Bob @bob")
+	if _, n := bob.badges(t); n != 2 {
+		t.Errorf("bob's notifications badge %d, want 2", n)
+	}
+}
+
+// Times read naturally ("3 minutes ago"), rendered by the server so that
+// they are right without JavaScript; the exact time is in the markup.
+func TestTimesReadNaturally(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+	ages := []struct {
+		age  time.Duration
+		want string
+	}{
+		{10 * 24 * time.Hour, ""}, // a date: filled in below
+		{3 * 24 * time.Hour, "3 days ago"},
+		{30 * time.Hour, "yesterday"},
+		{2*time.Hour + time.Minute, "2 hours ago"},
+		{61 * time.Minute, "1 hour ago"},
+		{3*time.Minute + 10*time.Second, "3 minutes ago"},
+		{70 * time.Second, "1 minute ago"},
+		{10 * time.Second, "just now"},
+	}
+	for i, a := range ages {
+		s.clock.Set(-a.age) // the post is written that long ago
+		alice.post(t, fmt.Sprintf("post %d", i))
+		if a.want == "" {
+			ages[i].want = time.Now().Add(-a.age).UTC().Format("Jan 2, 2006")
+		}
+	}
+	s.clock.Set(0)
+
+	times := findTag(alice.page(t, "/").Body, "time")
+	for i, a := range ages {
+		tm := times[len(ages)-1-i] // newest first
+		if tm.Text() != a.want {
+			t.Errorf("a post %v old reads %q, want %q", a.age, tm.Text(), a.want)
+		}
+		at, err := time.Parse(time.RFC3339, tm.Attr["datetime"])
+		if d := time.Since(at) - a.age; err != nil || d < -time.Second || d > time.Minute {
+			t.Errorf("a post %v old has datetime=%q", a.age, tm.Attr["datetime"])
+		}
+		if !strings.HasSuffix(tm.Attr["title"], "UTC") {
+			t.Errorf("title %q, want the full time", tm.Attr["title"])
+		}
+	}
+}
