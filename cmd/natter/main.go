@@ -54,6 +54,7 @@ type config struct {
 	streamsPerUser int
 	sendLimit      app.Limit
 	shutdownWait   time.Duration
+	debugAddr      string
 }
 
 // parseConfig reads flags, whose defaults come from the environment.
@@ -79,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.streamsPerUser, "streams-per-member", atoi(env("NATTER_STREAMS_PER_MEMBER", "8")), "open event streams allowed per member; a new one closes the oldest (NATTER_STREAMS_PER_MEMBER)")
 	send := fs.String("send-limit", env("NATTER_SEND_LIMIT", "60/1m"), "private messages a member may send, as N/duration (NATTER_SEND_LIMIT)")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -207,6 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	metrics := newRegistry(db)
 	srv, err := web.New(web.Config{
 		App:            a,
 		Hub:            hub,
@@ -216,6 +219,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TrustedProxies: cfg.trustedProxies,
 		Heartbeat:      cfg.heartbeat,
 		Ready:          ready,
+		Metrics:        metrics,
 	})
 	if err != nil {
 		return err
@@ -232,6 +236,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer stopStreams()
 	httpSrv.BaseContext = func(net.Listener) context.Context { return streamsCtx }
 	httpSrv.RegisterOnShutdown(stopStreams)
+
+	if cfg.debugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		dsrv := serveDebug(dln, metrics, logger)
+		defer dsrv.Close()
+		logger.Info("debug listening", "metrics", "http://"+dln.Addr().String()+"/metrics", "pprof", "http://"+dln.Addr().String()+"/debug/pprof/")
+	}
 
 	go sweepSessions(ctx, db, logger)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -292,4 +293,70 @@ http {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestDebugListener serves Prometheus metrics and profiles on an address of
+// their own: request counts by route, open streams, the database pools and
+// the runtime.
+func TestDebugListener(t *testing.T) {
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	base := instance(t, nil, "-database-url", filepath.Join(t.TempDir(), "natter.db"), "-debug-addr", debugAddr)
+	a := newClient(t, base)
+	a.register("alice")
+	a.stream("") // subscribed by the time the response headers arrive
+
+	resp, err := http.Get("http://" + debugAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
+	for _, want := range []string{
+		`natter_http_requests_total{code="303",method="POST",route="POST /register"} 1`,
+		`natter_event_streams 1`,
+		`natter_stream_events_total`,
+		`natter_db_connections_open{pool="write"}`,
+		`natter_db_connections_open{pool="read"}`,
+		`natter_http_request_duration_seconds_count{route="POST /register"} 1`,
+		`go_goroutines`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+
+	resp, err = http.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
+		t.Errorf("GET /debug/pprof/goroutine: %s %.100q", resp.Status, body)
+	}
+
+	// Neither is on the site's own address.
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		if resp, _ := a.get(path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s on the site: %s, want 404", path, resp.Status)
+		}
+	}
+}
+
+// freePort asks the kernel for a port nobody listens on.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }

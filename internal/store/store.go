@@ -191,6 +191,26 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PoolStats are a connection pool's statistics, for monitoring.
+type PoolStats = sql.DBStats
+
+// Pools names the Store's connection pools: "read" and "write" on SQLite
+// (one writer connection, a pool of readers), "pool" on PostgreSQL.
+func (s *Store) Pools() []string {
+	if s.read == s.write {
+		return []string{"pool"}
+	}
+	return []string{"read", "write"}
+}
+
+// PoolStats reports the statistics of the pool that Pools names.
+func (s *Store) PoolStats(pool string) PoolStats {
+	if pool == "write" {
+		return s.write.Stats()
+	}
+	return s.read.Stats()
+}
+
 // Now is the Store's clock.
 func (s *Store) Now() time.Time { return s.now() }
 

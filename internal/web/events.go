@@ -11,10 +11,6 @@ import (
 	"natter/internal/store"
 )
 
-// streamWriteTimeout bounds each write to an event stream: a client that
-// stops reading is dropped rather than holding a goroutine forever.
-const streamWriteTimeout = 15 * time.Second
-
 // events is the member's Server-Sent Events stream. It subscribes first and
 // reads the store second, so nothing committed in between is missed; then it
 // sends every notification after Last-Event-ID, and each new one as the hub
@@ -51,10 +47,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			if n.Seq > last {
 				writeEvent(bw, n)
 				last = n.Seq
+				s.metrics.events.Inc()
 			}
 		}
 	}
 	catchUp := func() error {
+		s.metrics.catchUps.Inc()
 		notes, err := s.app.NotificationsAfter(ctx, u.ID, last)
 		if err != nil {
 			return err
@@ -62,8 +60,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		send(notes)
 		return nil
 	}
+	// Each write must finish within StreamWriteTimeout; between writes the
+	// deadline is lifted, because over HTTP/2 a pending deadline resets an
+	// idle stream even when nothing is being written.
 	flush := func() error {
-		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
+		defer rc.SetWriteDeadline(time.Time{})
 		if err := bw.Flush(); err != nil {
 			return err
 		}

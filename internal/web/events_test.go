@@ -305,3 +305,23 @@ func TestEventsHeartbeat(t *testing.T) {
 		t.Error("no heartbeat")
 	}
 }
+
+// An idle stream over HTTP/2 stays open past the write timeout: the
+// deadline bounds each write, not the quiet between them. (Over HTTP/2 a
+// deadline left pending resets the stream even when nothing is written.)
+func TestEventsIdleOverHTTP2(t *testing.T) {
+	t.Parallel()
+	const writeTimeout = 100 * time.Millisecond
+	s := newSite(t, siteOptions{H2C: true, StreamWriteTimeout: writeTimeout})
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+
+	stream := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+	if stream.resp.ProtoMajor != 2 {
+		t.Fatalf("stream over %s, want HTTP/2", stream.resp.Proto)
+	}
+	time.Sleep(5 * writeTimeout) // idle: no event, no heartbeat
+	alice.send(t, bob, "still there?")
+	if ev := stream.next(); ev.Name != "unread_message_count" || ev.count(t) != 1 {
+		t.Errorf("after an idle spell: %v, want unread_message_count 1", ev)
+	}
+}

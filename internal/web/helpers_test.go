@@ -55,6 +55,11 @@ type siteOptions struct {
 	StreamsPerMember int           // the hub's cap; default 8, as cmd/natter
 	Heartbeat        time.Duration // default an hour: tests see no heartbeats unless they ask
 	SecureCookies    bool
+	// StreamWriteTimeout is web.Config's; default natter's.
+	StreamWriteTimeout time.Duration
+	// H2C serves HTTP/2 without TLS, as natter's HTTPServer does, and
+	// the members' browsers speak it.
+	H2C bool
 	// Wrap, if set, wraps the web server's handler (to simulate a client
 	// that stops reading, say).
 	Wrap func(http.Handler) http.Handler
@@ -66,6 +71,8 @@ type site struct {
 	store *store.Store // to look at what HTTP does not show
 	hub   *live.Hub
 	clock *clock
+	// transport carries the members' requests.
+	transport http.RoundTripper
 }
 
 // newSite starts natter wired the way cmd/natter wires it.
@@ -106,12 +113,13 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 		t.Fatal(err)
 	}
 	srv, err := web.New(web.Config{
-		App:           a,
-		Hub:           hub,
-		Sessions:      st.Sessions(),
-		Logger:        slog.New(slog.NewTextHandler(errs, &slog.HandlerOptions{Level: slog.LevelError})),
-		Heartbeat:     o.Heartbeat,
-		SecureCookies: o.SecureCookies,
+		App:                a,
+		Hub:                hub,
+		Sessions:           st.Sessions(),
+		Logger:             slog.New(slog.NewTextHandler(errs, &slog.HandlerOptions{Level: slog.LevelError})),
+		Heartbeat:          o.Heartbeat,
+		SecureCookies:      o.SecureCookies,
+		StreamWriteTimeout: o.StreamWriteTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,9 +128,19 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	if o.Wrap != nil {
 		h = o.Wrap(srv)
 	}
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	var transport http.RoundTripper = http.DefaultTransport
+	if o.H2C {
+		ts.Config.Protocols = new(http.Protocols)
+		ts.Config.Protocols.SetUnencryptedHTTP2(true)
+		tr := &http.Transport{Protocols: new(http.Protocols)}
+		tr.Protocols.SetUnencryptedHTTP2(true)
+		t.Cleanup(tr.CloseIdleConnections)
+		transport = tr
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
-	return &site{URL: ts.URL, store: st, hub: hub, clock: clk}
+	return &site{URL: ts.URL, store: st, hub: hub, clock: clk, transport: transport}
 }
 
 // lockedBuffer is a bytes.Buffer that handlers may write to at once.
@@ -186,6 +204,7 @@ func (s *site) browser() *member {
 		panic(err)
 	}
 	return &member{site: s, client: &http.Client{
+		Transport:     s.transport,
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

@@ -34,6 +34,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle adapts h, turning its error into an error page.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteRoute(r)
 		// The form is read here, once: PostFormValue would swallow a body
 		// over maxBodyBytes as an empty form, which handlers then refuse as
 		// blank ("Write something first.") instead of too large.
@@ -74,6 +75,7 @@ func (s *Server) member(h handlerFunc) http.Handler {
 // 401 and a JSON error instead.
 func (s *Server) memberAPI(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteRoute(r)
 		if _, ok := me(r); !ok {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Please log in."})
 			return
@@ -267,7 +269,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		http.NewResponseController(w).SetWriteDeadline(start.Add(pageWriteTimeout))
+		r, route := withRouteHolder(r)
 		next.ServeHTTP(rec, r)
+		elapsed := time.Since(start)
+		if *route == "" {
+			*route = r.Pattern // set by the outer mux for files and probes
+		}
+		if *route == "" || *route == "/" {
+			*route = "other"
+		}
+		s.metrics.observe(*route, r.Method, rec.status, elapsed.Seconds())
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelError
@@ -277,7 +288,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("remote", r.RemoteAddr))
 	})
 }

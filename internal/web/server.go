@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"natter/internal/app"
 	"natter/internal/live"
@@ -36,9 +37,16 @@ type Config struct {
 	// Heartbeat is how often an idle event stream sends a comment so that
 	// proxies keep it open. Default 25 s.
 	Heartbeat time.Duration
+	// StreamWriteTimeout bounds each write to an event stream: a client
+	// that stops reading is dropped rather than holding a stream forever.
+	// Default 15 s.
+	StreamWriteTimeout time.Duration
 	// Ready reports whether the instance can serve (database, listener);
 	// nil means always.
 	Ready func(context.Context) error
+	// Metrics is where the server registers its Prometheus metrics; nil
+	// means a private registry nobody reads.
+	Metrics prometheus.Registerer
 }
 
 // Server serves natter over HTTP.
@@ -49,6 +57,7 @@ type Server struct {
 	log      *slog.Logger
 	pages    map[string]*pageTemplate
 	assets   *assets
+	metrics  *metrics
 	cfg      Config
 	handler  http.Handler
 }
@@ -65,7 +74,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 25 * time.Second
 	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = 15 * time.Second
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.NewRegistry()
+	}
 	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
+	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
@@ -128,6 +144,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	sinceKey
+	routeKey
 )
 
 // me returns the logged-in member, if any.
