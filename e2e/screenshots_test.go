@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// The README's pictures, taken from a real natter in a real browser: the
+// timeline with a popover open, the badge lit by a message that just
+// arrived, a conversation, and the timeline at phone width. Under
+// NATTER_SCREENSHOTS=1 they go to docs/screenshots/; otherwise they are
+// still taken (so this keeps working) but only into a temporary directory.
+func TestScreenshots(t *testing.T) {
+	needChromium(t)
+	dir := t.TempDir()
+	if regenerateDocs() {
+		dir = filepath.Join(docsDir, "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := startServer(t)
+	alice := srv.seedMember(t, "alice", "Beekeeper, amateur astronomer, and the street's unofficial weather station.")
+	bob := srv.seedMember(t, "bob", "Bob builds birdhouses for the whole street.")
+	carol := srv.seedMember(t, "carol", "Carol runs the Thursday chess club at the library. Beginners welcome!")
+	dave := srv.seedMember(t, "dave", "Dave bakes sourdough on Sundays and gives away the starter.")
+	bob.post("Finished the blue birdhouse today. The tits moved in within the hour.")
+	alice.post("Clear skies tonight: Jupiter and three of its moons with the small telescope.")
+	dave.post("Who wants some sourdough starter? I have far too much of it again.")
+	carol.post("Chess club moves to the library's upstairs room from next week. @alice, can you bring the clock?")
+	bob.post("Lost: one ladder, green, answers to \"the good ladder\". Last seen near @dave's shed.")
+	bob.send("alice", "Are you coming to the chess club on Thursday?")
+	alice.send("bob", "Yes! I'll bring the clock. Do you still have the spare board?")
+	bob.send("alice", "I do. See you at seven.")
+
+	b := newBrowser(t, srv, "alice")
+	tb := b.main
+	c := alice.cookie()
+	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true),
+		emulation.SetScrollbarsHidden(true))
+
+	// The conversation (reading it also clears the badge for the next shot).
+	tb.open("/messages/bob")
+	tb.screenshot(t, filepath.Join(dir, "conversation.png"), desktop, pageContent)
+
+	// The timeline with bob's popover open over the form, the posts in view.
+	tb.open("/index")
+	tb.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
+	x, y := tb.position(`article.post a.user-popup[href="/user/bob"]`)
+	tb.run(tb.mouseTo(x, y))
+	tb.waitVisible(`.popover.user-popover`)
+	tb.waitFor(`[...document.querySelectorAll('.popover img')].every(i => i.complete)`)
+	tb.screenshot(t, filepath.Join(dir, "timeline-popover.png"), desktop, wholeViewport)
+	tb.run(tb.mouseTo(2, 790))
+	tb.waitFor(`document.querySelectorAll('.popover').length === 0`)
+
+	// The badge, lit live by a message dave sends now.
+	dave.send("alice", "Starter is on your doorstep. Feed it tonight!")
+	tb.waitFor(`document.getElementById('message_count').textContent.trim() === '1' && !document.getElementById('message_count').hidden`)
+	tb.screenshot(t, filepath.Join(dir, "badge.png"), desktop, navbarOnly)
+
+	// The timeline at phone width.
+	phoneHiDPI := phone
+	phoneHiDPI.scale = 2
+	tb.run(phoneHiDPI.emulate())
+	tb.open("/index")
+	tb.screenshot(t, filepath.Join(dir, "phone.png"), phoneHiDPI, wholeViewport)
+}
+
+// What a screenshot shows.
+const (
+	wholeViewport = iota
+	pageContent   // the viewport down to the end of <main>, without empty space
+	navbarOnly    // the navbar, where the badges are
+)
+
+// screenshot saves part of the viewport as a PNG.
+func (tb *tab) screenshot(t *testing.T, path string, v viewport, part int) {
+	t.Helper()
+	height := float64(v.height)
+	switch part {
+	case navbarOnly:
+		tb.eval(`document.querySelector('header').getBoundingClientRect().bottom`, &height)
+	case pageContent:
+		var bottom float64
+		tb.eval(`document.querySelector('main').getBoundingClientRect().bottom`, &bottom)
+		height = min(height, bottom)
+	}
+	var buf []byte
+	tb.run(chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		buf, err = page.CaptureScreenshot().WithFormat(page.CaptureScreenshotFormatPng).
+			WithClip(&page.Viewport{X: 0, Y: 0, Width: float64(v.width), Height: height, Scale: 1}).Do(ctx)
+		return err
+	}))
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", path, err)
+	}
+	if w, want := img.Bounds().Dx(), int(float64(v.width)*v.scale); w != want {
+		t.Errorf("screenshot %s is %d pixels wide, want %d", path, w, want)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
