@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Results is everything one run measured; the report is written from it.
+type Results struct {
+	Machine  Machine    `json:"machine"`
+	Command  string     `json:"command"`
+	Started  time.Time  `json:"started"`
+	Duration string     `json:"duration"`
+	Quick    bool       `json:"quick"`
+	Live     []LiveRun  `json:"live,omitempty"`
+	Poll     *PollRun   `json:"poll,omitempty"`
+	Pages    *Pages     `json:"pages,omitempty"`
+	Writes   []WriteRun `json:"writes,omitempty"`
+	Errors   []string   `json:"errors,omitempty"`
+}
+
+// Machine describes where the figures were taken.
+type Machine struct {
+	CPUs    int    `json:"cpus"`
+	Model   string `json:"model"`
+	RAM     string `json:"ram"`
+	Go      string `json:"go"`
+	Commit  string `json:"commit"`
+	Dirty   bool   `json:"dirty"`
+	Kernel  string `json:"kernel"`
+	FDLimit string `json:"fd_limit"`
+}
+
+// LiveRun is scenario 1 (and 2's memory and idle CPU) for one protocol and
+// stream count.
+type LiveRun struct {
+	Proto             string      `json:"proto"`
+	Streams           int         `json:"streams"`
+	StreamEnd         string      `json:"stream_end,omitempty"` // why the server ended streams, if it did
+	Opened            int         `json:"opened"`
+	OpenFailed        int         `json:"open_failed"`
+	OpenSeconds       float64     `json:"open_seconds"`
+	ServerFDs         int         `json:"server_fds"`
+	ServerThreads     int         `json:"server_threads"`
+	RSSBefore         int64       `json:"rss_before"`
+	RSSAfter          int64       `json:"rss_after"`
+	BytesPerStream    float64     `json:"bytes_per_stream"`
+	RSSEnd            int64       `json:"rss_end,omitempty"` // after the idle and flow phases
+	BytesPerStreamEnd float64     `json:"bytes_per_stream_end,omitempty"`
+	Ramp              []RampPoint `json:"ramp,omitempty"`
+
+	IdleSeconds    float64 `json:"idle_seconds,omitempty"`
+	IdleServerCPU  float64 `json:"idle_server_cpu,omitempty"` // % of one core
+	IdleClientCPU  float64 `json:"idle_client_cpu,omitempty"`
+	IdleHeartbeats int64   `json:"idle_heartbeats,omitempty"`
+	IdleOtherCPU   float64 `json:"idle_other_cpu,omitempty"`
+	IdleReconnects int64   `json:"idle_reconnects,omitempty"`
+
+	Rate           int     `json:"rate"` // 0: no delivery measured
+	FlowReconnects int64   `json:"flow_reconnects"`
+	FlowSeconds    float64 `json:"flow_seconds"`
+	Sent           int     `json:"sent"`
+	SendErrors     int     `json:"send_errors"`
+	Delivered      int     `json:"delivered"`
+	Events         int     `json:"events"`
+	Commit         Summary `json:"commit_to_arrival"`
+	EndToEnd       Summary `json:"post_to_arrival"`
+	Send           Summary `json:"post_latency"`
+	FlowServerCPU  float64 `json:"flow_server_cpu"`
+	FlowClientCPU  float64 `json:"flow_client_cpu"`
+	FlowOtherCPU   float64 `json:"flow_other_cpu"`
+
+	LatencyMS []float64 `json:"latency_ms,omitempty"` // sorted commit-to-arrival samples, for the plot
+}
+
+// RampPoint is the server's memory with so many streams open.
+type RampPoint struct {
+	Streams int   `json:"streams"`
+	RSS     int64 `json:"rss"`
+}
+
+// PollRun is scenario 2's comparison: the same members polling
+// /notifications?since= instead of streaming.
+type PollRun struct {
+	Members      int     `json:"members"`
+	EverySeconds float64 `json:"every_seconds"`
+	Seconds      float64 `json:"seconds"`
+	Requests     int     `json:"requests"`
+	Errors       int     `json:"errors"`
+	RPS          float64 `json:"rps"`
+	ServerCPU    float64 `json:"server_cpu"`
+	ClientCPU    float64 `json:"client_cpu"`
+	OtherCPU     float64 `json:"other_cpu"`
+	Latency      Summary `json:"latency"`
+}
+
+// Pages is scenarios 3 and 4.
+type Pages struct {
+	Workers int      `json:"workers"`
+	Seconds float64  `json:"seconds"`
+	Members int      `json:"members"`
+	Trivial PageRun  `json:"trivial"`
+	Small   DataSet  `json:"small"`
+	Large   *DataSet `json:"large,omitempty"`
+}
+
+// DataSet is the page figures on one database.
+type DataSet struct {
+	Posts       int64     `json:"posts"`
+	Messages    int64     `json:"messages"`
+	LoadSeconds float64   `json:"load_seconds"`
+	DBBytes     int64     `json:"db_bytes"`
+	Pages       []PageRun `json:"pages"`
+}
+
+// PageRun is one page under a closed-loop load.
+type PageRun struct {
+	Name      string  `json:"name"`
+	Path      string  `json:"path"`
+	Requests  int     `json:"requests"`
+	Errors    int     `json:"errors"`
+	RPS       float64 `json:"rps"`
+	Latency   Summary `json:"latency"`
+	ServerCPU float64 `json:"server_cpu"`
+	ClientCPU float64 `json:"client_cpu"`
+	OtherCPU  float64 `json:"other_cpu"`
+	Bytes     int64   `json:"bytes"` // of one response
+}
+
+// WriteRun is scenario 5 on one engine.
+type WriteRun struct {
+	Engine    string  `json:"engine"`
+	Instances int     `json:"instances"`
+	Workers   int     `json:"workers"`
+	Seconds   float64 `json:"seconds"`
+	Messages  int     `json:"messages"`
+	Errors    int     `json:"errors"`
+	PerSecond float64 `json:"per_second"`
+	Latency   Summary `json:"latency"`
+	CPU       float64 `json:"cpu"` // of natter-load's process (% of one core)
+	OtherCPU  float64 `json:"other_cpu"`
+	Note      string  `json:"note"`
+}
+
+func machineInfo(root string) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && k == "MemTotal" {
+				kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+				m.RAM = strconv.FormatFloat(kb/1024/1024, 'f', 1, 64) + " GiB"
+			}
+		}
+		f.Close()
+	}
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, _ := cmd.Output()
+		return strings.TrimSpace(string(out))
+	}
+	m.Commit = git("rev-parse", "--short", "HEAD")
+	m.Dirty = git("status", "--porcelain", "--untracked-files=no") != ""
+	var u syscall.Utsname
+	if syscall.Uname(&u) == nil {
+		b := make([]byte, 0, len(u.Release))
+		for _, c := range u.Release {
+			if c == 0 {
+				break
+			}
+			b = append(b, byte(c))
+		}
+		m.Kernel = string(b)
+	}
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
+		m.FDLimit = strconv.FormatUint(rl.Cur, 10) + " soft / " + strconv.FormatUint(rl.Max, 10) + " hard"
+	}
+	return m
+}
