@@ -28,7 +28,7 @@ type Activity struct {
 // AddActivity records an entry for userID and counts it unread. It returns
 // the member's new unread count.
 func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor UserRef, postID, messageID int64) (int, error) {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.q.ExecContext(ctx, `
 		INSERT INTO activity (user_id, kind, actor_id, post_id, message_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		userID, kind, actor.ID, nullID(postID), nullID(messageID), micros(tx.now))
@@ -36,7 +36,7 @@ func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor 
 		return 0, fmt.Errorf("store: add activity: %w", err)
 	}
 	var count int
-	err = tx.tx.QueryRowContext(ctx, `
+	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_activity = unread_activity + 1 WHERE id = $1 RETURNING unread_activity`,
 		userID).Scan(&count)
 	if err != nil {
@@ -52,11 +52,11 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 // so this is one row's update however long the history.
 func (tx *Tx) MarkActivityRead(ctx context.Context, userID int64) (bool, error) {
 	var before int
-	err := tx.tx.QueryRowContext(ctx, `SELECT unread_activity FROM users WHERE id = $1`, userID).Scan(&before)
+	err := tx.q.QueryRowContext(ctx, `SELECT unread_activity FROM users WHERE id = $1`, userID).Scan(&before)
 	if err != nil {
 		return false, fmt.Errorf("store: unread activity: %w", err)
 	}
-	_, err = tx.tx.ExecContext(ctx, `
+	_, err = tx.q.ExecContext(ctx, `
 		UPDATE users SET unread_activity = 0,
 			activity_read_id = COALESCE((SELECT MAX(id) FROM activity WHERE user_id = $1), 0)
 		WHERE id = $1`, userID)
@@ -68,7 +68,7 @@ func (tx *Tx) MarkActivityRead(ctx context.Context, userID int64) (bool, error) 
 
 // Activity returns the member's notification centre, newest first.
 func (s *Store) Activity(ctx context.Context, userID int64, p Pagination) ([]Activity, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT a.id, a.kind, a.created_at, actor.id, actor.username,
 			COALESCE(a.post_id, 0), COALESCE(a.message_id, 0), COALESCE(p.body, m.body, ''),
 			a.id > me.activity_read_id

@@ -35,13 +35,13 @@ func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, da
 		return Notification{}, fmt.Errorf("store: notification data: %w", err)
 	}
 	n := Notification{UserID: userID, Name: name, Data: raw, Time: tx.now}
-	err = tx.tx.QueryRowContext(ctx, `
+	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET notification_seq = notification_seq + 1 WHERE id = $1 RETURNING notification_seq`,
 		userID).Scan(&n.Seq)
 	if err != nil {
 		return Notification{}, fmt.Errorf("store: notification seq: %w", err)
 	}
-	_, err = tx.tx.ExecContext(ctx, `
+	_, err = tx.q.ExecContext(ctx, `
 		INSERT INTO notifications (user_id, name, seq, data, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, name) DO UPDATE
 		SET seq = excluded.seq, data = excluded.data, created_at = excluded.created_at`,
@@ -77,7 +77,7 @@ func (tx *Tx) announce(ctx context.Context) error {
 	}
 	// Several members' announcements share one payload (far below the 8000
 	// byte limit for the few members a transaction touches).
-	if _, err := tx.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strings.Join(parts, " ")); err != nil {
+	if _, err := tx.q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strings.Join(parts, " ")); err != nil {
 		return fmt.Errorf("store: announce: %w", err)
 	}
 	return nil
@@ -130,7 +130,7 @@ func scanNotifications(ctx context.Context, db dbtx, query string, args ...any) 
 // number above seq, in sequence order: what an event stream resuming from
 // Last-Event-ID has not seen.
 func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]Notification, error) {
-	return scanNotifications(ctx, s.read, `
+	return scanNotifications(ctx, s.rq, `
 		SELECT user_id, seq, name, data, created_at FROM notifications
 		WHERE user_id = $1 AND seq > $2 ORDER BY seq`, userID, seq)
 }
@@ -138,7 +138,7 @@ func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]No
 // NotificationsSince returns the member's notifications changed after since,
 // oldest first: the seed's /notifications?since= query.
 func (s *Store) NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error) {
-	return scanNotifications(ctx, s.read, `
+	return scanNotifications(ctx, s.rq, `
 		SELECT user_id, seq, name, data, created_at FROM notifications
 		WHERE user_id = $1 AND created_at > $2 ORDER BY created_at, seq`, userID, micros(since))
 }

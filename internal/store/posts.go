@@ -17,7 +17,7 @@ type Post struct {
 // CreatePost inserts a post by author.
 func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post, error) {
 	p := Post{Author: author, Body: body, CreatedAt: tx.now}
-	err := tx.tx.QueryRowContext(ctx, `INSERT INTO posts (user_id, body, created_at) VALUES ($1, $2, $3) RETURNING id`,
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO posts (user_id, body, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		author.ID, body, micros(tx.now)).Scan(&p.ID)
 	if err != nil {
 		return Post{}, fmt.Errorf("store: create post: %w", err)
@@ -45,7 +45,7 @@ func (s *Store) PostsByUser(ctx context.Context, userID int64, p Pagination) ([]
 }
 
 func (s *Store) posts(ctx context.Context, query string, args ...any) ([]Post, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.rq.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: posts: %w", err)
 	}

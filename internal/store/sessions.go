@@ -20,7 +20,7 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 // FindCtx returns the data of an unexpired session.
 func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var data []byte
-	err := ss.s.read.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`,
+	err := ss.s.rq.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`,
 		token, micros(ss.s.now())).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
@@ -33,7 +33,7 @@ func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, err
 
 // CommitCtx saves a session's data and expiry.
 func (ss Sessions) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
-	_, err := ss.s.write.ExecContext(ctx, `
+	_, err := ss.s.wq.ExecContext(ctx, `
 		INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		token, data, micros(expiry))
@@ -45,7 +45,7 @@ func (ss Sessions) CommitCtx(ctx context.Context, token string, data []byte, exp
 
 // DeleteCtx removes a session: logging out makes its cookie worthless.
 func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
-	if _, err := ss.s.write.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token); err != nil {
+	if _, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func (ss Sessions) Delete(token string) error {
 
 // DeleteExpired removes sessions past their expiry.
 func (ss Sessions) DeleteExpired(ctx context.Context) (int64, error) {
-	res, err := ss.s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, micros(ss.s.now()))
+	res, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, micros(ss.s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}

@@ -53,8 +53,11 @@ type Store struct {
 	// single connection (SQLite has one writer; queuing in Go is cheaper than
 	// SQLITE_BUSY retries), on PostgreSQL both are the same pool.
 	read, write *sql.DB
-	now         func() time.Time
-	dsn         string
+	// rq and wq run natter's queries on read and write through prepared
+	// statements.
+	rq, wq *prepared
+	now    func() time.Time
+	dsn    string
 }
 
 // Open connects to the database named by dsn — a postgres:// URL, or else a
@@ -73,6 +76,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	s.rq, s.wq = newPrepared(s.read), newPrepared(s.write)
+	if s.read == s.write {
+		s.wq = s.rq
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -176,6 +183,12 @@ func (s *Store) DSN() string { return s.dsn }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.rq != nil {
+		s.rq.close()
+		if s.wq != s.rq {
+			s.wq.close()
+		}
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -225,6 +238,7 @@ type dbtx interface {
 // Tx is one write transaction. Its methods are the only way to change data.
 type Tx struct {
 	tx    *sql.Tx
+	q     preparedTx // tx's queries, through the store's prepared statements
 	store *Store
 	now   time.Time
 	// notes collects the notifications written, so that the caller can
@@ -245,6 +259,9 @@ func (tx *Tx) Notifications() []Notification { return tx.notes }
 // It returns the notifications the committed transaction wrote.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) ([]Notification, error) {
 	const attempts = 4
+	// Statements first met in the transaction are prepared once it is
+	// over (see preparedTx).
+	defer s.wq.preparePending(context.WithoutCancel(ctx))
 	for i := 1; ; i++ {
 		notes, err := s.update(ctx, fn)
 		if err == nil || i == attempts || !retryable(err) {
@@ -258,7 +275,7 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []Notific
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqltx, store: s, now: s.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqltx, q: preparedTx{sqltx, s.wq}, store: s, now: s.now().UTC().Truncate(time.Microsecond)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqltx.Rollback()

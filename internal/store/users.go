@@ -63,22 +63,22 @@ func userByName(ctx context.Context, db dbtx, username string) (User, error) {
 
 // UserByID returns the member with that id, or ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, s.read, id)
+	return userByID(ctx, s.rq, id)
 }
 
 // UserByName returns the member with that username in any case, or ErrNotFound.
 func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
-	return userByName(ctx, s.read, username)
+	return userByName(ctx, s.rq, username)
 }
 
 // UserByID returns the member with that id, or ErrNotFound.
 func (tx *Tx) UserByID(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, tx.tx, id)
+	return userByID(ctx, tx.q, id)
 }
 
 // UserByName returns the member with that username in any case, or ErrNotFound.
 func (tx *Tx) UserByName(ctx context.Context, username string) (User, error) {
-	return userByName(ctx, tx.tx, username)
+	return userByName(ctx, tx.q, username)
 }
 
 // UsersByName returns the members among names that exist, keyed by Key(name).
@@ -108,7 +108,7 @@ func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash stri
 	}
 	now := micros(tx.now)
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, `
+	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
 		username, Key(username), email, Key(email), passwordHash, now).Scan(&id)
@@ -122,7 +122,7 @@ func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash stri
 // self holds the name or the email (an empty one is not checked).
 func (tx *Tx) checkFree(ctx context.Context, self int64, username, email string) error {
 	var n int
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username_key = $1 AND id <> $2`,
+	err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username_key = $1 AND id <> $2`,
 		Key(username), self).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store: check username: %w", err)
@@ -133,7 +133,7 @@ func (tx *Tx) checkFree(ctx context.Context, self int64, username, email string)
 	if email == "" {
 		return nil
 	}
-	err = tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email_key = $1 AND id <> $2`,
+	err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email_key = $1 AND id <> $2`,
 		Key(email), self).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store: check email: %w", err)
@@ -161,7 +161,7 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 	if err := tx.checkFree(ctx, id, username, ""); err != nil {
 		return err
 	}
-	_, err := tx.tx.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
+	_, err := tx.q.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
 		username, Key(username), aboutMe, id)
 	if err != nil {
 		return conflictError(err)
@@ -173,7 +173,7 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 // unless that was already recorded less than interval ago: the condition in
 // the UPDATE makes concurrent requests write at most once.
 func (tx *Tx) TouchLastSeen(ctx context.Context, id int64, interval time.Duration) error {
-	_, err := tx.tx.ExecContext(ctx, `UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3`,
+	_, err := tx.q.ExecContext(ctx, `UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3`,
 		micros(tx.now), id, micros(tx.now.Add(-interval)))
 	if err != nil {
 		return fmt.Errorf("store: touch last seen: %w", err)
