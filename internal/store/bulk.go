@@ -7,10 +7,8 @@ package store
 // these; they live here because all of natter's SQL does.
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"net/url"
@@ -83,25 +81,20 @@ type BulkSession struct {
 	UserID int64
 }
 
-// BulkSessions writes login sessions exactly as the session manager
-// (github.com/alexedwards/scs/v2 with its default GobCodec) would after a
-// login: the gob encoding of struct{Deadline time.Time; Values
-// map[string]interface{}} with "user_id" set to the member's id as an int64.
-// A client that sends the cookie natter_session=<Token> is then logged in,
-// without paying for one password hash per member.
+// BulkSessions writes login sessions exactly as the session manager would
+// after a login: SessionCodec's encoding of "user_id" set to the member's
+// id. A client that sends the cookie natter_session=<Token> is then logged
+// in, without paying for one password hash per member.
 func (s *Store) BulkSessions(ctx context.Context, sessions []BulkSession, expiry time.Time) error {
+	var encErr error
 	err := s.bulkInsert(ctx, "sessions", []string{"token", "data", "expiry"}, len(sessions), func(i int, row []any) {
-		aux := struct {
-			Deadline time.Time
-			Values   map[string]interface{}
-		}{Deadline: expiry, Values: map[string]interface{}{"user_id": sessions[i].UserID}}
-		var b bytes.Buffer
-		if err := gob.NewEncoder(&b).Encode(&aux); err != nil {
-			panic(err) // cannot happen for these types
+		data, err := SessionCodec{}.Encode(expiry, map[string]any{"user_id": sessions[i].UserID})
+		if err != nil {
+			encErr = err
 		}
-		row[0], row[1], row[2] = sessions[i].Token, b.Bytes(), micros(expiry)
+		row[0], row[1], row[2] = sessions[i].Token, data, micros(expiry)
 	})
-	if err != nil {
+	if err = errors.Join(encErr, err); err != nil {
 		return fmt.Errorf("store: bulk sessions: %w", err)
 	}
 	return nil

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -59,9 +57,9 @@ func TestBulk(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("FindCtx(t2) = %v, %v", ok, err)
 			}
-			deadline, values, err := scs.GobCodec{}.Decode(data)
+			deadline, values, err := store.SessionCodec{}.Decode(data)
 			if err != nil || values["user_id"] != users[1].ID || !deadline.Equal(expiry) {
-				t.Errorf("scs decodes %v, %v, %v; want user_id %d (int64), deadline %v", deadline, values, err, users[1].ID, expiry)
+				t.Errorf("the session codec decodes %v, %v, %v; want user_id %d (int64), deadline %v", deadline, values, err, users[1].ID, expiry)
 			}
 		})
 
