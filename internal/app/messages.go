@@ -55,21 +55,26 @@ func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, bod
 
 // ReadMessages returns a page of the messages u received, newest first, and
 // marks them all read (the seed's rule: seeing the list is reading it). A page
-// that does not exist changes nothing.
+// that does not exist changes nothing. u is the member as read for this
+// request: its unread count says whether there is anything to mark.
 func (a *App) ReadMessages(ctx context.Context, u store.User, page int) (Page[store.Message], error) {
 	if err := checkPage(page); err != nil {
 		return Page[store.Message]{}, err
 	}
-	err := a.update(ctx, func(tx *store.Tx) error {
-		changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
-		if err != nil || !changed {
+	// u was read at the start of the request; with nothing unread then,
+	// there is nothing to mark and the page costs no write.
+	if u.UnreadMessages > 0 {
+		err := a.update(ctx, func(tx *store.Tx) error {
+			changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
+			if err != nil || !changed {
+				return err
+			}
+			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0)
 			return err
+		})
+		if err != nil {
+			return Page[store.Message]{}, err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0)
-		return err
-	})
-	if err != nil {
-		return Page[store.Message]{}, err
 	}
 	msgs, err := a.store.MessagesReceived(ctx, u.ID, a.pagination(page))
 	if err != nil {

@@ -231,7 +231,7 @@ func TestReadMessages(t *testing.T) {
 		})
 
 		t.Run("OKMarksReadAndPublishesZero", func(t *testing.T) {
-			p, err := e.ReadMessages(ctx, bob, 1)
+			p, err := e.ReadMessages(ctx, e.reload(t, bob), 1)
 			if err != nil {
 				t.Fatal(err)
 			}

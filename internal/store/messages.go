@@ -29,7 +29,7 @@ type Conversation struct {
 // and the recipient's new unread count.
 func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body string) (Message, int, error) {
 	m := Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
-	err := tx.tx.QueryRowContext(ctx, `
+	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 		sender.ID, recipient.ID, body, micros(tx.now)).Scan(&m.ID)
 	if err != nil {
@@ -47,7 +47,7 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 		if side.user == recipient.ID && side.user != sender.ID {
 			unread = 1
 		}
-		_, err := tx.tx.ExecContext(ctx, `
+		_, err := tx.q.ExecContext(ctx, `
 			INSERT INTO conversations (user_id, peer_id, last_message_id, unread) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (user_id, peer_id) DO UPDATE
 			SET last_message_id = excluded.last_message_id, unread = conversations.unread + excluded.unread`,
@@ -57,7 +57,7 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 		}
 	}
 	var count int
-	err = tx.tx.QueryRowContext(ctx, `
+	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_messages = unread_messages + 1 WHERE id = $1 RETURNING unread_messages`,
 		recipient.ID).Scan(&count)
 	if err != nil {
@@ -70,14 +70,17 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 // anything was unread.
 func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, error) {
 	var before int
-	err := tx.tx.QueryRowContext(ctx, `SELECT unread_messages FROM users WHERE id = $1`, userID).Scan(&before)
+	err := tx.q.QueryRowContext(ctx, `SELECT unread_messages FROM users WHERE id = $1`, userID).Scan(&before)
 	if err != nil {
 		return false, fmt.Errorf("store: unread messages: %w", err)
 	}
-	if _, err := tx.tx.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND unread > 0`, userID); err != nil {
+	if before == 0 {
+		return false, nil // the counter is kept exactly: nothing is unread
+	}
+	if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND unread > 0`, userID); err != nil {
 		return false, fmt.Errorf("store: mark conversations read: %w", err)
 	}
-	_, err = tx.tx.ExecContext(ctx, `UPDATE users SET unread_messages = 0, last_message_read_at = $1 WHERE id = $2`,
+	_, err = tx.q.ExecContext(ctx, `UPDATE users SET unread_messages = 0, last_message_read_at = $1 WHERE id = $2`,
 		micros(tx.now), userID)
 	if err != nil {
 		return false, fmt.Errorf("store: mark messages read: %w", err)
@@ -90,7 +93,7 @@ func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, erro
 // true; otherwise 0 and false, without reading the count.
 func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error) {
 	var unread int
-	err := tx.tx.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,
+	err := tx.q.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,
 		userID, peerID).Scan(&unread)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("store: conversation unread: %w", err)
@@ -98,12 +101,12 @@ func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (i
 	if unread == 0 {
 		return 0, false, nil
 	}
-	if _, err := tx.tx.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND peer_id = $2`,
+	if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND peer_id = $2`,
 		userID, peerID); err != nil {
 		return 0, false, fmt.Errorf("store: mark conversation read: %w", err)
 	}
 	var left int
-	err = tx.tx.QueryRowContext(ctx, `
+	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_messages = CASE WHEN unread_messages > $1 THEN unread_messages - $1 ELSE 0 END
 		WHERE id = $2 RETURNING unread_messages`, unread, userID).Scan(&left)
 	if err != nil {
@@ -138,7 +141,7 @@ func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
 
 // MessagesReceived returns the messages sent to userID, newest first.
 func (s *Store) MessagesReceived(ctx context.Context, userID int64, p Pagination) ([]Message, error) {
-	return scanMessages(s.read.QueryContext(ctx, `
+	return scanMessages(s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
 		WHERE m.recipient_id = $1
@@ -153,7 +156,7 @@ func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	return scanMessages(s.read.QueryContext(ctx, `
+	return scanMessages(s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM (
 			SELECT * FROM (SELECT id FROM messages WHERE sender_id = $1 AND recipient_id = $2 AND id < $3
@@ -169,7 +172,7 @@ func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before
 // Conversations returns userID's inbox: one row per peer, the most recent
 // exchange first.
 func (s *Store) Conversations(ctx context.Context, userID int64, p Pagination) ([]Conversation, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT c.unread, `+messageColumns+`
 		FROM conversations c
 		JOIN messages m ON m.id = c.last_message_id
@@ -205,7 +208,7 @@ func (s *Store) Conversations(ctx context.Context, userID int64, p Pagination) (
 // Block records that blocker no longer accepts messages or mentions from
 // blocked. Blocking twice is not an error.
 func (tx *Tx) Block(ctx context.Context, blocker, blocked int64) error {
-	_, err := tx.tx.ExecContext(ctx, `
+	_, err := tx.q.ExecContext(ctx, `
 		INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (blocker_id, blocked_id) DO NOTHING`, blocker, blocked, micros(tx.now))
 	if err != nil {
@@ -216,7 +219,7 @@ func (tx *Tx) Block(ctx context.Context, blocker, blocked int64) error {
 
 // Unblock undoes Block.
 func (tx *Tx) Unblock(ctx context.Context, blocker, blocked int64) error {
-	_, err := tx.tx.ExecContext(ctx, `DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, blocker, blocked)
+	_, err := tx.q.ExecContext(ctx, `DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, blocker, blocked)
 	if err != nil {
 		return fmt.Errorf("store: unblock: %w", err)
 	}
@@ -235,10 +238,10 @@ func blocks(ctx context.Context, db dbtx, blocker, blocked int64) (bool, error) 
 
 // Blocks reports whether blocker has blocked blocked.
 func (s *Store) Blocks(ctx context.Context, blocker, blocked int64) (bool, error) {
-	return blocks(ctx, s.read, blocker, blocked)
+	return blocks(ctx, s.rq, blocker, blocked)
 }
 
 // Blocks reports whether blocker has blocked blocked.
 func (tx *Tx) Blocks(ctx context.Context, blocker, blocked int64) (bool, error) {
-	return blocks(ctx, tx.tx, blocker, blocked)
+	return blocks(ctx, tx.q, blocker, blocked)
 }
