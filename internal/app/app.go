@@ -95,6 +95,9 @@ func New(s *store.Store, pub Publisher, cfg Config) (*App, error) {
 // PostsPerPage is the page size of every list.
 func (a *App) PostsPerPage() int { return a.cfg.PostsPerPage }
 
+// Now is the app's clock, the store's: pages say "3 minutes ago" by it.
+func (a *App) Now() time.Time { return a.store.Now() }
+
 // update runs fn in one transaction and, once it has committed, publishes
 // the notifications it wrote. A member is never told of a change that then
 // rolled back.

@@ -73,10 +73,12 @@ type site struct {
 	clock *clock
 	// transport carries the members' requests.
 	transport http.RoundTripper
+	// handler is natter's, for benchmarks that call it directly.
+	handler http.Handler
 }
 
 // newSite starts natter wired the way cmd/natter wires it.
-func newSite(t *testing.T, opts ...siteOptions) *site {
+func newSite(t testing.TB, opts ...siteOptions) *site {
 	t.Helper()
 	var o siteOptions
 	if len(opts) > 0 {
@@ -140,7 +142,7 @@ func newSite(t *testing.T, opts ...siteOptions) *site {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &site{URL: ts.URL, store: st, hub: hub, clock: clk, transport: transport}
+	return &site{URL: ts.URL, store: st, hub: hub, clock: clk, transport: transport, handler: h}
 }
 
 // lockedBuffer is a bytes.Buffer that handlers may write to at once.
@@ -211,7 +213,7 @@ func (s *site) browser() *member {
 }
 
 // register signs a new member up through the form (and so logs them in).
-func (s *site) register(t *testing.T, name string) *member {
+func (s *site) register(t testing.TB, name string) *member {
 	t.Helper()
 	m := s.browser()
 	m.name, m.email, m.password = name, strings.ToLower(name)+"@example.com", "password-of-"+name
@@ -226,7 +228,7 @@ func (s *site) register(t *testing.T, name string) *member {
 }
 
 // login opens a new browser in which the member logs in.
-func (m *member) login(t *testing.T) *member {
+func (m *member) login(t testing.TB) *member {
 	t.Helper()
 	b := m.site.browser()
 	b.name, b.email, b.password = m.name, m.email, m.password
@@ -235,7 +237,7 @@ func (m *member) login(t *testing.T) *member {
 }
 
 // user returns the member as the store has them now.
-func (m *member) user(t *testing.T) store.User {
+func (m *member) user(t testing.TB) store.User {
 	t.Helper()
 	u, err := m.site.store.UserByName(context.Background(), m.name)
 	if err != nil {
@@ -246,12 +248,12 @@ func (m *member) user(t *testing.T) store.User {
 
 // response is a finished HTTP exchange with its body read.
 type response struct {
-	t *testing.T
+	t testing.TB
 	*http.Response
 	Body string
 }
 
-func (m *member) do(t *testing.T, req *http.Request) *response {
+func (m *member) do(t testing.TB, req *http.Request) *response {
 	t.Helper()
 	res, err := m.client.Do(req)
 	if err != nil {
@@ -265,7 +267,7 @@ func (m *member) do(t *testing.T, req *http.Request) *response {
 	return &response{t: t, Response: res, Body: string(b)}
 }
 
-func (m *member) newRequest(t *testing.T, method, path string, body io.Reader) *http.Request {
+func (m *member) newRequest(t testing.TB, method, path string, body io.Reader) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, m.site.URL+path, body)
 	if err != nil {
@@ -275,19 +277,19 @@ func (m *member) newRequest(t *testing.T, method, path string, body io.Reader) *
 }
 
 // get fetches path.
-func (m *member) get(t *testing.T, path string) *response {
+func (m *member) get(t testing.TB, path string) *response {
 	t.Helper()
 	return m.do(t, m.newRequest(t, http.MethodGet, path, nil))
 }
 
 // page fetches path and fails the test unless it is a 200.
-func (m *member) page(t *testing.T, path string) *response {
+func (m *member) page(t testing.TB, path string) *response {
 	t.Helper()
 	return m.get(t, path).wantStatus(http.StatusOK)
 }
 
 // postForm submits a form to path, the way a browser does.
-func (m *member) postForm(t *testing.T, path string, form url.Values) *response {
+func (m *member) postForm(t testing.TB, path string, form url.Values) *response {
 	t.Helper()
 	req := m.newRequest(t, http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -295,7 +297,7 @@ func (m *member) postForm(t *testing.T, path string, form url.Values) *response 
 }
 
 // follow fetches where a redirect points.
-func (m *member) follow(t *testing.T, r *response) *response {
+func (m *member) follow(t testing.TB, r *response) *response {
 	t.Helper()
 	loc := r.Header.Get("Location")
 	if loc == "" {
@@ -305,19 +307,19 @@ func (m *member) follow(t *testing.T, r *response) *response {
 }
 
 // post publishes a post on the timeline.
-func (m *member) post(t *testing.T, body string) {
+func (m *member) post(t testing.TB, body string) {
 	t.Helper()
 	m.postForm(t, "/index", url.Values{"body": {body}}).wantRedirect("/")
 }
 
 // send sends a private message.
-func (m *member) send(t *testing.T, to *member, body string) {
+func (m *member) send(t testing.TB, to *member, body string) {
 	t.Helper()
 	m.postForm(t, "/send-message/"+to.name, url.Values{"message": {body}}).wantRedirect("/user/" + to.name)
 }
 
 // notifications polls /notifications?since= and decodes the seed's list.
-func (m *member) notifications(t *testing.T, since string) []map[string]any {
+func (m *member) notifications(t testing.TB, since string) []map[string]any {
 	t.Helper()
 	r := m.get(t, "/notifications?since="+url.QueryEscape(since))
 	r.wantStatus(http.StatusOK)
@@ -330,7 +332,7 @@ func (m *member) notifications(t *testing.T, since string) []map[string]any {
 
 // notification returns the latest value of the member's notification called
 // name (-1 if there is none), as /notifications reports it.
-func (m *member) notification(t *testing.T, name string) float64 {
+func (m *member) notification(t testing.TB, name string) float64 {
 	t.Helper()
 	v := -1.0
 	for _, n := range m.notifications(t, "0") {
@@ -343,7 +345,7 @@ func (m *member) notification(t *testing.T, name string) float64 {
 
 // badges returns the counts the navbar shows on a fresh page load: unread
 // messages and unread notifications (0 when the badge is hidden).
-func (m *member) badges(t *testing.T) (messages, activity int) {
+func (m *member) badges(t testing.TB) (messages, activity int) {
 	t.Helper()
 	p := m.page(t, "/edit-profile")
 	return p.badge("message_count"), p.badge("activity_count")
@@ -559,7 +561,7 @@ type event struct {
 
 // stream is an open GET /events.
 type stream struct {
-	t      *testing.T
+	t      testing.TB
 	resp   *http.Response
 	events chan event
 	cancel context.CancelFunc
@@ -569,7 +571,7 @@ type stream struct {
 // "", is sent as the Last-Event-ID header, as a reconnecting EventSource does.
 // When openStream returns the stream is subscribed: anything that happens
 // from now on reaches it.
-func (m *member) openStream(t *testing.T, lastEventID string) *stream {
+func (m *member) openStream(t testing.TB, lastEventID string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req := m.newRequest(t, http.MethodGet, "/events", nil).WithContext(ctx)
@@ -687,7 +689,7 @@ func (s *stream) wantEnd() {
 
 // count decodes an event's data, the /notifications object, and checks it
 // is a count with the event's name.
-func (ev event) count(t *testing.T) int {
+func (ev event) count(t testing.TB) int {
 	t.Helper()
 	var n struct {
 		Name      string

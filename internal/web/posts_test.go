@@ -227,3 +227,32 @@ func TestTimesReadNaturally(t *testing.T) {
 		}
 	}
 }
+
+// Posts on the timeline and profiles, and received messages, are rendered
+// once and kept (fragments.go); what they show still follows a rename and
+// the passing of time.
+func TestListItemsFollowRenamesAndTime(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	bob.post(t, "Birdhouse number three is up.")
+	bob.send(t, alice, "Come and see it.")
+
+	lists := []string{"/", "/user/bob", "/messages"}
+	for _, path := range lists {
+		alice.page(t, path).wantText("bob · just now")
+	}
+
+	bob.postForm(t, "/edit-profile", url.Values{"username": {"Robert"}}).wantRedirect("/user/Robert")
+	for _, path := range []string{"/", "/user/robert", "/messages"} {
+		r := alice.page(t, path).wantText("Robert · just now")
+		if strings.Contains(r.Body, `href="/user/bob"`) {
+			t.Errorf("%s still links the old name", path)
+		}
+	}
+
+	s.clock.Advance(3 * time.Minute)
+	for _, path := range []string{"/", "/user/robert", "/messages"} {
+		alice.page(t, path).wantText("Robert · 3 minutes ago")
+	}
+}

@@ -34,6 +34,9 @@ func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The list items' own set (see fragments.go), cloned before anything
+	// is executed, as html/template requires.
+	s.items = template.Must(base.Clone())
 	pages := map[string]*pageTemplate{}
 	files, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
@@ -61,10 +64,17 @@ func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
 		"asset":    s.assetURL,
 		"avatar":   avatarURL,
-		"ago":      func(t time.Time) string { return ago(t, time.Now()) },
+		"stamp":    s.stamp,
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
 		"segments": app.Segments,
+		// Fragments (fragments.go).
+		"head":     s.renderHead,
+		"navbar":   s.renderNavbar,
+		"field":    s.renderField,
+		"pager":    s.renderPager,
+		"posts":    s.renderPosts,
+		"received": s.renderReceived,
 	}
 }
 

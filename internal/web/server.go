@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -49,6 +50,10 @@ type Config struct {
 	Metrics prometheus.Registerer
 }
 
+// fragmentCacheSize is how many rendered list items a generation of the
+// fragment cache holds: at about 700 bytes each, 2 × 5,000 is 7 MB.
+const fragmentCacheSize = 5000
+
 // Server serves natter over HTTP.
 type Server struct {
 	app      *app.App
@@ -56,10 +61,13 @@ type Server struct {
 	sessions *scs.SessionManager
 	log      *slog.Logger
 	pages    map[string]*pageTemplate
-	assets   *assets
-	metrics  *metrics
-	cfg      Config
-	handler  http.Handler
+	// items renders list items, which fragments keeps (fragments.go).
+	items     *template.Template
+	fragments *fragmentCache
+	assets    *assets
+	metrics   *metrics
+	cfg       Config
+	handler   http.Handler
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -80,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
+	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg, fragments: newFragmentCache(fragmentCacheSize)}
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
@@ -93,6 +101,7 @@ func New(cfg Config) (*Server, error) {
 
 	sm := scs.New()
 	sm.Store = cfg.Sessions
+	sm.Codec = store.SessionCodec{}
 	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
 	sm.Cookie.Name = "natter_session"
 	sm.Cookie.HttpOnly = true

@@ -1,0 +1,41 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+)
+
+// BenchmarkPages serves the pages natter-load measures, straight through
+// natter's handler (no network), to a member with a session: the server's
+// own cost per request, for profiling (go test -bench Pages -cpuprofile).
+// docs/benchmarks.md has the figures over real HTTP.
+func BenchmarkPages(b *testing.B) {
+	s := newSite(b)
+	alice, bob := s.register(b, "alice"), s.register(b, "bob")
+	for i := range 30 {
+		bob.post(b, fmt.Sprintf("Post number %d, with @alice in it.", i))
+		bob.send(b, alice, fmt.Sprintf("Message number %d.", i))
+	}
+	u, _ := url.Parse(s.URL)
+	cookies := alice.client.Jar.Cookies(u)
+
+	for _, path := range []string{"/index", "/user/bob", "/user/bob/popup", "/messages", "/notifications?since=0"} {
+		b.Run(path, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				s.handler.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("%s: %d", path, w.Code)
+				}
+			}
+		})
+	}
+}
