@@ -230,12 +230,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	httpSrv := srv.HTTPServer(cfg.addr)
-	// Event streams never end by themselves: tell them the server is going
-	// away so that Shutdown does not wait for them.
-	streamsCtx, stopStreams := context.WithCancel(context.Background())
-	defer stopStreams()
-	httpSrv.BaseContext = func(net.Listener) context.Context { return streamsCtx }
-	httpSrv.RegisterOnShutdown(stopStreams)
+	// Event streams never end by themselves: end them when shutdown
+	// begins, so that Shutdown waits only for the requests in flight (and
+	// browsers reconnect elsewhere, resuming from Last-Event-ID).
+	httpSrv.RegisterOnShutdown(hub.CloseAll)
 
 	if cfg.debugAddr != "" {
 		dln, err := net.Listen("tcp", cfg.debugAddr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -359,4 +360,58 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// On SIGTERM natter ends the event streams at once but lets requests in
+// flight finish: a registration whose body is still arriving when shutdown
+// begins is completed and answered.
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	listening := make(chan string, 1)
+	done := make(chan error, 1)
+	db := filepath.Join(t.TempDir(), "natter.db")
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", db}, func(string) string { return "" }, io.Discard, listening)
+	}()
+	addr := <-listening
+	base := "http://" + addr
+
+	bob := newClient(t, base)
+	bob.register("bob")
+	events := bob.stream("")
+
+	form := "username=alice&email=alice%40example.com&password=correct+horse&confirm_password=correct+horse"
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /register HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		addr, len(form), form[:10])
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+
+	stop() // what SIGTERM does
+	select {
+	case _, open := <-events:
+		for open {
+			_, open = <-events
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream did not end when shutdown began")
+	}
+
+	fmt.Fprint(conn, form[10:])
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the registration in flight got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("the registration in flight got %s to %q, want 303 to /", resp.Status, resp.Header.Get("Location"))
+	}
+	if err := <-done; err != nil {
+		t.Errorf("natter stopped with: %v", err)
+	}
 }

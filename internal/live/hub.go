@@ -26,8 +26,8 @@ type Event struct {
 }
 
 // bufferSize is how many events a subscriber may fall behind before it is
-// marked lagged. Members get a handful of events a minute; 16 is plenty.
-const bufferSize = 16
+// marked lagged. Members get a handful of events a minute; 8 is plenty.
+const bufferSize = 8
 
 const shardCount = 64
 
@@ -37,6 +37,7 @@ type Hub struct {
 	maxPerUser int
 	shards     [shardCount]shard
 	streams    atomic.Int64
+	closed     atomic.Bool // by CloseAll
 }
 
 type shard struct {
@@ -71,11 +72,18 @@ type Subscription struct {
 	once   sync.Once
 }
 
-// Subscribe registers a stream for userID. The caller must Close it.
+// Subscribe registers a stream for userID. The caller must Close it. After
+// CloseAll the subscription is born closed.
 func (h *Hub) Subscribe(userID int64) *Subscription {
 	sub := &Subscription{hub: h, userID: userID, events: make(chan Event, bufferSize), done: make(chan struct{})}
 	sh := h.shard(userID)
 	sh.mu.Lock()
+	if h.closed.Load() {
+		sh.mu.Unlock()
+		h.streams.Add(1) // Close takes it back
+		sub.Close()
+		return sub
+	}
 	list := append(sh.subs[userID], sub)
 	var evicted []*Subscription
 	if over := len(list) - h.maxPerUser; over > 0 {
@@ -179,6 +187,24 @@ func (h *Hub) Disconnect(userID int64) {
 	list := sh.subs[userID]
 	sh.mu.Unlock()
 	for _, sub := range list {
+		sub.Close()
+	}
+}
+
+// CloseAll ends every subscription, and every later one at once: the server
+// is shutting down, and streams end so that browsers reconnect elsewhere.
+func (h *Hub) CloseAll() {
+	h.closed.Store(true)
+	var all []*Subscription
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		for _, list := range sh.subs {
+			all = append(all, list...)
+		}
+		sh.mu.Unlock()
+	}
+	for _, sub := range all {
 		sub.Close()
 	}
 }

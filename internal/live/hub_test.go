@@ -314,3 +314,22 @@ func TestHub_Concurrent(t *testing.T) {
 		t.Errorf("Streams() = %d after every subscription closed, want 0", n)
 	}
 }
+
+// CloseAll (shutdown) ends every subscription, and any made afterwards.
+func TestCloseAll(t *testing.T) {
+	h := live.NewHub(8)
+	a, b := h.Subscribe(1), h.Subscribe(2)
+	h.CloseAll()
+	if !closed(a.Done()) || !closed(b.Done()) {
+		t.Fatal("CloseAll left a subscription open")
+	}
+	late := h.Subscribe(3)
+	if !closed(late.Done()) {
+		t.Error("a subscription made after CloseAll is open")
+	}
+	late.Close()
+	a.Close()
+	if n := h.Streams(); n != 0 {
+		t.Errorf("%d streams counted after all closed, want 0", n)
+	}
+}
