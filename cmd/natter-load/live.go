@@ -97,6 +97,9 @@ type livePlan struct {
 func (r *runner) liveRun(ctx context.Context, dbPath string, plan livePlan, streamers, senders []member) (LiveRun, *PollRun, error) {
 	c, proto := len(streamers), plan.proto
 	run := LiveRun{Proto: proto, Streams: c}
+	if proto == protoH2 {
+		run.StreamsPerConn = r.opt.perConn
+	}
 	label := fmt.Sprintf("live-%s-%d", map[string]string{protoH2: "h2c", protoH1: "h1"}[proto], c)
 	srv, err := r.startNatter(ctx, label, dbPath)
 	if err != nil {

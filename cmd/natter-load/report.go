@@ -80,8 +80,8 @@ func renderSection(res *Results, plots map[string]string) string {
 		}
 		p("### 1. Live delivery\n\n")
 		if len(flows) > 0 {
-			p("C members each hold one `/events` stream — over HTTP/2 without TLS (h2c, ≤ 1,000 streams per client connection), or over HTTP/1.1 with one connection each — from source addresses 127.0.0.2 and up. The client behaves like `EventSource`: when the server ends a stream it reconnects after the `retry:` delay with `Last-Event-ID`. Then %d messages per second flow for %.0f s through `POST /send-message/{recipient}` (keep-alive HTTP/1.1), from %s who do not stream, to streaming members in a random permutation (so one member's messages are C ÷ rate seconds apart). **Commit → arrival** is the client's arrival time minus the `timestamp` in the event's data, which is the send transaction's clock reading (taken at its BEGIN, so the figure includes the transaction itself); **POST → arrival** runs from the moment the sender started its request. Latency is of the `unread_message_count` event; each message also sends `unread_activity_count`.\n\n",
-				flows[0].Rate, flows[0].FlowSeconds, "senders")
+			p("C members each hold one `/events` stream — over HTTP/2 without TLS (h2c, %s streams per client connection, natter's limit), or over HTTP/1.1 with one connection each — from source addresses 127.0.0.2 and up. The client behaves like `EventSource`: when the server ends a stream it reconnects after the `retry:` delay with `Last-Event-ID`. Then %d messages per second flow for %.0f s through `POST /send-message/{recipient}` (keep-alive HTTP/1.1), from %s who do not stream, to streaming members in a random permutation (so one member's messages are C ÷ rate seconds apart). **Commit → arrival** is the client's arrival time minus the `timestamp` in the event's data, which is the send transaction's clock reading (taken at its BEGIN, so the figure includes the transaction itself); **POST → arrival** runs from the moment the sender started its request. Latency is of the `unread_message_count` event; each message also sends `unread_activity_count`.\n\n",
+				perConn(flows), flows[0].Rate, flows[0].FlowSeconds, "senders")
 			p("| protocol | streams | opened in | sent | delivered | commit→arrival p50 | p99 | max | POST→arrival p50 | p99 | reconnections | server CPU | client CPU | others' CPU |\n")
 			p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			for _, r := range flows {
@@ -285,6 +285,16 @@ func streamEndNote(r LiveRun) string {
 		return ""
 	}
 	return fmt.Sprintf("the server ended streams (first: `%s`); each reconnected after the retry delay", r.StreamEnd)
+}
+
+// perConn is the h2c runs' streams per client connection.
+func perConn(runs []LiveRun) string {
+	for _, r := range runs {
+		if r.StreamsPerConn > 0 {
+			return thousands(r.StreamsPerConn)
+		}
+	}
+	return "–"
 }
 
 func h1Note(r *LiveRun) string {

@@ -42,7 +42,8 @@ type Machine struct {
 type LiveRun struct {
 	Proto             string      `json:"proto"`
 	Streams           int         `json:"streams"`
-	StreamEnd         string      `json:"stream_end,omitempty"` // why the server ended streams, if it did
+	StreamsPerConn    int         `json:"streams_per_conn,omitempty"` // h2c: streams per client connection
+	StreamEnd         string      `json:"stream_end,omitempty"`       // why the server ended streams, if it did
 	Opened            int         `json:"opened"`
 	OpenFailed        int         `json:"open_failed"`
 	OpenSeconds       float64     `json:"open_seconds"`

@@ -1,24 +1,48 @@
 package web
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
+	"natter/internal/app"
 	"natter/internal/live"
 	"natter/internal/store"
 )
 
-// events is the member's Server-Sent Events stream. It subscribes first and
-// reads the store second, so nothing committed in between is missed; then it
-// sends every notification after Last-Event-ID, and each new one as the hub
-// announces it. A stream that fell behind, or an announcement that carries
-// only ids (from another instance), is caught up from the store.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	u := current(r)
+// events is the member's Server-Sent Events stream (GET /events). It
+// subscribes first and reads the store second, so nothing committed in
+// between is missed; then it sends every notification after Last-Event-ID,
+// and each new one as the hub announces it. A stream that fell behind, or
+// an announcement that carries only ids (from another instance), is caught
+// up from the store.
+//
+// A stream's goroutine lives for hours, mostly waiting; with a hundred
+// thousand members online its stack is most of what natter holds for
+// them. So the stream does its database work — the session, the member,
+// each catch-up — on short-lived goroutines (offStack), whose deep SQLite
+// calls never grow the stream's own stack, and it formats events without
+// reflection. That is also why it is routed outside the session middleware
+// (routes.go): it reads the session itself, and never writes it.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	noteRoute(r)
 	ctx := r.Context()
+	var (
+		u   store.User
+		err error
+	)
+	offStack(func() { u, err = s.streamMember(r) })
+	if err != nil {
+		status, msg := http.StatusUnauthorized, "Please log in."
+		if !errors.Is(err, errNoMember) {
+			status, msg = s.errorStatus(r, err)
+		}
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+
 	last := lastEventID(r)
 	// An id beyond the member's newest notification is not one of theirs
 	// (another member's stream reconnecting in the same browser after a
@@ -32,20 +56,30 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	defer sub.Close()
 
 	rc := http.NewResponseController(w)
-	// A stream lives for hours: lift the server's read deadline, which
-	// would otherwise end it, and set write deadlines per write below.
+	// A stream lives for hours: lift the server's read deadline and the
+	// page write deadline, which would otherwise end it. Over HTTP/1.1 each
+	// write gets a deadline of its own below. Over HTTP/2 a pending
+	// deadline resets the stream even when nothing is being written, and
+	// setting one costs two trips through the connection's serving
+	// goroutine, on every heartbeat of every stream; there the server's
+	// HTTP2Config.WriteByteTimeout closes a connection that stops reading
+	// instead.
 	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
+	perWriteDeadline := r.ProtoMajor == 1
+
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
 	w.WriteHeader(http.StatusOK)
 
-	bw := bufio.NewWriterSize(w, 512)
+	// buf holds what is to be written next; it is reused.
+	buf := make([]byte, 0, 256)
 	send := func(notes []store.Notification) {
 		for _, n := range notes {
 			if n.Seq > last {
-				writeEvent(bw, n)
+				buf = appendEvent(buf, n)
 				last = n.Seq
 				s.metrics.events.Inc()
 			}
@@ -53,32 +87,40 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	catchUp := func() error {
 		s.metrics.catchUps.Inc()
-		notes, err := s.app.NotificationsAfter(ctx, u.ID, last)
+		var notes []store.Notification
+		var err error
+		offStack(func() { notes, err = s.app.NotificationsAfter(ctx, u.ID, last) })
 		if err != nil {
 			return err
 		}
 		send(notes)
 		return nil
 	}
-	// Each write must finish within StreamWriteTimeout; between writes the
-	// deadline is lifted, because over HTTP/2 a pending deadline resets an
-	// idle stream even when nothing is being written.
 	flush := func() error {
-		rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
-		defer rc.SetWriteDeadline(time.Time{})
-		if err := bw.Flush(); err != nil {
+		if perWriteDeadline {
+			rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
+		}
+		_, err := w.Write(buf)
+		buf = buf[:0]
+		if err != nil {
 			return err
 		}
 		return rc.Flush()
 	}
+	fail := func(err error) {
+		if ctx.Err() == nil {
+			s.errorStatus(r, err) // logs it; the stream ends and the browser reconnects
+		}
+	}
 
 	// Reconnect after 2 s if the connection drops (the browser default is 3).
-	bw.WriteString("retry: 2000\n\n")
+	buf = append(buf, "retry: 2000\n\n"...)
 	if err := catchUp(); err != nil {
-		return err
+		fail(err)
+		return
 	}
 	if err := flush(); err != nil {
-		return nil // the client is gone
+		return // the client is gone
 	}
 
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
@@ -86,30 +128,73 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-sub.Done():
-			return nil
+			return
 		case <-heartbeat.C:
-			bw.WriteString(": keep-alive\n\n")
+			buf = append(buf, ": keep-alive\n\n"...)
 		case ev := <-sub.Events():
-			if err := s.deliver(ev, last, send, catchUp); err != nil {
-				return err
+			if err := deliver(ev, last, send, catchUp); err != nil {
+				fail(err)
+				return
 			}
 		}
 		if sub.TakeLagged() {
 			if err := catchUp(); err != nil {
-				return err
+				fail(err)
+				return
 			}
 		}
+		if len(buf) == 0 {
+			continue
+		}
 		if err := flush(); err != nil {
-			return nil
+			return
 		}
 	}
 }
 
+// errNoMember is streamMember's answer for a request without a member.
+var errNoMember = errors.New("web: no member logged in")
+
+// streamMember returns the member whose session r carries, or errNoMember.
+func (s *Server) streamMember(r *http.Request) (store.User, error) {
+	var token string
+	if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
+		token = c.Value
+	}
+	if token == "" {
+		return store.User{}, errNoMember
+	}
+	ctx, err := s.sessions.Load(r.Context(), token)
+	if err != nil {
+		return store.User{}, err
+	}
+	id := s.sessions.GetInt64(ctx, sessionUserID)
+	if id == 0 {
+		return store.User{}, errNoMember
+	}
+	u, err := s.app.User(ctx, id)
+	if app.ErrorKind(err) == app.NotFound {
+		return store.User{}, errNoMember
+	}
+	return u, err
+}
+
+// offStack runs f on a goroutine of its own and waits for it: f's stack,
+// however deep, is not the caller's.
+func offStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
 // deliver sends ev: directly when it carries the next notification, from the
 // store when it carries only ids or the stream has a gap to fill.
-func (s *Server) deliver(ev live.Event, last int64, send func([]store.Notification), catchUp func() error) error {
+func deliver(ev live.Event, last int64, send func([]store.Notification), catchUp func() error) error {
 	switch {
 	case ev.Seq <= last:
 		return nil // already sent
@@ -121,17 +206,39 @@ func (s *Server) deliver(ev live.Event, last int64, send func([]store.Notificati
 	}
 }
 
-// writeEvent writes one notification as an SSE event: id, event name, and
-// the seed's JSON object as data.
-func writeEvent(w *bufio.Writer, n store.Notification) {
-	data, _ := json.Marshal(toJSON(n))
-	w.WriteString("id: ")
-	w.WriteString(strconv.FormatInt(n.Seq, 10))
-	w.WriteString("\nevent: ")
-	w.WriteString(n.Name)
-	w.WriteString("\ndata: ")
-	w.Write(data)
-	w.WriteString("\n\n")
+// appendEvent appends one notification as an SSE event: id, event name,
+// and as data the JSON object /notifications returns for it, written
+// without reflection.
+func appendEvent(b []byte, n store.Notification) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, n.Seq, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, n.Name...)
+	b = append(b, "\ndata: "...)
+	if !plainName(n.Name) {
+		// Not one of natter's names: let encoding/json escape it.
+		data, _ := json.Marshal(toJSON(n))
+		b = append(b, data...)
+		return append(b, "\n\n"...)
+	}
+	b = append(b, `{"name":"`...)
+	b = append(b, n.Name...)
+	b = append(b, `","data":`...)
+	b = append(b, n.Data...)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendFloat(b, toJSON(n).Timestamp, 'f', -1, 64)
+	return append(b, "}\n\n"...)
+}
+
+// plainName reports whether name needs no escaping in JSON or SSE: natter's
+// notification names are lower-case words and underscores.
+func plainName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // lastEventID is where a stream resumes: the Last-Event-ID header a

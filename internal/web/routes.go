@@ -41,10 +41,9 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /messages/{username}", s.member(s.showConversation))
 	m.Handle("POST /messages/{username}", s.member(s.reply))
 
-	// Notifications: the seed's polling endpoint, the live stream, and the
-	// notification centre.
+	// Notifications: the seed's polling endpoint and the notification
+	// centre. The live stream, GET /events, is below.
 	m.Handle("GET /notifications", s.memberAPI(s.notifications))
-	m.Handle("GET /events", s.memberAPI(s.events))
 	m.Handle("GET /activity", s.member(s.showActivity))
 	m.Handle("POST /activity/read", s.member(s.markActivityRead))
 
@@ -57,6 +56,8 @@ func (s *Server) routes() http.Handler {
 
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
+	// The live stream reads the session itself (events.go).
+	root.Handle("GET /events", http.HandlerFunc(s.events))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))

@@ -38,9 +38,9 @@ type Config struct {
 	// Heartbeat is how often an idle event stream sends a comment so that
 	// proxies keep it open. Default 25 s.
 	Heartbeat time.Duration
-	// StreamWriteTimeout bounds each write to an event stream: a client
-	// that stops reading is dropped rather than holding a stream forever.
-	// Default 15 s.
+	// StreamWriteTimeout bounds each write to an event stream over
+	// HTTP/1.1, and any write to an HTTP/2 connection: a client that stops
+	// reading is dropped rather than holding a stream forever. Default 15 s.
 	StreamWriteTimeout time.Duration
 	// Ready reports whether the instance can serve (database, listener);
 	// nil means always.
@@ -135,8 +135,18 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	return &http.Server{
-		Protocols:         &protocols,
-		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 1000},
+		Protocols: &protocols,
+		HTTP2: &http.HTTP2Config{
+			// Go's HTTP/2 write scheduler visits every stream of a
+			// connection for each frame it writes, so a connection
+			// carrying a thousand idle event streams spends more on
+			// each heartbeat than on the write itself; 100 keeps it
+			// cheap (a proxy opens more connections instead).
+			MaxConcurrentStreams: 100,
+			// A connection that takes no bytes for this long is closed:
+			// HTTP/2 event streams have no per-write deadline.
+			WriteByteTimeout: s.cfg.StreamWriteTimeout,
+		},
 		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
