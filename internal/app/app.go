@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"natter/internal/store"
@@ -70,6 +71,8 @@ type App struct {
 	// dummyHash is checked when a login names no member, so that a wrong
 	// username costs as much time as a wrong password.
 	dummyHash string
+	// hashing holds a token for each password hash being computed.
+	hashing chan struct{}
 }
 
 // New returns an App over s that publishes committed notifications to pub.
@@ -89,6 +92,7 @@ func New(s *store.Store, pub Publisher, cfg Config) (*App, error) {
 		sendByMember:      newLimiter(cfg.SendPerMember),
 		postByMember:      newLimiter(cfg.PostPerMember),
 		dummyHash:         dummy,
+		hashing:           make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 	}, nil
 }
 

@@ -26,7 +26,8 @@ type limiter struct {
 
 type bucket struct {
 	*rate.Limiter
-	used time.Time
+	used     time.Time
+	inflight int // attempts begun and not ended
 }
 
 func newLimiter(l Limit) *limiter {
@@ -36,7 +37,7 @@ func newLimiter(l Limit) *limiter {
 func (l *limiter) bucket(key string, now time.Time) *bucket {
 	if now.Sub(l.lastSweep) > l.limit.Per {
 		for k, b := range l.buckets {
-			if now.Sub(b.used) > l.limit.Per {
+			if now.Sub(b.used) > l.limit.Per && b.inflight == 0 {
 				delete(l.buckets, k)
 			}
 		}
@@ -66,16 +67,27 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// wait reports how long until key has a token, without taking one: login
-// checks it first and spends a token only on a failed attempt.
-func (l *limiter) wait(key string, now time.Time) time.Duration {
+// begin starts an attempt for key that spends a token only if it fails:
+// end(true) spends it, end(false) does not. Attempts under way count
+// against the tokens left, so that parallel attempts cannot outnumber
+// them. With none left, begin reports how long until there is one.
+func (l *limiter) begin(key string, now time.Time) (end func(failed bool), wait time.Duration) {
 	if l == nil || l.limit.Events <= 0 {
-		return 0
+		return func(bool) {}, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.bucket(key, now).ReserveN(now, 1)
-	d := r.DelayFrom(now)
-	r.CancelAt(now)
-	return d
+	b := l.bucket(key, now)
+	if short := float64(b.inflight+1) - b.TokensAt(now); short > 0 {
+		return nil, time.Duration(short / float64(b.Limit()) * float64(time.Second))
+	}
+	b.inflight++
+	return func(failed bool) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		b.inflight--
+		if failed {
+			b.ReserveN(now, 1) // spend the token
+		}
+	}, 0
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -24,6 +25,36 @@ var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 
 
 // FastPasswordParams are for tests only: far too cheap for real passwords.
 var FastPasswordParams = PasswordParams{Memory: 64, Time: 1, Threads: 1}
+
+// hashPassword is the package function under a.hashing: at most a few
+// argon2 computations, of Config.Password.Memory each, run at once, and
+// the rest wait their turn, so that a burst of logins cannot take all the
+// memory.
+func (a *App) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := a.acquireHashing(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-a.hashing }()
+	return hashPassword(password, a.cfg.Password)
+}
+
+// checkPassword is the package function under a.hashing (see hashPassword).
+func (a *App) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	if err := a.acquireHashing(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-a.hashing }()
+	return checkPassword(hash, password)
+}
+
+func (a *App) acquireHashing(ctx context.Context) error {
+	select {
+	case a.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // hashPassword returns the PHC string of password, the format other argon2
 // tools read: $argon2id$v=19$m=...,t=...,p=...$salt$hash.

@@ -36,7 +36,7 @@ func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (stor
 	if ok, wait := a.registerByAddress.allow(addr, a.store.Now()); !ok {
 		return store.User{}, rateLimited("registrations from your address", wait)
 	}
-	hash, err := hashPassword(in.Password, a.cfg.Password)
+	hash, err := a.hashPassword(ctx, in.Password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -60,28 +60,41 @@ func takenError(err error, usernameField, emailField string) error {
 }
 
 // Authenticate checks a username and password. Failed attempts are limited
-// per account and per client address; the error never says which of the two
-// was wrong.
-func (a *App) Authenticate(ctx context.Context, username, password, addr string) (store.User, error) {
+// per client address and per account; the error never says which of the
+// two was wrong. Attempts under way count against what is left of the
+// limits, so that guesses sent in parallel cannot outrun them.
+func (a *App) Authenticate(ctx context.Context, username, password, addr string) (u store.User, err error) {
 	now := a.store.Now()
 	account := store.Key(strings.TrimSpace(username))
-	if wait := max(a.loginByAccount.wait(account, now), a.loginByAddress.wait(addr, now)); wait > 0 {
+	// The address first: a blocked address makes no bucket for each name
+	// it tries.
+	endAddr, wait := a.loginByAddress.begin(addr, now)
+	if wait > 0 {
 		return store.User{}, rateLimited("failed logins", wait)
 	}
-	u, err := a.store.UserByName(ctx, account)
+	endAccount, wait := a.loginByAccount.begin(account, now)
+	if wait > 0 {
+		endAddr(false)
+		return store.User{}, rateLimited("failed logins", wait)
+	}
+	defer func() {
+		failed := err == ErrBadCredentials
+		endAddr(failed)
+		endAccount(failed)
+	}()
+
+	u, err = a.store.UserByName(ctx, account)
 	hash := u.PasswordHash
 	if errors.Is(err, store.ErrNotFound) || len(password) > 4*MaxPasswordLen {
 		hash = a.dummyHash
 	} else if err != nil {
 		return store.User{}, err
 	}
-	ok, err := checkPassword(hash, password)
+	ok, err := a.checkPassword(ctx, hash, password)
 	if err != nil {
 		return store.User{}, err
 	}
 	if !ok || hash == a.dummyHash {
-		a.loginByAccount.allow(account, now)
-		a.loginByAddress.allow(addr, now)
 		return store.User{}, ErrBadCredentials
 	}
 	return u, nil

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,6 +261,43 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		}
 		wantKind(t, login(password), app.RateLimited)
 	})
+}
+
+// Guesses sent all at once are counted as they arrive: no more of them
+// get a password checked than the limit allows, however many run in
+// parallel.
+func TestAuthenticate_ParallelGuesses(t *testing.T) {
+	ctx := t.Context()
+	// A hash slow enough (a few milliseconds) for the guesses to overlap.
+	e := newEnv(t, store.SQLite, app.Config{
+		LoginPerAccount: app.Limit{Events: 3, Per: time.Hour},
+		Password:        app.PasswordParams{Memory: 4 * 1024, Time: 1, Threads: 1},
+	})
+	e.register(t, "alice")
+	const guesses = 24
+	var wg sync.WaitGroup
+	results := make(chan error, guesses)
+	for range guesses {
+		wg.Go(func() {
+			_, err := e.Authenticate(ctx, "alice", "guess", "192.0.2.7")
+			results <- err
+		})
+	}
+	wg.Wait()
+	close(results)
+	checked := 0
+	for err := range results {
+		switch app.ErrorKind(err) {
+		case app.Unauthorized:
+			checked++
+		case app.RateLimited:
+		default:
+			t.Errorf("a guess got %v", err)
+		}
+	}
+	if checked > 3 {
+		t.Errorf("%d of %d parallel guesses were checked, want at most the limit, 3", checked, guesses)
+	}
 }
 
 // The hash records its own cost parameters, so raising them keeps old
