@@ -3,8 +3,11 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +16,10 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"natter/internal/app"
+	"natter/internal/live"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+	"natter/internal/web"
 )
 
 // Registering: username, email, password and confirm_password, each with its
@@ -481,3 +488,56 @@ func TestLoginRequired(t *testing.T) {
 	guest.page(t, "/login")
 	guest.page(t, "/register")
 }
+
+// A session row that cannot be read is no session: its member is asked
+// to log in, not shown an error on every page.
+func TestUnreadableSession(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+	token := alice.cookie(t)
+	if err := s.store.Sessions().CommitCtx(t.Context(), token, []byte("\x00\x09not a session"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	alice.get(t, "/").wantRedirect("/login?next=%2F")
+	alice.get(t, "/events").wantStatus(http.StatusUnauthorized)
+	alice.login(t).page(t, "/")
+}
+
+// When the session store fails, the member gets the error page (a 500),
+// and natter logs the error; it does not panic on the way.
+func TestSessionStoreDown(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, store.SQLite, store.Options{})
+	hub := live.NewHub(8)
+	a, err := app.New(st, hub, app.Config{Password: app.FastPasswordParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	srv, err := web.New(web.Config{App: a, Hub: hub, Sessions: failingSessions{}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/login", nil)
+	req.AddCookie(&http.Cookie{Name: "natter_session", Value: "some-token"})
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "Internal error") {
+		t.Errorf("got %d %q, want the 500 error page", w.Code, excerpt(w.Body.String()))
+	}
+	if l := logs.String(); strings.Contains(l, "panic") || !strings.Contains(l, "session store down") {
+		t.Errorf("natter logged:\n%s\nwant the session error and no panic", l)
+	}
+}
+
+// failingSessions is a session store whose database is gone.
+type failingSessions struct{}
+
+func (failingSessions) Find(string) ([]byte, bool, error) {
+	return nil, false, errors.New("session store down")
+}
+func (failingSessions) Commit(string, []byte, time.Time) error {
+	return errors.New("session store down")
+}
+func (failingSessions) Delete(string) error { return errors.New("session store down") }

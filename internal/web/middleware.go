@@ -212,6 +212,12 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 	})
 }
 
+// sessionLoaded reports whether r's session was loaded; it was not when
+// loading it failed and the error page is being shown.
+func sessionLoaded(r *http.Request) bool {
+	return !since(r).IsZero()
+}
+
 // since is when the request began, as loadUser recorded it.
 func since(r *http.Request) time.Time {
 	t, _ := r.Context().Value(sinceKey).(time.Time)

@@ -119,7 +119,9 @@ func (s *Server) base(r *http.Request, title, nav string) page {
 		p.Me = &u
 		p.Since = strconv.FormatFloat(float64(since(r).UnixMicro())/1e6, 'f', 6, 64)
 	}
-	p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
+	if sessionLoaded(r) {
+		p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
+	}
 	return p
 }
 

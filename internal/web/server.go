@@ -101,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 
 	sm := scs.New()
 	sm.Store = cfg.Sessions
-	sm.Codec = store.SessionCodec{}
+	sm.Codec = forgivingCodec{lifetime: sm.Lifetime}
 	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
 	sm.Cookie.Name = "natter_session"
 	sm.Cookie.HttpOnly = true
@@ -116,6 +116,23 @@ func New(cfg Config) (*Server, error) {
 
 	s.handler = s.routes()
 	return s, nil
+}
+
+// forgivingCodec is store.SessionCodec, except that a session it cannot
+// read (damaged, or written by some other version) reads as an empty one:
+// its member logs in again, rather than getting an error on every page
+// until the cookie goes.
+type forgivingCodec struct {
+	store.SessionCodec
+	lifetime time.Duration
+}
+
+func (c forgivingCodec) Decode(data []byte) (time.Time, map[string]any, error) {
+	deadline, values, err := c.SessionCodec.Decode(data)
+	if err != nil {
+		return time.Now().Add(c.lifetime), map[string]any{}, nil
+	}
+	return deadline, values, nil
 }
 
 // ServeHTTP makes Server an http.Handler.
