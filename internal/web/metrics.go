@@ -56,6 +56,16 @@ func (m *metrics) observe(route, method string, code int, seconds float64) {
 
 const eventsRoute = "GET /events"
 
+// metricMethod is the method label of a request: a client may send any
+// token as its method, and each would be a new series.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+		return m
+	}
+	return "other"
+}
+
 // withRouteHolder gives r a place (keyed routeKey) in which the handler
 // that serves it records its route pattern: the mux sets the pattern on a
 // copy of the request deep in the chain, and the metrics are taken at the top.

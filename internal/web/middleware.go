@@ -284,7 +284,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if *route == "" || *route == "/" {
 			*route = "other"
 		}
-		s.metrics.observe(*route, r.Method, rec.status, elapsed.Seconds())
+		s.metrics.observe(*route, metricMethod(r.Method), rec.status, elapsed.Seconds())
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelError
@@ -332,31 +332,48 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
 
-// clientAddr is the client's address for rate limits: the connection's peer,
-// or, when that peer is a trusted proxy, the last address it forwarded.
+// clientAddr is the client's address for rate limits: the connection's
+// peer or, when that peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not a trusted proxy itself (walking from the
+// right, as each proxy appends the address it saw).
 func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	peer, err := netip.ParseAddr(host)
+	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		return host
 	}
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(peer) {
-			xff := r.Header.Values("X-Forwarded-For")
-			if len(xff) == 0 {
-				break
-			}
-			hops := strings.Split(xff[len(xff)-1], ",")
-			if a, err := netip.ParseAddr(strings.TrimSpace(hops[len(hops)-1])); err == nil {
-				return a.String()
-			}
+	addr = addr.Unmap()
+	if !s.trusted(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage: trust nothing further left
+		}
+		addr = hop.Unmap()
+		if !s.trusted(addr) {
 			break
 		}
 	}
-	return peer.String()
+	return addr.String()
+}
+
+// trusted reports whether addr is one of the trusted proxies.
+func (s *Server) trusted(addr netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // sessionUserID is the session key of the logged-in member's id.
