@@ -1,8 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,10 +38,13 @@ func (a *App) CreatePost(ctx context.Context, author store.User, body string) (s
 		if err != nil {
 			return err
 		}
-		mentioned, err := tx.UsersByName(ctx, Mentions(body))
+		byName, err := tx.UsersByName(ctx, Mentions(body))
 		if err != nil {
 			return err
 		}
+		// In id order: two posts mentioning the same members lock their
+		// rows in the same order, and cannot deadlock on PostgreSQL.
+		mentioned := slices.SortedFunc(maps.Values(byName), func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) })
 		for _, u := range mentioned {
 			if u.ID == author.ID {
 				continue
