@@ -128,9 +128,16 @@
     const {userId, liveUrl, workerUrl} = document.body.dataset;
     if (!userId) return; // logged out: nothing is live
 
-    // The server's badges are correct as of data-since; anything older is stale.
+    // The server's badges show every notification up to sequence number
+    // data-seq: a streamed one with a higher id is newer, whatever its
+    // time. Polling starts from data-since, a little before the page was
+    // rendered (a poll result is a name's current value, so one the page
+    // already shows does no harm).
     since = parseFloat(document.body.dataset.since) || Date.now() / 1000;
-    for (const name of NOTIFICATION_NAMES) newest.set(name, {id: null, timestamp: since});
+    const seq = Number.parseInt(document.body.dataset.seq, 10);
+    for (const name of NOTIFICATION_NAMES) {
+      newest.set(name, {id: Number.isFinite(seq) ? seq : null, timestamp: since});
+    }
 
     if (!liveUrl) return startPolling();
     if (workerUrl && startSharedWorker(workerUrl, userId, liveUrl)) return;
@@ -362,6 +369,9 @@
       if (fragments.has(url)) return fragments.get(url);
       const response = await fetch(url, {signal, headers: {Accept: 'text/html'}});
       if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      // Redirected: the session has ended and this is the login page, not
+      // a popup.
+      if (response.redirected) throw new Error(`${url}: redirected to ${response.url}`);
       const html = await response.text();
       fragments.set(url, html);
       return html;
