@@ -190,7 +190,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Taken before the counts are read: a page's live updates start
 		// from here, so a change between the two is not missed.
-		ctx := context.WithValue(r.Context(), sinceKey, time.Now())
+		ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
 		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
 			u, err := s.app.User(ctx, id)
 			switch {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // /notifications?since=T is the seed's polling endpoint: a JSON list of
@@ -52,13 +54,23 @@ func TestNotifications(t *testing.T) {
 	// The sender is told nothing.
 	checkNotifications(t, alice.notifications(t, "0"))
 
-	// A page says when it was rendered, so that its script polls (or
-	// streams) from there: not since=0 for ever, as the seed's did.
+	// A page says where its script polls from: a little before it was
+	// rendered (transactions stamp notifications when they begin), not
+	// since=0 for ever, as the seed's did. And it says which notification
+	// its counts are as of, for the stream.
 	t.Run("PagesGiveTheirTime", func(t *testing.T) {
+		s.clock.Advance(time.Minute)
 		body := findTag(bob.page(t, "/").Body, "body")[0]
 		since := body.Attr["data-since"]
 		if got := bob.notifications(t, since); len(got) != 0 {
-			t.Errorf("since the page was rendered: %v, want nothing", got)
+			t.Errorf("polling from the page's data-since: %v, want nothing (nothing changed for a minute)", got)
+		}
+		if seq := body.Attr["data-seq"]; seq != strconv.FormatInt(bob.user(t).NotificationSeq, 10) {
+			t.Errorf("data-seq=%q, want bob's notification sequence %d", seq, bob.user(t).NotificationSeq)
+		}
+		f, _ := strconv.ParseFloat(since, 64)
+		if d := s.clock.Now().Sub(time.UnixMicro(int64(f * 1e6))); d < 10*time.Second || d > 12*time.Second {
+			t.Errorf("data-since=%q is %v before the page, want 10 s", since, d)
 		}
 		alice.send(t, bob, "three")
 		checkNotifications(t, bob.notifications(t, since), "unread_message_count=1", "unread_activity_count=3")

@@ -108,16 +108,25 @@ type page struct {
 	Nav   string // which navbar entry is current
 	Me    *store.User
 	Flash string
-	// Since is when the request began, in seconds: the page's counts are
-	// at least that fresh, and polling resumes from there.
+	// Since is where the page's script polls from, in seconds: a little
+	// before the request began (see pollSkew).
 	Since string
 }
+
+// pollSkew is how far before a page's request its script starts polling.
+// A notification is stamped with its transaction's start, so one that
+// began before the page read its counts and committed after can carry a
+// time before the page's; polling from a little earlier fetches it, and
+// fetching a notification the page already shows is harmless (it is the
+// current value of a named state). The event stream needs no such margin:
+// it goes by sequence numbers, and the page gives its own (data-seq).
+const pollSkew = 10 * time.Second
 
 func (s *Server) base(r *http.Request, title, nav string) page {
 	p := page{Title: title, Nav: nav}
 	if u, ok := me(r); ok {
 		p.Me = &u
-		p.Since = strconv.FormatFloat(float64(since(r).UnixMicro())/1e6, 'f', 6, 64)
+		p.Since = strconv.FormatFloat(float64(since(r).Add(-pollSkew).UnixMicro())/1e6, 'f', 6, 64)
 	}
 	if sessionLoaded(r) {
 		p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
