@@ -28,6 +28,9 @@ type Activity struct {
 // AddActivity records an entry for userID and counts it unread. It returns
 // the member's new unread count.
 func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor UserRef, postID, messageID int64) (int, error) {
+	if err := tx.lockMember(ctx, userID); err != nil {
+		return 0, err
+	}
 	_, err := tx.q.ExecContext(ctx, `
 		INSERT INTO activity (user_id, kind, actor_id, post_id, message_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -51,6 +54,9 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 // whether any was unread. Entries above activity_read_id are the unread ones,
 // so this is one row's update however long the history.
 func (tx *Tx) MarkActivityRead(ctx context.Context, userID int64) (bool, error) {
+	if err := tx.lockMember(ctx, userID); err != nil {
+		return false, err
+	}
 	var before int
 	err := tx.q.QueryRowContext(ctx, `SELECT unread_activity FROM users WHERE id = $1`, userID).Scan(&before)
 	if err != nil {

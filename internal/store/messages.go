@@ -29,6 +29,9 @@ type Conversation struct {
 // and the recipient's new unread count.
 func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body string) (Message, int, error) {
 	m := Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
+	if err := tx.lockMember(ctx, recipient.ID); err != nil {
+		return Message{}, 0, err
+	}
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 		sender.ID, recipient.ID, body, micros(tx.now)).Scan(&m.ID)
@@ -69,6 +72,9 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 // MarkAllMessagesRead marks every message to userID read. It reports whether
 // anything was unread.
 func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, error) {
+	if err := tx.lockMember(ctx, userID); err != nil {
+		return false, err
+	}
 	var before int
 	err := tx.q.QueryRowContext(ctx, `SELECT unread_messages FROM users WHERE id = $1`, userID).Scan(&before)
 	if err != nil {
@@ -92,6 +98,9 @@ func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, erro
 // something was unread it returns the member's remaining unread count and
 // true; otherwise 0 and false, without reading the count.
 func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error) {
+	if err := tx.lockMember(ctx, userID); err != nil {
+		return 0, false, err
+	}
 	var unread int
 	err := tx.q.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,
 		userID, peerID).Scan(&unread)

@@ -353,3 +353,68 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 		}
 	})
 }
+
+// Messages arriving while their recipient reads them: however the
+// transactions interleave, the member's unread counter is the sum of the
+// conversations' unread counts (on PostgreSQL each transaction locks the
+// member's row before reading counters it changes).
+func TestUnreadCountersUnderConcurrency(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		bob := createUser(t, s, "bob")
+		senders := []store.User{createUser(t, s, "alice"), createUser(t, s, "carol"), createUser(t, s, "dave")}
+		const each = 40
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for _, from := range senders {
+			wg.Go(func() {
+				for i := range each {
+					_, err := s.Update(ctx, func(tx *store.Tx) error {
+						_, _, err := tx.CreateMessage(ctx, ref(from), ref(bob), fmt.Sprint(i))
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		readers := make(chan struct{})
+		wg.Go(func() {
+			defer close(readers)
+			for i := range each {
+				_, err := s.Update(ctx, func(tx *store.Tx) error {
+					if i%3 == 0 {
+						_, err := tx.MarkAllMessagesRead(ctx, bob.ID)
+						return err
+					}
+					_, _, err := tx.MarkConversationRead(ctx, bob.ID, senders[i%len(senders)].ID)
+					return err
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("transaction: %v", err)
+		}
+
+		convs, err := s.Conversations(ctx, bob.ID, store.Pagination{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, c := range convs {
+			sum += c.Unread
+		}
+		if got := reload(t, s, bob).UnreadMessages; got != sum {
+			t.Errorf("bob's unread counter is %d, his conversations hold %d unread", got, sum)
+		}
+	})
+}

@@ -169,6 +169,25 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 	return nil
 }
 
+// lockMember takes the member's row for the rest of the transaction. Every
+// transaction that reads a member's counters to change them takes it
+// first, so that on PostgreSQL (READ COMMITTED) two of them run one after
+// the other and the second sees what the first wrote: counters never
+// drift from what they count. It is the lock an UPDATE of the counters
+// takes (NO KEY UPDATE), which leaves foreign-key checks on the row free:
+// FOR UPDATE would deadlock two members messaging each other. SQLite's
+// transactions take the whole database (BEGIN IMMEDIATE) and need nothing
+// more.
+func (tx *Tx) lockMember(ctx context.Context, id int64) error {
+	if tx.store.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.q.ExecContext(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, id); err != nil {
+		return fmt.Errorf("store: lock member: %w", err)
+	}
+	return nil
+}
+
 // TouchLastSeen records that the member was seen at the transaction's time,
 // unless that was already recorded less than interval ago: the condition in
 // the UPDATE makes concurrent requests write at most once.
