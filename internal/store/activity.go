@@ -39,6 +39,7 @@ func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor 
 		return 0, fmt.Errorf("store: add activity: %w", err)
 	}
 	var count int
+	tx.userChanged(userID)
 	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_activity = unread_activity + 1 WHERE id = $1 RETURNING unread_activity`,
 		userID).Scan(&count)
@@ -62,6 +63,7 @@ func (tx *Tx) MarkActivityRead(ctx context.Context, userID int64) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("store: unread activity: %w", err)
 	}
+	tx.userChanged(userID)
 	_, err = tx.q.ExecContext(ctx, `
 		UPDATE users SET unread_activity = 0,
 			activity_read_id = COALESCE((SELECT MAX(id) FROM activity WHERE user_id = $1), 0)

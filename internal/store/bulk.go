@@ -201,6 +201,7 @@ func (s *Store) nextMessageID(ctx context.Context) (int64, error) {
 // from id firstID on up to date with its latest message, keeping unread
 // counts.
 func (s *Store) bulkConversations(ctx context.Context, firstID int64) error {
+	defer s.cache.forgetAll()
 	for _, q := range []string{
 		`INSERT INTO conversations (user_id, peer_id, last_message_id, unread)
 		 SELECT sender_id, recipient_id, MAX(id), 0 FROM messages WHERE id >= $1
@@ -360,6 +361,7 @@ func bulkInsertConn(ctx context.Context, conn *sql.Conn, table string, cols []st
 // cache is raised to 1 GiB for the duration, so that index pages stay in
 // memory while millions of rows go in.
 func (s *Store) withBulkConn(ctx context.Context, fn func(*sql.Conn) error) error {
+	defer s.cache.forgetAll()
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return err

@@ -60,6 +60,7 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 		}
 	}
 	var count int
+	tx.userChanged(recipient.ID)
 	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_messages = unread_messages + 1 WHERE id = $1 RETURNING unread_messages`,
 		recipient.ID).Scan(&count)
@@ -86,6 +87,7 @@ func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, erro
 	if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND unread > 0`, userID); err != nil {
 		return false, fmt.Errorf("store: mark conversations read: %w", err)
 	}
+	tx.userChanged(userID)
 	_, err = tx.q.ExecContext(ctx, `UPDATE users SET unread_messages = 0, last_message_read_at = $1 WHERE id = $2`,
 		micros(tx.now), userID)
 	if err != nil {
@@ -115,6 +117,7 @@ func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (i
 		return 0, false, fmt.Errorf("store: mark conversation read: %w", err)
 	}
 	var left int
+	tx.userChanged(userID)
 	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET unread_messages = CASE WHEN unread_messages > $1 THEN unread_messages - $1 ELSE 0 END
 		WHERE id = $2 RETURNING unread_messages`, unread, userID).Scan(&left)

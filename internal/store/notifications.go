@@ -35,6 +35,7 @@ func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, da
 		return Notification{}, fmt.Errorf("store: notification data: %w", err)
 	}
 	n := Notification{UserID: userID, Name: name, Data: raw, Time: tx.now}
+	tx.userChanged(userID)
 	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET notification_seq = notification_seq + 1 WHERE id = $1 RETURNING notification_seq`,
 		userID).Scan(&n.Seq)

@@ -17,6 +17,7 @@ type Post struct {
 // CreatePost inserts a post by author.
 func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post, error) {
 	p := Post{Author: author, Body: body, CreatedAt: tx.now}
+	tx.postsChanged()
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO posts (user_id, body, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		author.ID, body, micros(tx.now)).Scan(&p.ID)
 	if err != nil {
@@ -26,25 +27,38 @@ func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post
 }
 
 // Timeline returns every member's posts, newest first. Newest first is id
-// order, so the primary key serves it.
+// order, so the primary key serves it. The slice may be shared: callers
+// must not change it.
 func (s *Store) Timeline(ctx context.Context, p Pagination) ([]Post, error) {
-	return s.posts(ctx, `
+	return s.posts(ctx, postsKey{0, p}, `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
 		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset)
 }
 
 // PostsByUser returns one member's posts, newest first, served by
-// posts_user_id.
+// posts_user_id. The slice may be shared: callers must not change it.
 func (s *Store) PostsByUser(ctx context.Context, userID int64, p Pagination) ([]Post, error) {
-	return s.posts(ctx, `
+	return s.posts(ctx, postsKey{userID, p}, `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
 		WHERE p.user_id = $3
 		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset, userID)
 }
 
-func (s *Store) posts(ctx context.Context, query string, args ...any) ([]Post, error) {
+func (s *Store) posts(ctx context.Context, key postsKey, query string, args ...any) ([]Post, error) {
+	posts, ok, gen := s.cache.posts.get(key)
+	if ok {
+		return posts, nil
+	}
+	posts, err := s.queryPosts(ctx, query, args...)
+	if err == nil {
+		s.cache.posts.put(key, posts, gen)
+	}
+	return posts, err
+}
+
+func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]Post, error) {
 	rows, err := s.rq.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: posts: %w", err)

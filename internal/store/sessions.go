@@ -19,15 +19,22 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 
 // FindCtx returns the data of an unexpired session.
 func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	now := ss.s.now()
+	e, ok, gen := ss.s.cache.sessions.get(token)
+	if ok && e.expiry.After(now) {
+		return e.data, true, nil
+	}
 	var data []byte
-	err := ss.s.rq.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`,
-		token, micros(ss.s.now())).Scan(&data)
+	var expiry int64
+	err := ss.s.rq.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token = $1 AND expiry > $2`,
+		token, micros(now)).Scan(&data, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
+	ss.s.cache.sessions.put(token, sessionEntry{data, fromMicros(expiry)}, gen)
 	return data, true, nil
 }
 
@@ -37,6 +44,7 @@ func (ss Sessions) CommitCtx(ctx context.Context, token string, data []byte, exp
 		INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		token, data, micros(expiry))
+	ss.s.cache.sessions.forget(token)
 	if err != nil {
 		return fmt.Errorf("store: commit session: %w", err)
 	}
@@ -45,7 +53,9 @@ func (ss Sessions) CommitCtx(ctx context.Context, token string, data []byte, exp
 
 // DeleteCtx removes a session: logging out makes its cookie worthless.
 func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
-	if _, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token); err != nil {
+	_, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token)
+	ss.s.cache.sessions.forget(token)
+	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil

@@ -56,8 +56,11 @@ type Store struct {
 	// rq and wq run natter's queries on read and write through prepared
 	// statements.
 	rq, wq *prepared
-	now    func() time.Time
-	dsn    string
+	// cache keeps hot reads on SQLite (cache.go); on PostgreSQL its
+	// caches are nil and keep nothing.
+	cache *caches
+	now   func() time.Time
+	dsn   string
 }
 
 // Open connects to the database named by dsn — a postgres:// URL, or else a
@@ -106,6 +109,7 @@ func (s *Store) openPostgres(dsn string, opts Options) error {
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.dialect, s.read, s.write = Postgres, db, db
+	s.cache = &caches{} // nothing kept: other instances write too
 	return nil
 }
 
@@ -158,6 +162,7 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	read.SetConnMaxLifetime(0)
 
 	s.dialect, s.read, s.write = SQLite, read, write
+	s.cache = newCaches()
 	// The writer creates the file and switches it to WAL before any reader,
 	// which is opened query-only, touches it.
 	if err := write.Ping(); err != nil {
@@ -244,6 +249,9 @@ type Tx struct {
 	// notes collects the notifications written, so that the caller can
 	// publish them once the transaction has committed.
 	notes []Notification
+	// What the caches forget when the transaction commits (cache.go).
+	changedUsers []int64
+	changedPosts bool
 }
 
 // Now is the single clock reading of this transaction: every row it writes
@@ -294,6 +302,7 @@ func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []Notific
 	if err := sqltx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: commit: %w", err)
 	}
+	s.cache.committed(tx)
 	return tx.notes, nil
 }
 

@@ -63,7 +63,15 @@ func userByName(ctx context.Context, db dbtx, username string) (User, error) {
 
 // UserByID returns the member with that id, or ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, s.rq, id)
+	u, ok, gen := s.cache.users.get(id)
+	if ok {
+		return u, nil
+	}
+	u, err := userByID(ctx, s.rq, id)
+	if err == nil {
+		s.cache.users.put(id, u, gen)
+	}
+	return u, err
 }
 
 // UserByName returns the member with that username in any case, or ErrNotFound.
@@ -161,6 +169,8 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 	if err := tx.checkFree(ctx, id, username, ""); err != nil {
 		return err
 	}
+	tx.userChanged(id)
+	tx.postsChanged() // lists of posts show the name
 	_, err := tx.q.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
 		username, Key(username), aboutMe, id)
 	if err != nil {
@@ -192,6 +202,7 @@ func (tx *Tx) lockMember(ctx context.Context, id int64) error {
 // unless that was already recorded less than interval ago: the condition in
 // the UPDATE makes concurrent requests write at most once.
 func (tx *Tx) TouchLastSeen(ctx context.Context, id int64, interval time.Duration) error {
+	tx.userChanged(id)
 	_, err := tx.q.ExecContext(ctx, `UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3`,
 		micros(tx.now), id, micros(tx.now.Add(-interval)))
 	if err != nil {
