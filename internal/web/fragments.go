@@ -148,7 +148,7 @@ type receivedItem struct {
 	When   stamp
 }
 
-// navbar is what the navbar shows (the partial "navbar").
+// navbar is what the navbar shows.
 type navbar struct {
 	Nav      string // the current entry
 	LoggedIn bool
@@ -183,17 +183,23 @@ func (s *Server) renderPager(p pager) (template.HTML, error) {
 	return s.fragment("pager", p)
 }
 
-func (s *Server) renderHead(title string) (template.HTML, error) {
-	return s.fragment("head", title)
+// top is what the top of a page shows, up to <main> (the partial "top").
+type top struct {
+	Title string
+	Bar   navbar
+	// Seq is the member's last notification sequence number: the page's
+	// counts are as of it (natter.js, data-seq).
+	Seq int64
 }
 
-func (s *Server) renderNavbar(nav string, me *store.User) (template.HTML, error) {
-	n := navbar{Nav: nav}
+func (s *Server) renderTop(title, nav string, me *store.User) (template.HTML, error) {
+	t := top{Title: title, Bar: navbar{Nav: nav}}
 	if me != nil {
-		n.LoggedIn, n.ID, n.Username = true, me.ID, me.Username
-		n.UnreadMessages, n.UnreadActivity = me.UnreadMessages, me.UnreadActivity
+		t.Bar.LoggedIn, t.Bar.ID, t.Bar.Username = true, me.ID, me.Username
+		t.Bar.UnreadMessages, t.Bar.UnreadActivity = me.UnreadMessages, me.UnreadActivity
+		t.Seq = me.NotificationSeq
 	}
-	return s.fragment("navbar", n)
+	return s.fragment("top", t)
 }
 
 // renderField renders a form field; an empty one without an error, the

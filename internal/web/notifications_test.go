@@ -60,8 +60,9 @@ func TestNotifications(t *testing.T) {
 	// its counts are as of, for the stream.
 	t.Run("PagesGiveTheirTime", func(t *testing.T) {
 		s.clock.Advance(time.Minute)
-		body := findTag(bob.page(t, "/").Body, "body")[0]
-		since := body.Attr["data-since"]
+		pg := bob.page(t, "/")
+		body, main := findTag(pg.Body, "body")[0], pg.byID("main")
+		since := main.Attr["data-since"]
 		if got := bob.notifications(t, since); len(got) != 0 {
 			t.Errorf("polling from the page's data-since: %v, want nothing (nothing changed for a minute)", got)
 		}

@@ -69,8 +69,7 @@ func (s *Server) funcs() template.FuncMap {
 		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
 		"segments": app.Segments,
 		// Fragments (fragments.go).
-		"head":     s.renderHead,
-		"navbar":   s.renderNavbar,
+		"top":      s.renderTop,
 		"field":    s.renderField,
 		"pager":    s.renderPager,
 		"posts":    s.renderPosts,

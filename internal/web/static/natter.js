@@ -35,7 +35,7 @@
     const prev = newest.get(n.name);
     if (!prev) return true;
     // Stream events carry the member's increasing sequence id; polling
-    // results do not, and the page's own render time (data-since) has none.
+    // results do not, and the page's own poll start (data-since) has none.
     if (n.id != null && prev.id != null) return n.id > prev.id;
     return n.timestamp > prev.timestamp;
   }
@@ -133,7 +133,8 @@
     // time. Polling starts from data-since, a little before the page was
     // rendered (a poll result is a name's current value, so one the page
     // already shows does no harm).
-    since = parseFloat(document.body.dataset.since) || Date.now() / 1000;
+    const main = document.getElementById('main');
+    since = parseFloat(main && main.dataset.since) || Date.now() / 1000;
     const seq = Number.parseInt(document.body.dataset.seq, 10);
     for (const name of NOTIFICATION_NAMES) {
       newest.set(name, {id: Number.isFinite(seq) ? seq : null, timestamp: since});
