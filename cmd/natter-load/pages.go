@@ -78,19 +78,23 @@ func (r *runner) runPages(ctx context.Context) error {
 		}
 		return nil
 	}
+	// The ceiling, right before and right after, with the same client.
+	trivial := func() (PageRun, error) {
+		triv, err := r.startTrivial(ctx)
+		if err != nil {
+			return PageRun{}, err
+		}
+		defer triv.stop()
+		return r.loadPage(ctx, triv, "trivial", "trivial handler", "/", ms)
+	}
+	if res.TrivialBefore, err = trivial(); err != nil {
+		return err
+	}
 	logf("pages on %d posts and %d messages", res.Small.Posts, res.Small.Messages)
 	if err := measure("pages-small", &res.Small); err != nil {
 		return err
 	}
-
-	// The ceiling, right after, with the same client.
-	triv, err := r.startTrivial(ctx)
-	if err != nil {
-		return err
-	}
-	res.Trivial, err = r.loadPage(ctx, triv, "trivial", "trivial handler", "/", ms)
-	triv.stop()
-	if err != nil {
+	if res.Trivial, err = trivial(); err != nil {
 		return err
 	}
 

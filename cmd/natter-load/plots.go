@@ -131,7 +131,7 @@ func pagesPlot(path string, pg *Pages) error {
 		}
 	}
 	names = append(names, "trivial")
-	small = append(small, pg.Trivial.RPS)
+	small = append(small, pg.Ceiling())
 	w := vg.Points(18)
 	bs, err := plotter.NewBarChart(small, w)
 	if err != nil {
@@ -158,7 +158,7 @@ func pagesPlot(path string, pg *Pages) error {
 		p.Add(bl)
 		p.Legend.Add(fmt.Sprintf("%s posts and messages", thousands(int(pg.Large.Posts))), bl)
 	}
-	ceiling := plotter.NewFunction(func(float64) float64 { return 0.35 * pg.Trivial.RPS })
+	ceiling := plotter.NewFunction(func(float64) float64 { return 0.35 * pg.Ceiling() })
 	ceiling.Color = color.RGBA{R: 200, A: 255}
 	ceiling.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(ceiling)

@@ -133,16 +133,22 @@ func renderSection(res *Results, plots map[string]string) string {
 
 	if pg := res.Pages; pg != nil && len(pg.Small.Pages) > 0 {
 		p("### 3. Pages\n\n")
-		p("%d closed-loop clients over keep-alive HTTP/1.1, each logged in as its own member, %.0f s per page after a warm-up; database of %s members, %s posts, %s messages. The trivial handler (`w.Write([]byte(\"ok\"))`, natter-load `-trivial`, a child process too) is measured the same way right after.\n\n",
-			pg.Workers, pg.Seconds, thousands(pg.Members), thousands(int(pg.Small.Posts)), thousands(int(pg.Small.Messages)))
+		p("%d closed-loop clients over keep-alive HTTP/1.1, each logged in as its own member, %.0f s per page after a warm-up; database of %s members, %s posts, %s messages. The trivial handler (`w.Write([]byte(\"ok\"))`, natter-load `-trivial`, a child process too) is measured the same way right before and right after; *of trivial* is against the mean of the two (%s req/s).\n\n",
+			pg.Workers, pg.Seconds, thousands(pg.Members), thousands(int(pg.Small.Posts)), thousands(int(pg.Small.Messages)), thousands(int(pg.Ceiling())))
 		p("| page | requests/s | p50 | p99 | max | of trivial | server CPU | client CPU | others' CPU | server CPU per request | response bytes | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, pr := range append(pg.Small.Pages, pg.Trivial) {
+		runs := append([]PageRun{}, pg.Small.Pages...)
+		if pg.TrivialBefore.RPS > 0 {
+			pg.TrivialBefore.Name = "trivial handler, before"
+			pg.Trivial.Name = "trivial handler, after"
+			runs = append(runs, pg.TrivialBefore)
+		}
+		for _, pr := range append(runs, pg.Trivial) {
 			name := "`" + pr.Name + "`"
 			if pr.Path == "/" {
-				name = "trivial handler"
+				name = pr.Name
 			}
 			p("| %s | **%s** | %s | %s | %s | %.0f %% | %.0f %% | %.0f %% | %.0f %% | %s | %s | %d |\n", name, thousands(int(pr.RPS)), ms(pr.Latency.P50), ms(pr.Latency.P99),
-				ms(pr.Latency.Max), 100*pr.RPS/pg.Trivial.RPS, pr.ServerCPU, pr.ClientCPU, pr.OtherCPU, perRequest(pr), thousands(int(pr.Bytes)), pr.Errors)
+				ms(pr.Latency.Max), 100*pr.RPS/pg.Ceiling(), pr.ServerCPU, pr.ClientCPU, pr.OtherCPU, perRequest(pr), thousands(int(pr.Bytes)), pr.Errors)
 		}
 		if f := plots["pages"]; f != "" {
 			p("\n![pages, requests per second](plots/%s)\n", f)
@@ -247,10 +253,10 @@ func renderTargets(b *strings.Builder, res *Results) {
 		}
 		rows = append(rows, row{"10,000 idle streams < 2 % of one core", strings.Join(figs, "; "), verdict(ok)})
 	}
-	if pg := res.Pages; pg != nil && len(pg.Small.Pages) > 0 && pg.Trivial.RPS > 0 {
+	if pg := res.Pages; pg != nil && len(pg.Small.Pages) > 0 && pg.Ceiling() > 0 {
 		idx := pg.Small.Pages[0]
-		share := idx.RPS / pg.Trivial.RPS
-		rows = append(rows, row{"`/index` ≥ 35 % of the trivial handler's requests/s", fmt.Sprintf("%.0f %% (%s vs %s req/s)", 100*share, thousands(int(idx.RPS)), thousands(int(pg.Trivial.RPS))), verdict(share >= targetIndexShare)})
+		share := idx.RPS / pg.Ceiling()
+		rows = append(rows, row{"`/index` ≥ 35 % of the trivial handler's requests/s", fmt.Sprintf("%.0f %% (%s vs %s req/s)", 100*share, thousands(int(idx.RPS)), thousands(int(pg.Ceiling()))), verdict(share >= targetIndexShare)})
 		if lg := pg.Large; lg != nil && len(lg.Pages) == len(pg.Small.Pages) {
 			worst, name := 0.0, ""
 			for i := range lg.Pages {
