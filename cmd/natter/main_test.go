@@ -159,6 +159,26 @@ func TestTwoInstances(t *testing.T) {
 		resumed := bob.at(instB).stream(last.id)
 		waitFor(t, resumed, app.NotifyMessages, `"data":3`)
 	})
+
+	// Logging out through A ends the member's streams on B too: the
+	// session that left hears nothing more.
+	t.Run("LogoutEndsStreamsEverywhere", func(t *testing.T) {
+		events := bob.at(instB).stream("")
+		if resp := bob.at(instA).post("/logout", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("logout: %s", resp.Status)
+		}
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case _, open := <-events:
+				if !open {
+					return
+				}
+			case <-deadline:
+				t.Fatal("bob's stream on B is still open 10 s after he logged out on A")
+			}
+		}
+	})
 }
 
 // TestListenerReconnects kills the listening connection while messages flow;

@@ -13,10 +13,11 @@ import (
 	"natter/internal/store"
 )
 
-// Publisher delivers committed notifications to open event streams
-// (live.Hub).
+// Publisher delivers committed notifications to open event streams, and
+// ends a member's streams (live.Hub).
 type Publisher interface {
 	Notify([]store.Notification)
+	Disconnect(userID int64)
 }
 
 // Config is what the operator may tune. Zero fields take the defaults.

@@ -40,6 +40,8 @@ type publisher struct {
 	notes []store.Notification
 	// check, when set, is called with each batch before it is recorded.
 	check func([]store.Notification)
+	// ended are the members whose streams were ended.
+	ended []int64
 }
 
 func (p *publisher) Notify(notes []store.Notification) {
@@ -52,6 +54,13 @@ func (p *publisher) Notify(notes []store.Notification) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.notes = append(p.notes, notes...)
+}
+
+// Disconnect records that the member's streams were ended, as "end:user".
+func (p *publisher) Disconnect(userID int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ended = append(p.ended, userID)
 }
 
 func (p *publisher) setCheck(fn func([]store.Notification)) {

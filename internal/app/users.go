@@ -177,3 +177,11 @@ func (a *App) Seen(ctx context.Context, u store.User) error {
 		return tx.TouchLastSeen(ctx, u.ID, a.cfg.LastSeenEvery)
 	})
 }
+
+// LoggedOut ends the member's event streams on every instance: the session
+// that logged out must not go on hearing the member's counts. Streams of
+// their other sessions reconnect and carry on.
+func (a *App) LoggedOut(ctx context.Context, userID int64) error {
+	a.pub.Disconnect(userID)
+	return a.store.AnnounceEndStreams(ctx, userID)
+}

@@ -114,6 +114,10 @@ func (l *Listener) relay(payload string) {
 		return
 	}
 	for _, a := range anns {
+		if a[1] == store.EndStreams {
+			l.hub.Disconnect(a[0])
+			continue
+		}
 		l.hub.Publish(Event{UserID: a[0], Seq: a[1]})
 	}
 }

@@ -84,7 +84,25 @@ func (tx *Tx) announce(ctx context.Context) error {
 	return nil
 }
 
-// FormatAnnouncement encodes "member userID has notifications up to seq".
+// EndStreams, as an announcement's sequence number, says "end the member's
+// event streams": the member logged out on some instance.
+const EndStreams = -1
+
+// AnnounceEndStreams tells every instance to end the member's event
+// streams (their other sessions' streams reconnect). On SQLite, with one
+// instance, there is nobody to tell.
+func (s *Store) AnnounceEndStreams(ctx context.Context, userID int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	if _, err := s.wq.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, FormatAnnouncement(userID, EndStreams)); err != nil {
+		return fmt.Errorf("store: announce: %w", err)
+	}
+	return nil
+}
+
+// FormatAnnouncement encodes "member userID has notifications up to seq"
+// (or, with seq EndStreams, "end member userID's streams").
 func FormatAnnouncement(userID, seq int64) string {
 	return strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(seq, 10)
 }

@@ -148,7 +148,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ok {
-		s.hub.Disconnect(u.ID)
+		if err := s.app.LoggedOut(r.Context(), u.ID); err != nil {
+			return err
+		}
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
