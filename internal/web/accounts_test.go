@@ -339,6 +339,7 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	r := s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {alice.password}})
 	r.wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins. Please try again in")
+	wantRetryAfter(t, r)
 	if r.fieldValue("username") != "alice" {
 		t.Errorf("the refused form lost the username")
 	}

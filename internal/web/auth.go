@@ -40,6 +40,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		case app.Unauthorized:
 			return s.renderLogin(w, r, http.StatusUnprocessableEntity, username, remember, err.(*app.Error).Message)
 		case app.RateLimited:
+			setRetryAfter(w, err)
 			return s.renderLogin(w, r, http.StatusTooManyRequests, username, remember, err.(*app.Error).Message)
 		}
 		return err
@@ -117,6 +118,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	case app.Invalid:
 		return s.renderRegister(w, r, http.StatusUnprocessableEntity, in, err)
 	case app.RateLimited:
+		setRetryAfter(w, err)
 		return s.renderRegister(w, r, http.StatusTooManyRequests, in, err)
 	}
 	if err != nil {

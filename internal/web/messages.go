@@ -32,6 +32,7 @@ func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, statu
 	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
 		p.Error = e.Message
 	}
+	setRetryAfter(w, err)
 	return s.render(w, r, status, "send_message", p)
 }
 

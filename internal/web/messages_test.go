@@ -382,6 +382,7 @@ func TestSendRateLimit(t *testing.T) {
 
 	r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"three"}})
 	r.wantStatus(http.StatusTooManyRequests).wantText("Too many messages. Please try again in")
+	wantRetryAfter(t, r)
 	if r.fieldValue("message") != "three" {
 		t.Error("the refused message is not kept in the form")
 	}

@@ -125,13 +125,18 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
 }
 
-// serveError renders err as an error page.
-func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := s.errorStatus(r, err)
+// setRetryAfter tells the client when to try again after a rate limit.
+func setRetryAfter(w http.ResponseWriter, err error) {
 	var e *app.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+1)))
 	}
+}
+
+// serveError renders err as an error page.
+func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := s.errorStatus(r, err)
+	setRetryAfter(w, err)
 	if status == 499 {
 		return // nobody is listening
 	}
@@ -254,18 +259,21 @@ func securityHeaders(next http.Handler) http.Handler {
 // the stack, instead of a dropped connection.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
-					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				http.Error(w, "Internal error", http.StatusInternalServerError)
-			}
-		}()
+		defer s.recovered(w, r)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// recovered, deferred, handles a panic of the request's handler.
+func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+	}
 }
 
 // logRequests writes one log line per request and gives every response a
@@ -284,19 +292,25 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if *route == "" || *route == "/" {
 			*route = "other"
 		}
-		s.metrics.observe(*route, metricMethod(r.Method), rec.status, elapsed.Seconds())
-		level := slog.LevelInfo
-		if rec.status >= 500 {
-			level = slog.LevelError
-		}
-		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", elapsed),
-			slog.String("remote", r.RemoteAddr))
+		s.logRequest(r, *route, rec, elapsed)
 	})
+}
+
+// logRequest counts an answered request in the metrics and writes its log
+// line.
+func (s *Server) logRequest(r *http.Request, route string, rec *recorder, elapsed time.Duration) {
+	s.metrics.observe(route, metricMethod(r.Method), rec.status, elapsed.Seconds())
+	level := slog.LevelInfo
+	if rec.status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", r.RemoteAddr))
 }
 
 // recorder notes the status and size of a response. Unwrap lets

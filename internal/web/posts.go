@@ -9,6 +9,7 @@ import (
 
 type indexPage struct {
 	page
+	Error string // a refusal that is not the field's (too many posts)
 	Body  field
 	Posts app.Page[store.Post]
 	Pager pager
@@ -23,19 +24,27 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int,
 	if perr != nil {
 		return perr
 	}
-	return s.render(w, r, status, "index", &indexPage{
+	p := &indexPage{
 		page:  s.base(r, "Home", "home"),
 		Body:  field{Name: "body", Label: "Say something", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Error: formErrors(err)["body"]},
 		Posts: posts,
 		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),
-	})
+	}
+	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+		p.Error = e.Message
+	}
+	setRetryAfter(w, err)
+	return s.render(w, r, status, "index", p)
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) error {
 	body := r.PostFormValue("body")
 	_, err := s.app.CreatePost(r.Context(), current(r), body)
-	if app.ErrorKind(err) == app.Invalid {
+	switch app.ErrorKind(err) {
+	case app.Invalid:
 		return s.renderIndex(w, r, http.StatusUnprocessableEntity, body, err)
+	case app.RateLimited: // the typed post stays in the form
+		return s.renderIndex(w, r, http.StatusTooManyRequests, body, err)
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,29 @@ func TestListItemsFollowRenamesAndTime(t *testing.T) {
 	s.clock.Advance(3 * time.Minute)
 	for _, path := range []string{"/", "/user/robert", "/messages"} {
 		alice.page(t, path).wantText("Robert · 3 minutes ago")
+	}
+}
+
+// Posting is limited per member; over the limit, the timeline comes back
+// with a clear refusal, when to try again, and the post still in the form.
+func TestPostRateLimit(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{PostPerMember: app.Limit{Events: 1, Per: time.Hour}}})
+	alice := s.register(t, "alice")
+	alice.post(t, "first")
+	r := alice.postForm(t, "/index", url.Values{"body": {"second"}})
+	r.wantStatus(http.StatusTooManyRequests).wantText("Too many posts. Please try again in", "first")
+	wantRetryAfter(t, r)
+	if r.fieldValue("body") != "second" {
+		t.Errorf("the refused post is not kept in the form: %q", r.fieldValue("body"))
+	}
+	alice.page(t, "/").wantNoText("second")
+}
+
+// wantRetryAfter checks that a refusal says in how many seconds to retry.
+func wantRetryAfter(t *testing.T, r *response) {
+	t.Helper()
+	if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || n <= 0 {
+		t.Errorf("Retry-After %q, want a number of seconds", r.Header.Get("Retry-After"))
 	}
 }
