@@ -21,13 +21,22 @@ import (
 //
 // A stream's goroutine lives for hours, mostly waiting; with a hundred
 // thousand members online its stack is most of what natter holds for
-// them. So the stream does its database work — the session, the member,
-// each catch-up — on short-lived goroutines (offStack), whose deep SQLite
-// calls never grow the stream's own stack, and it formats events without
-// reflection. That is also why it is routed outside the session middleware
-// (routes.go): it reads the session itself, and never writes it.
+// them. So the stream's goroutine only waits: each turn of work — reading
+// the session and the member, writing the headers, an event, a heartbeat,
+// a catch-up from the database — runs on a short-lived goroutine
+// (offStack), whose deep calls (SQLite, net/http's writing) never grow the
+// stream's own stack, which stays at the runtime's smallest. Events are
+// formatted without reflection. That is also why the stream is routed
+// outside the session middleware (routes.go): it reads the session itself,
+// and never writes it.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	noteRoute(r)
+	// What the middleware does for the other routes (routes.go).
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	w = rec
+	defer func() { s.logRequest(r, eventsRoute, rec, time.Since(start)) }()
+	defer s.recovered(w, r)
+
 	ctx := r.Context()
 	var (
 		u   store.User
@@ -56,8 +65,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 
 	rc := http.NewResponseController(w)
-	// A stream lives for hours: lift the server's read deadline and the
-	// page write deadline, which would otherwise end it. Over HTTP/1.1 each
+	// A stream lives for hours: lift the server's read deadline, which
+	// would otherwise end it. Over HTTP/1.1 each
 	// write gets a deadline of its own below. Over HTTP/2 a pending
 	// deadline resets the stream even when nothing is being written, and
 	// setting one costs two trips through the connection's serving
@@ -65,14 +74,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	// HTTP2Config.WriteByteTimeout closes a connection that stops reading
 	// instead.
 	rc.SetReadDeadline(time.Time{})
-	rc.SetWriteDeadline(time.Time{})
 	perWriteDeadline := r.ProtoMajor == 1
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
-	w.WriteHeader(http.StatusOK)
+	h.Set("X-Content-Type-Options", "nosniff")
 
 	// buf holds what is to be written next; it is reused.
 	buf := make([]byte, 0, 256)
@@ -87,9 +95,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	catchUp := func() error {
 		s.metrics.catchUps.Inc()
-		var notes []store.Notification
-		var err error
-		offStack(func() { notes, err = s.app.NotificationsAfter(ctx, u.ID, last) })
+		notes, err := s.app.NotificationsAfter(ctx, u.ID, last)
 		if err != nil {
 			return err
 		}
@@ -107,52 +113,74 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	// step runs one turn of the stream (write the headers, an event, a
+	// heartbeat, a catch-up) off the stream's stack; errStreamGone means the
+	// client went away.
+	step := func(do func() error) error {
+		var err error
+		offStack(func() {
+			if err = do(); err != nil {
+				return
+			}
+			if len(buf) > 0 && flush() != nil {
+				err = errStreamGone
+			}
+		})
+		return err
+	}
 	fail := func(err error) {
-		if ctx.Err() == nil {
+		if err != errStreamGone && ctx.Err() == nil {
 			s.errorStatus(r, err) // logs it; the stream ends and the browser reconnects
 		}
 	}
 
-	// Reconnect after 2 s if the connection drops (the browser default is 3).
-	buf = append(buf, "retry: 2000\n\n"...)
-	if err := catchUp(); err != nil {
+	err = step(func() error {
+		w.WriteHeader(http.StatusOK)
+		// Reconnect after 2 s if the connection drops (the browser
+		// default is 3).
+		buf = append(buf, "retry: 2000\n\n"...)
+		return catchUp()
+	})
+	if err != nil {
 		fail(err)
 		return
-	}
-	if err := flush(); err != nil {
-		return // the client is gone
 	}
 
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	for {
+		var turn func() error
 		select {
 		case <-ctx.Done():
 			return
 		case <-sub.Done():
 			return
 		case <-heartbeat.C:
-			buf = append(buf, ": keep-alive\n\n"...)
+			turn = func() error {
+				buf = append(buf, ": keep-alive\n\n"...)
+				return nil
+			}
 		case ev := <-sub.Events():
-			if err := deliver(ev, last, send, catchUp); err != nil {
-				fail(err)
-				return
+			turn = func() error { return deliver(ev, last, send, catchUp) }
+		}
+		err := step(func() error {
+			if err := turn(); err != nil {
+				return err
 			}
-		}
-		if sub.TakeLagged() {
-			if err := catchUp(); err != nil {
-				fail(err)
-				return
+			if sub.TakeLagged() {
+				return catchUp()
 			}
-		}
-		if len(buf) == 0 {
-			continue
-		}
-		if err := flush(); err != nil {
+			return nil
+		})
+		if err != nil {
+			fail(err)
 			return
 		}
 	}
 }
+
+// errStreamGone is a stream's write error: the client has gone.
+var errStreamGone = errors.New("web: event stream closed by the client")
 
 // errNoMember is streamMember's answer for a request without a member.
 var errNoMember = errors.New("web: no member logged in")

@@ -56,11 +56,25 @@ func (s *Server) routes() http.Handler {
 
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
-	// The live stream reads the session itself (events.go).
+	// The live stream is served before all of this (below); it is listed
+	// here so that other methods get a 405.
 	root.Handle("GET /events", http.HandlerFunc(s.events))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))
 
-	return s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
+	pages := s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
+
+	// GET /events skips the middleware: a stream's goroutine waits for
+	// hours, and every layer above it deepens the stack it keeps
+	// (events.go). It logs, counts and recovers by itself, and needs
+	// neither the cross-origin check (a GET changes nothing) nor the body
+	// limit (it reads none).
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/events" {
+			s.events(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }
