@@ -197,6 +197,7 @@ func (r *runner) liveRun(ctx context.Context, dbPath string, plan livePlan, stre
 		// Memory again after the streams have lived a while: the garbage
 		// of opening them collected, stacks shrunk by later GCs.
 		run.RSSEnd = srv.proc().RSS
+		r.saveProfile(ctx, srv, label+"-metrics-end.txt", "/metrics")
 		if run.Opened > 0 {
 			run.BytesPerStreamEnd = float64(run.RSSEnd-run.RSSBefore) / float64(run.Opened)
 		}

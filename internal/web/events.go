@@ -21,11 +21,12 @@ import (
 //
 // A stream's goroutine lives for hours, mostly waiting; with a hundred
 // thousand members online its stack is most of what natter holds for
-// them. So the stream's goroutine only waits: each turn of work — reading
-// the session and the member, writing the headers, an event, a heartbeat,
-// a catch-up from the database — runs on a short-lived goroutine
-// (offStack), whose deep calls (SQLite, net/http's writing) never grow the
-// stream's own stack, which stays at the runtime's smallest. Events are
+// them. So the stream's goroutine mostly waits: each turn of work — reading
+// the session and the member, writing the headers, an event, a catch-up
+// from the database — runs on a short-lived goroutine (offStack), whose
+// deep calls (SQLite, net/http's first write) never grow the stream's own
+// stack, which stays at 4 KiB. Only heartbeats, the most frequent turn and
+// a shallow one, are written by the stream itself. Events are
 // formatted without reflection. That is also why the stream is routed
 // outside the session middleware (routes.go): it reads the session itself,
 // and never writes it.
@@ -114,8 +115,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return rc.Flush()
 	}
 	// step runs one turn of the stream (write the headers, an event, a
-	// heartbeat, a catch-up) off the stream's stack; errStreamGone means the
-	// client went away.
+	// catch-up) off the stream's stack; errStreamGone means the client went
+	// away.
 	step := func(do func() error) error {
 		var err error
 		offStack(func() {
@@ -156,10 +157,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-sub.Done():
 			return
 		case <-heartbeat.C:
-			turn = func() error {
-				buf = append(buf, ": keep-alive\n\n"...)
-				return nil
+			// The most frequent turn, and a shallow one: written here.
+			buf = append(buf, ": keep-alive\n\n"...)
+			if flush() != nil {
+				return
 			}
+			continue
 		case ev := <-sub.Events():
 			turn = func() error { return deliver(ev, last, send, catchUp) }
 		}
