@@ -21,15 +21,15 @@ import (
 //
 // A stream's goroutine lives for hours, mostly waiting; with a hundred
 // thousand members online its stack is most of what natter holds for
-// them. So the stream's goroutine mostly waits: each turn of work — reading
-// the session and the member, writing the headers, an event, a catch-up
-// from the database — runs on a short-lived goroutine (offStack), whose
-// deep calls (SQLite, net/http's first write) never grow the stream's own
-// stack, which stays at 4 KiB. Only heartbeats, the most frequent turn and
-// a shallow one, are written by the stream itself. Events are
-// formatted without reflection. That is also why the stream is routed
-// outside the session middleware (routes.go): it reads the session itself,
-// and never writes it.
+// them. So each turn of work — reading the session and the member, writing
+// the headers, an event, a catch-up from the database — runs on a
+// short-lived goroutine (offStack), whose deep calls (SQLite, net/http's
+// first write) never grow the stream's own stack, which stays at 4 KiB.
+// Only heartbeats, the most frequent turn and a shallow one, are written
+// by the stream itself. Events are formatted without reflection. For the
+// same reason the stream is served before the middleware chain
+// (routes.go) and does its work itself: the log line, the metrics, panic
+// recovery, and reading the session, which it never writes.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	// What the middleware does for the other routes (routes.go).
 	start := time.Now()
@@ -67,8 +67,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	rc := http.NewResponseController(w)
 	// A stream lives for hours: lift the server's read deadline, which
-	// would otherwise end it. Over HTTP/1.1 each
-	// write gets a deadline of its own below. Over HTTP/2 a pending
+	// would otherwise end it. Over HTTP/1.1 each write gets a deadline of
+	// its own below. Over HTTP/2 a pending
 	// deadline resets the stream even when nothing is being written, and
 	// setting one costs two trips through the connection's serving
 	// goroutine, on every heartbeat of every stream; there the server's
