@@ -110,7 +110,7 @@ func mainErr() error {
 	fs.DurationVar(&o.poll, "poll", time.Minute, "capacity and cost: how long polling's CPU is measured")
 	fs.DurationVar(&o.pollEvery, "poll-every", 10*time.Second, "capacity and cost: each member's polling interval (the seed's)")
 	fs.IntVar(&o.ips, "source-ips", 10, "client source addresses 127.0.0.2 and up")
-	fs.IntVar(&o.perConn, "streams-per-conn", 100, "HTTP/2 streams per client connection (natter allows 100)")
+	fs.IntVar(&o.perConn, "streams-per-conn", 50, "HTTP/2 streams per client connection (natter allows 50)")
 	fs.IntVar(&o.senders, "senders", 20, "live delivery: members who send (they do not stream)")
 	fs.IntVar(&o.openConcurrency, "open-concurrency", 256, "streams being opened at once")
 

@@ -157,9 +157,9 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 			// Go's HTTP/2 write scheduler visits every stream of a
 			// connection for each frame it writes, so a connection
 			// carrying a thousand idle event streams spends more on
-			// each heartbeat than on the write itself; 100 keeps it
+			// each heartbeat than on the write itself; 50 keeps it
 			// cheap (a proxy opens more connections instead).
-			MaxConcurrentStreams: 100,
+			MaxConcurrentStreams: 50,
 			// A connection that takes no bytes for this long is closed:
 			// HTTP/2 event streams have no per-write deadline.
 			WriteByteTimeout: s.cfg.StreamWriteTimeout,
