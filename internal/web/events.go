@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -40,10 +43,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	var (
-		u   store.User
-		err error
+		token string
+		u     store.User
+		err   error
 	)
-	offStack(func() { u, err = s.streamMember(r) })
+	offStack(func() { token, u, err = s.streamMember(r) })
 	if err != nil {
 		status, msg := http.StatusUnauthorized, "Please log in."
 		if !errors.Is(err, errNoMember) {
@@ -64,16 +68,29 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	sub := s.hub.Subscribe(u.ID)
 	defer sub.Close()
+	// The session is read again now, and every few minutes: a logout that
+	// came between the first read and Subscribe, or whose announcement an
+	// instance missed (its listener reconnecting), ends the stream all the
+	// same.
+	stillLoggedIn := func() bool {
+		var id int64
+		var err error
+		offStack(func() { id, err = s.sessionMember(ctx, token) })
+		return err == nil && id == u.ID
+	}
+	if !stillLoggedIn() {
+		return
+	}
 
 	rc := http.NewResponseController(w)
 	// A stream lives for hours: lift the server's read deadline, which
 	// would otherwise end it. Over HTTP/1.1 each write gets a deadline of
-	// its own below. Over HTTP/2 a pending
-	// deadline resets the stream even when nothing is being written, and
-	// setting one costs two trips through the connection's serving
-	// goroutine, on every heartbeat of every stream; there the server's
-	// HTTP2Config.WriteByteTimeout closes a connection that stops reading
-	// instead.
+	// its own below. Over HTTP/2 a pending deadline resets the stream even
+	// when nothing is being written, and setting one costs two trips through
+	// the connection's serving goroutine, on every heartbeat of every
+	// stream; there a timer resets the stream only if a write takes too
+	// long, and the server's HTTP2Config.WriteByteTimeout closes a
+	// connection that stops reading.
 	rc.SetReadDeadline(time.Time{})
 	perWriteDeadline := r.ProtoMajor == 1
 
@@ -106,6 +123,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	flush := func() error {
 		if perWriteDeadline {
 			rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
+		} else {
+			// HTTP/2: a write the client does not take in time (its
+			// window for this stream stays shut) resets the stream.
+			guard := time.AfterFunc(s.cfg.StreamWriteTimeout, func() { rc.SetWriteDeadline(time.Now()) })
+			defer guard.Stop()
 		}
 		_, err := w.Write(buf)
 		buf = buf[:0]
@@ -149,6 +171,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
+	beats := 0
 	for {
 		var turn func() error
 		select {
@@ -157,6 +180,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-sub.Done():
 			return
 		case <-heartbeat.C:
+			if beats++; beats%sessionCheckBeats == 0 && !stillLoggedIn() {
+				return
+			}
 			// The most frequent turn, and a shallow one: written here.
 			buf = append(buf, ": keep-alive\n\n"...)
 			if flush() != nil {
@@ -185,42 +211,77 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // errStreamGone is a stream's write error: the client has gone.
 var errStreamGone = errors.New("web: event stream closed by the client")
 
+// sessionCheckBeats is how many heartbeats apart a stream reads its
+// session again (every five minutes at the default 25 s).
+const sessionCheckBeats = 12
+
 // errNoMember is streamMember's answer for a request without a member.
 var errNoMember = errors.New("web: no member logged in")
 
-// streamMember returns the member whose session r carries, or errNoMember.
-func (s *Server) streamMember(r *http.Request) (store.User, error) {
+// streamMember returns the session token r carries and its member, or
+// errNoMember.
+func (s *Server) streamMember(r *http.Request) (string, store.User, error) {
 	var token string
 	if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
 		token = c.Value
 	}
-	if token == "" {
-		return store.User{}, errNoMember
-	}
-	ctx, err := s.sessions.Load(r.Context(), token)
+	id, err := s.sessionMember(r.Context(), token)
 	if err != nil {
-		return store.User{}, err
+		return "", store.User{}, err
+	}
+	u, err := s.app.User(r.Context(), id)
+	if app.ErrorKind(err) == app.NotFound {
+		return "", store.User{}, errNoMember
+	}
+	return token, u, err
+}
+
+// sessionMember returns the id of the member logged in under token, or
+// errNoMember.
+func (s *Server) sessionMember(ctx context.Context, token string) (int64, error) {
+	if token == "" {
+		return 0, errNoMember
+	}
+	ctx, err := s.sessions.Load(ctx, token)
+	if err != nil {
+		return 0, err
 	}
 	id := s.sessions.GetInt64(ctx, sessionUserID)
 	if id == 0 {
-		return store.User{}, errNoMember
+		return 0, errNoMember
 	}
-	u, err := s.app.User(ctx, id)
-	if app.ErrorKind(err) == app.NotFound {
-		return store.User{}, errNoMember
-	}
-	return u, err
+	return id, nil
 }
 
 // offStack runs f on a goroutine of its own and waits for it: f's stack,
-// however deep, is not the caller's.
+// however deep, is not the caller's. A panic of f's is raised again in the
+// caller, where the handler's recovery sees it, with f's stack attached.
 func offStack(f func()) {
 	done := make(chan struct{})
+	var p any
 	go func() {
 		defer close(done)
+		defer func() {
+			if p = recover(); p != nil && p != http.ErrAbortHandler {
+				p = offStackPanic{p, debug.Stack()}
+			}
+		}()
 		f()
 	}()
 	<-done
+	if p != nil {
+		panic(p)
+	}
+}
+
+// offStackPanic is a panic raised on an offStack goroutine.
+type offStackPanic struct {
+	value any
+	stack []byte
+}
+
+func (p offStackPanic) String() string {
+	return fmt.Sprintf("%v\n\nraised on a goroutine of its own:\n%s", p.value, p.stack)
 }
 
 // deliver sends ev: directly when it carries the next notification, from the

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,4 +43,26 @@ func splitEvent(ev string) (id, name, data string, ok bool) {
 	name, ok2 := strings.CutPrefix(lines[1], "event: ")
 	data, ok3 := strings.CutPrefix(lines[2], "data: ")
 	return id, name, data, ok1 && ok2 && ok3
+}
+
+// A panic on an offStack goroutine is raised again in the caller, where
+// the handler's recovery is, with the goroutine's stack; net/http's abort
+// passes through as it is.
+func TestOffStackCarriesPanics(t *testing.T) {
+	caught := func(f func()) (p any) {
+		defer func() { p = recover() }()
+		offStack(f)
+		return nil
+	}
+	p := caught(func() { panic("boom") })
+	op, ok := p.(offStackPanic)
+	if !ok || op.value != "boom" || !strings.Contains(op.String(), "TestOffStackCarriesPanics") {
+		t.Errorf("recovered %#v, want the panic with its goroutine's stack", p)
+	}
+	if p := caught(func() { panic(http.ErrAbortHandler) }); p != http.ErrAbortHandler {
+		t.Errorf("recovered %v, want http.ErrAbortHandler itself", p)
+	}
+	if p := caught(func() {}); p != nil {
+		t.Errorf("recovered %v from a function that did not panic", p)
+	}
 }

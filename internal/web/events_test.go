@@ -325,3 +325,37 @@ func TestEventsIdleOverHTTP2(t *testing.T) {
 		t.Errorf("after an idle spell: %v, want unread_message_count 1", ev)
 	}
 }
+
+// A stream reads its session again every few heartbeats: one whose
+// session is gone — a logout whose announcement its instance missed —
+// ends.
+func TestEventsEndWhenTheSessionGoes(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{Heartbeat: 10 * time.Millisecond})
+	bob := s.register(t, "bob")
+	stream := bob.openStream(t, "")
+	if err := s.store.Sessions().DeleteCtx(context.Background(), bob.cookie(t)); err != nil {
+		t.Fatal(err)
+	}
+	stream.wantEnd()
+}
+
+// Over HTTP/2 a write the client does not take in time — its window for
+// the stream stays shut because it reads nothing — resets the stream,
+// though the connection is healthy.
+func TestEventsStalledOverHTTP2(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{H2C: true, Heartbeat: time.Millisecond, StreamWriteTimeout: 100 * time.Millisecond})
+	bob := s.register(t, "bob")
+	// A client whose window for a stream is the smallest HTTP/2 allows.
+	tr := &http.Transport{Protocols: new(http.Protocols), HTTP2: &http.HTTP2Config{MaxReceiveBufferPerStream: 64 << 10}}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	req := bob.newRequest(t, http.MethodGet, "/events", nil)
+	resp, err := (&http.Client{Transport: tr, Jar: bob.client.Jar}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	waitUntil(t, "the stalled stream is dropped", func() bool { return s.hub.Streams() == 0 })
+}
