@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -68,21 +69,22 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 }
 
 // begin starts an attempt for key that spends a token only if it fails:
-// end(true) spends it, end(false) does not. Attempts under way count
-// against the tokens left, so that parallel attempts cannot outnumber
-// them. With none left, begin reports how long until there is one.
-func (l *limiter) begin(key string, now time.Time) (end func(failed bool), wait time.Duration) {
+// end(true, now) spends it, end(false, now) does not. Attempts under way
+// count against the tokens left, so that parallel attempts cannot
+// outnumber them. With none left, begin reports how long until there is
+// one (at least a nanosecond) and end is nil.
+func (l *limiter) begin(key string, now time.Time) (end func(failed bool, now time.Time), wait time.Duration) {
 	if l == nil || l.limit.Events <= 0 {
-		return func(bool) {}, 0
+		return func(bool, time.Time) {}, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(key, now)
 	if short := float64(b.inflight+1) - b.TokensAt(now); short > 0 {
-		return nil, time.Duration(short / float64(b.Limit()) * float64(time.Second))
+		return nil, max(time.Duration(math.Ceil(short/float64(b.Limit())*float64(time.Second))), 1)
 	}
 	b.inflight++
-	return func(failed bool) {
+	return func(failed bool, now time.Time) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		b.inflight--

@@ -74,13 +74,14 @@ func (a *App) Authenticate(ctx context.Context, username, password, addr string)
 	}
 	endAccount, wait := a.loginByAccount.begin(account, now)
 	if wait > 0 {
-		endAddr(false)
+		endAddr(false, now)
 		return store.User{}, rateLimited("failed logins", wait)
 	}
 	defer func() {
 		failed := err == ErrBadCredentials
-		endAddr(failed)
-		endAccount(failed)
+		now := a.store.Now()
+		endAddr(failed, now)
+		endAccount(failed, now)
 	}()
 
 	u, err = a.store.UserByName(ctx, account)

@@ -150,8 +150,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ok {
+		// The session is gone already; a failed announcement leaves
+		// other instances' streams to notice it themselves (events.go).
 		if err := s.app.LoggedOut(r.Context(), u.ID); err != nil {
-			return err
+			s.log.WarnContext(r.Context(), "announce logout", "user", u.ID, "err", err)
 		}
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

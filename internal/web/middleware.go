@@ -125,6 +125,15 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
 }
 
+// methodNotAllowed answers every request with a 405 that allows only the
+// given methods.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+	})
+}
+
 // setRetryAfter tells the client when to try again after a rate limit.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var e *app.Error
@@ -338,7 +347,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func (r *recorder) Flush() { http.NewResponseController(r.ResponseWriter).Flush() }
+func (r *recorder) Flush() { r.FlushError() }
+
+// FlushError is what http.ResponseController.Flush calls: it passes on the
+// error that Flush, for http.Flusher's sake, drops.
+func (r *recorder) FlushError() error { return http.NewResponseController(r.ResponseWriter).Flush() }
 
 // Hijack is never used by natter; it is here so that the wrapper does not
 // hide the capability.

@@ -56,9 +56,9 @@ func (s *Server) routes() http.Handler {
 
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
-	// The live stream is served before all of this (below); it is listed
-	// here so that other methods get a 405.
-	root.Handle("GET /events", http.HandlerFunc(s.events))
+	// GET /events, the live stream, is served before all of this (below);
+	// any other method that reaches here is refused.
+	root.Handle("/events", methodNotAllowed(http.MethodGet))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))

@@ -101,8 +101,8 @@ func New(cfg Config) (*Server, error) {
 
 	sm := scs.New()
 	sm.Store = cfg.Sessions
-	sm.Codec = forgivingCodec{lifetime: sm.Lifetime}
 	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
+	sm.Codec = forgivingCodec{lifetime: sm.Lifetime}
 	sm.Cookie.Name = "natter_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
