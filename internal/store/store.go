@@ -75,7 +75,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if IsPostgresURL(dsn) {
 		err = s.openPostgres(dsn, opts)
 	} else {
-		err = s.openSQLite(dsn, opts)
+		err = s.openSQLite(ctx, dsn, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s *Store) openPostgres(dsn string, opts Options) error {
 	return nil
 }
 
-func (s *Store) openSQLite(dsn string, opts Options) error {
+func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("store: bad SQLite path %q", path)
@@ -165,11 +165,35 @@ func (s *Store) openSQLite(dsn string, opts Options) error {
 	s.cache = newCaches()
 	// The writer creates the file and switches it to WAL before any reader,
 	// which is opened query-only, touches it.
-	if err := write.Ping(); err != nil {
+	if err := pingSQLite(ctx, write); err != nil {
 		s.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	return nil
+}
+
+// pingSQLite opens the first connection. Switching a new file to WAL needs
+// it alone, and when two processes try at once one of them gets SQLITE_BUSY
+// straight away rather than through the busy handler (waiting could
+// deadlock), so it waits its turn here instead, as long as the busy timeout.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var sqlErr *sqlite.Error
+	return errors.As(err, &sqlErr) && sqlErr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func cloneValues(v url.Values) url.Values {
