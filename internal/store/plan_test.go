@@ -69,7 +69,7 @@ func TestQueryPlans(t *testing.T) {
 				WHERE m.recipient_id = $1
 				ORDER BY m.id DESC LIMIT $2 OFFSET $3`,
 			args: []any{1, 11, 0},
-			uses: []string{"SEARCH m USING INDEX messages_recipient_id (recipient_id=?)"},
+			uses: []string{"SEARCH m USING COVERING INDEX messages_received (recipient_id=?)"},
 		},
 		{
 			name: "Conversations",
