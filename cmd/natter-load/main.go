@@ -117,7 +117,7 @@ func mainErr() error {
 	fs.DurationVar(&o.pageDur, "page-duration", 10*time.Second, "pages: measured time per page")
 	fs.DurationVar(&o.pageWarm, "page-warmup", 2*time.Second, "pages: unmeasured warm-up per page")
 	fs.IntVar(&o.pageWorkers, "page-workers", 32, "pages: concurrent closed-loop clients, each its own member")
-	fs.IntVar(&o.pageMembers, "page-members", 10000, "pages: members in the database")
+	fs.IntVar(&o.pageMembers, "page-members", 1000, "pages: members in the database (few enough that every page is full at the smaller size)")
 	fs.IntVar(&o.smallRows, "small-rows", 10_000, "data growth: posts and messages (each) of the small database")
 	fs.IntVar(&o.largeRows, "large-rows", 10_000_000, "data growth: posts and messages (each) of the large database")
 	fs.BoolVar(&o.skipLarge, "skip-large", false, "pages: measure the small database only")
@@ -141,7 +141,7 @@ func mainErr() error {
 	if o.quick {
 		quick := map[string]string{
 			"streams": "200,2000", "h1-streams": "200,2000", "cost-streams": "2000", "flow": "3s", "idle": "5s",
-			"poll": "5s", "poll-every": "2s", "page-duration": "2s", "page-warmup": "500ms", "page-members": "1000",
+			"poll": "5s", "poll-every": "2s", "page-duration": "2s", "page-warmup": "500ms", "page-members": "200",
 			"small-rows": "2000", "quiet-wait": "0s", "large-rows": "200000", "write-duration": "2s", "write-members": "200",
 		}
 		for k, v := range quick {
