@@ -59,8 +59,10 @@ type Store struct {
 	// cache keeps hot reads on SQLite (cache.go); on PostgreSQL its
 	// caches are nil and keep nothing.
 	cache *caches
-	now   func() time.Time
-	dsn   string
+	// ckpt checkpoints SQLite's WAL; nil on PostgreSQL.
+	ckpt *checkpointer
+	now  func() time.Time
+	dsn  string
 }
 
 // Open connects to the database named by dsn — a postgres:// URL, or else a
@@ -120,8 +122,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 	}
 	// WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode
 	// loses nothing when the process crashes (only on power loss may the last
-	// commits roll back); the busy timeout covers checkpoints and other
-	// processes.
+	// commits roll back); the busy timeout covers other processes.
 	pragmas := []string{
 		"busy_timeout(10000)",
 		"journal_mode(WAL)",
@@ -136,6 +137,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 
 	wq := cloneValues(q)
 	wq.Set("_txlock", "immediate") // take the write lock at BEGIN, not mid-transaction
+	// Commits leave checkpoints to the checkpointer (checkpoint.go); a log
+	// grown large (by a bulk load) shrinks back when it starts afresh.
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", "journal_size_limit(67108864)")
 	write, err := sql.Open("sqlite", base+"?"+wq.Encode())
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
@@ -168,6 +173,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 	if err := pingSQLite(ctx, write); err != nil {
 		s.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	if s.ckpt, err = startCheckpointer(base+"?"+q.Encode(), write); err != nil {
+		s.Close()
+		return err
 	}
 	return nil
 }
@@ -218,7 +227,11 @@ func (s *Store) Close() error {
 			s.wq.close()
 		}
 	}
-	err := s.write.Close()
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.close()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
