@@ -9,7 +9,7 @@ import (
 )
 
 type loginPage struct {
-	page
+	Page               page
 	Username, Password field
 	RememberMe         bool
 	Next               string
@@ -22,7 +22,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, username string, remember bool, msg string) error {
 	return s.render(w, r, status, "login", &loginPage{
-		page:       s.base(r, "Log in", "login"),
+		Page:       s.base(r, "Log in", "login"),
 		Username:   field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Autofocus: username == ""},
 		Password:   field{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Required: true, Autofocus: username != ""},
 		RememberMe: remember,
@@ -82,7 +82,7 @@ func safeNext(next string) string {
 }
 
 type registerPage struct {
-	page
+	Page                                       page
 	Username, Email, Password, ConfirmPassword field
 	Error                                      string
 }
@@ -94,7 +94,7 @@ func (s *Server) showRegister(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status int, in app.RegisterInput, err error) error {
 	errs := formErrors(err)
 	p := &registerPage{
-		page:            s.base(r, "Register", "register"),
+		Page:            s.base(r, "Register", "register"),
 		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"]},
 		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"]},
 		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"]},
@@ -139,7 +139,7 @@ func (s *Server) showLogout(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, http.StatusOK, "logout", &struct{ page }{s.base(r, "Log out", "")})
+	return s.render(w, r, http.StatusOK, "logout", &struct{ Page page }{s.base(r, "Log out", "")})
 }
 
 // logout destroys the session on the server, so the old cookie is worth

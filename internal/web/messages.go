@@ -9,7 +9,7 @@ import (
 )
 
 type sendMessagePage struct {
-	page
+	Page      page
 	Recipient store.User
 	Message   field
 	Error     string
@@ -25,7 +25,7 @@ func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, statu
 		return rerr
 	}
 	p := &sendMessagePage{
-		page:      s.base(r, "Send Message", "messages"),
+		Page:      s.base(r, "Send Message", "messages"),
 		Recipient: to,
 		Message:   messageField(body, err),
 	}
@@ -69,7 +69,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 }
 
 type messagesPage struct {
-	page
+	Page     page
 	Tab      string
 	Messages app.Page[store.Message]
 	Pager    pager
@@ -81,18 +81,18 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := &messagesPage{
-		page:     s.base(r, "Messages", "messages"),
+		Page:     s.base(r, "Messages", "messages"),
 		Tab:      "received",
 		Messages: msgs,
 		Pager:    pagerFor("/messages", msgs, "Newer messages", "Older messages"),
 	}
 	// The page shows the counts after reading, not the ones loaded before.
-	p.Me.UnreadMessages = 0
+	p.Page.Me.UnreadMessages = 0
 	return s.render(w, r, http.StatusOK, "messages", p)
 }
 
 type conversationsPage struct {
-	page
+	Page          page
 	Tab           string
 	Conversations app.Page[store.Conversation]
 	Pager         pager
@@ -104,7 +104,7 @@ func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "conversations", &conversationsPage{
-		page:          s.base(r, "Conversations", "messages"),
+		Page:          s.base(r, "Conversations", "messages"),
 		Tab:           "conversations",
 		Conversations: convs,
 		Pager:         pagerFor("/conversations", convs, "Newer", "Older"),
@@ -112,7 +112,7 @@ func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error
 }
 
 type conversationPage struct {
-	page
+	Page         page
 	Conversation app.Conversation
 	Message      field
 	Error        string
@@ -129,7 +129,7 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		return cerr
 	}
 	p := &conversationPage{
-		page:         s.base(r, "Conversation with "+c.Peer.Username, "messages"),
+		Page:         s.base(r, "Conversation with "+c.Peer.Username, "messages"),
 		Conversation: c,
 		Message:      messageField(body, err),
 	}
@@ -138,8 +138,8 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		p.Error = e.Message
 	}
 	// Reading the conversation may have lowered the count loaded earlier.
-	if fresh, err := s.app.User(r.Context(), p.Me.ID); err == nil {
-		p.Me.UnreadMessages = fresh.UnreadMessages
+	if fresh, err := s.app.User(r.Context(), p.Page.Me.ID); err == nil {
+		p.Page.Me.UnreadMessages = fresh.UnreadMessages
 	}
 	return s.render(w, r, status, "conversation", p)
 }

@@ -158,7 +158,7 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int,
 	if status == http.StatusNotFound {
 		heading = "Page not found"
 	}
-	data := &errorPage{page: s.base(r, heading, ""), Heading: heading, Message: msg}
+	data := &errorPage{Page: s.base(r, heading, ""), Heading: heading, Message: msg}
 	if rerr := s.render(w, r, status, "error", data); rerr != nil {
 		s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
 		http.Error(w, msg, status)

@@ -55,7 +55,7 @@ func parseSince(v string) (time.Time, error) {
 }
 
 type activityPage struct {
-	page
+	Page     page
 	Activity app.Page[store.Activity]
 	Pager    pager
 }
@@ -66,7 +66,7 @@ func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "activity", &activityPage{
-		page:     s.base(r, "Notifications", "activity"),
+		Page:     s.base(r, "Notifications", "activity"),
 		Activity: list,
 		Pager:    pagerFor("/activity", list, "Newer", "Older"),
 	})

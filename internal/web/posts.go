@@ -8,7 +8,7 @@ import (
 )
 
 type indexPage struct {
-	page
+	Page  page
 	Error string // a refusal that is not the field's (too many posts)
 	Body  field
 	Posts app.Page[store.Post]
@@ -25,7 +25,7 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int,
 		return perr
 	}
 	p := &indexPage{
-		page:  s.base(r, "Home", "home"),
+		Page:  s.base(r, "Home", "home"),
 		Body:  field{Name: "body", Label: "Say something", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Error: formErrors(err)["body"]},
 		Posts: posts,
 		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),

@@ -101,7 +101,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	return err
 }
 
-// page is what the layout needs; every page's data embeds it.
+// page is what the layout needs; every page's data holds it as Page. (A
+// named field, not an embedded one: text/template finds a promoted field
+// through reflect's slow, allocating search on every use.)
 type page struct {
 	Title string
 	Nav   string // which navbar entry is current
@@ -212,6 +214,6 @@ func plural(n int, unit string) string {
 }
 
 type errorPage struct {
-	page
+	Page             page
 	Heading, Message string
 }

@@ -8,7 +8,7 @@ import (
 )
 
 type userPage struct {
-	page
+	Page    page
 	Profile app.Profile
 	IsMe    bool
 	Pager   pager
@@ -26,7 +26,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 		nav = "me"
 	}
 	return s.render(w, r, http.StatusOK, "user", &userPage{
-		page:    s.base(r, p.User.Username, nav),
+		Page:    s.base(r, p.User.Username, nav),
 		Profile: p,
 		IsMe:    isMe,
 		Pager:   pagerFor("/user/"+p.User.Username, p.Posts, "Newer posts", "Older posts"),
@@ -48,7 +48,7 @@ func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
 }
 
 type editProfilePage struct {
-	page
+	Page              page
 	Username, AboutMe field
 	Error             string
 }
@@ -61,7 +61,7 @@ func (s *Server) showEditProfile(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, err error) error {
 	errs := formErrors(err)
 	return s.render(w, r, status, "edit_profile", &editProfilePage{
-		page:     s.base(r, "Edit profile", "me"),
+		Page:     s.base(r, "Edit profile", "me"),
 		Username: field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"]},
 		AboutMe:  field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
 	})
