@@ -10,8 +10,11 @@ import (
 )
 
 const (
-	// checkpointEvery is how often the checkpointer looks at the WAL.
-	checkpointEvery = 100 * time.Millisecond
+	// checkpointEvery is how often the checkpointer looks at the WAL while
+	// it is being written; with nothing written, it looks less and less
+	// often, down to every idleCheckpointEvery.
+	checkpointEvery     = 100 * time.Millisecond
+	idleCheckpointEvery = time.Second
 	// restartFrames is the WAL length (in pages) past which the checkpointer
 	// has the writer start it afresh: SQLite's own default checkpoint size.
 	restartFrames = 1000
@@ -67,26 +70,41 @@ func startCheckpointer(dsn string, writer *sql.DB) (*checkpointer, error) {
 }
 
 func (c *checkpointer) loop() {
-	t := time.NewTicker(checkpointEvery)
+	every := checkpointEvery
+	t := time.NewTimer(every)
 	defer t.Stop()
+	last := -1
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
-			// A failed turn (another process checkpointing, say) costs
-			// nothing but itself: the next one copies the rest.
-			c.turn(context.Background())
 		}
+		// A failed turn (another process checkpointing, say) costs
+		// nothing but itself: the next one copies the rest.
+		logged, _, err := c.turn(context.Background())
+		every = nextCheckpoint(every, err == nil && logged == last)
+		last = logged
+		t.Reset(every)
 	}
 }
 
-// turn is one look at the WAL. It reports whether the log was started
-// afresh.
-func (c *checkpointer) turn(ctx context.Context) (restarted bool, err error) {
-	_, logged, _, err := walCheckpoint(ctx, c.own, "PASSIVE")
+// nextCheckpoint is the wait before the next turn: checkpointEvery after
+// a turn that found the log grown, twice the last wait (up to
+// idleCheckpointEvery) after one that found it as it was.
+func nextCheckpoint(every time.Duration, unchanged bool) time.Duration {
+	if !unchanged {
+		return checkpointEvery
+	}
+	return min(2*every, idleCheckpointEvery)
+}
+
+// turn is one look at the WAL. It reports the pages in the log and whether
+// it was started afresh.
+func (c *checkpointer) turn(ctx context.Context) (logged int, restarted bool, err error) {
+	_, logged, _, err = walCheckpoint(ctx, c.own, "PASSIVE")
 	if err != nil || logged < restartFrames || time.Now().Before(c.resume) {
-		return false, err
+		return logged, false, err
 	}
 	busy, err := c.restart(ctx)
 	if err != nil || busy {
@@ -94,10 +112,10 @@ func (c *checkpointer) turn(ctx context.Context) (restarted bool, err error) {
 		// while, longer each time, and try again.
 		c.pause = min(max(2*c.pause, 2*checkpointEvery), maxRestartPause)
 		c.resume = time.Now().Add(c.pause)
-		return false, err
+		return logged, false, err
 	}
 	c.pause = 0
-	return true, nil
+	return logged, true, nil
 }
 
 // restart runs a RESTART checkpoint on the writer's connection, in the

@@ -126,21 +126,39 @@ func TestCheckpointerPausesForALongReader(t *testing.T) {
 	}
 	writePages(t, s, 10, restartFrames)
 
-	if restarted, err := c.turn(ctx); err != nil || restarted {
+	if _, restarted, err := c.turn(ctx); err != nil || restarted {
 		t.Fatalf("turn beside a reader: restarted %v, %v; want it cut short", restarted, err)
 	}
 	pause := c.pause
 	if pause <= 0 || !c.resume.After(time.Now()) {
 		t.Fatalf("no pause after a restart cut short (pause %v, resume %v)", c.pause, c.resume)
 	}
-	if restarted, err := c.turn(ctx); err != nil || restarted || c.pause != pause {
+	if _, restarted, err := c.turn(ctx); err != nil || restarted || c.pause != pause {
 		t.Fatalf("turn during the pause: restarted %v, pause %v, %v; want no restart tried", restarted, c.pause, err)
 	}
 
 	reader.Rollback()
 	c.resume = time.Time{}
-	if restarted, err := c.turn(ctx); err != nil || !restarted || c.pause != 0 {
+	if _, restarted, err := c.turn(ctx); err != nil || !restarted || c.pause != 0 {
 		t.Fatalf("turn once the reader is done: restarted %v, pause %v, %v", restarted, c.pause, err)
+	}
+}
+
+// The checkpointer looks at an idle log less and less often, and at a
+// growing one often again.
+func TestNextCheckpoint(t *testing.T) {
+	every := checkpointEvery
+	for range 10 {
+		every = nextCheckpoint(every, true)
+	}
+	if every != idleCheckpointEvery {
+		t.Errorf("after ten idle turns the wait is %v, want %v", every, idleCheckpointEvery)
+	}
+	if got := nextCheckpoint(every, false); got != checkpointEvery {
+		t.Errorf("after a turn that found the log grown the wait is %v, want %v", got, checkpointEvery)
+	}
+	if got := nextCheckpoint(checkpointEvery, true); got != 2*checkpointEvery {
+		t.Errorf("after one idle turn the wait is %v, want %v", got, 2*checkpointEvery)
 	}
 }
 
