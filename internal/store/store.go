@@ -115,6 +115,10 @@ func (s *Store) openPostgres(dsn string, opts Options) error {
 	return nil
 }
 
+// sqliteBusyTimeout is how long a SQLite connection waits for another
+// process's lock.
+const sqliteBusyTimeout = 10 * time.Second
+
 func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" || strings.ContainsAny(path, "?#") {
@@ -124,7 +128,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 	// loses nothing when the process crashes (only on power loss may the last
 	// commits roll back); the busy timeout covers other processes.
 	pragmas := []string{
-		"busy_timeout(10000)",
+		fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
 		"journal_mode(WAL)",
 		"synchronous(NORMAL)",
 		"foreign_keys(1)",
@@ -186,7 +190,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 // straight away rather than through the busy handler (waiting could
 // deadlock), so it waits its turn here instead, as long as the busy timeout.
 func pingSQLite(ctx context.Context, db *sql.DB) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(sqliteBusyTimeout)
 	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		err := db.PingContext(ctx)
 		if !isBusy(err) || time.Now().After(deadline) {
