@@ -126,15 +126,11 @@ func (c *checkpointer) restart(ctx context.Context) (busy bool, err error) {
 		return false, err
 	}
 	defer conn.Close()
-	var was int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&was); err != nil {
-		return false, err
-	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, restartWait.Milliseconds())); err != nil {
 		return false, err
 	}
 	busy, _, _, err = walCheckpoint(ctx, conn, "RESTART")
-	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, was)); rerr != nil {
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds())); rerr != nil {
 		// A writer that no longer waits for other processes must not
 		// go back to the pool.
 		conn.Raw(func(any) error { return driver.ErrBadConn })

@@ -120,13 +120,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		send(notes)
 		return nil
 	}
+	// HTTP/2: a write the client does not take in time (its window for
+	// this stream stays shut) resets the stream. One timer per stream,
+	// armed for each write.
+	var guard *time.Timer
+	if !perWriteDeadline {
+		guard = time.AfterFunc(s.cfg.StreamWriteTimeout, func() { rc.SetWriteDeadline(time.Now()) })
+		guard.Stop()
+		defer guard.Stop()
+	}
 	flush := func() error {
 		if perWriteDeadline {
 			rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
 		} else {
-			// HTTP/2: a write the client does not take in time (its
-			// window for this stream stays shut) resets the stream.
-			guard := time.AfterFunc(s.cfg.StreamWriteTimeout, func() { rc.SetWriteDeadline(time.Now()) })
+			guard.Reset(s.cfg.StreamWriteTimeout)
 			defer guard.Stop()
 		}
 		_, err := w.Write(buf)
