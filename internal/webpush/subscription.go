@@ -1,7 +1,6 @@
 package webpush
 
 import (
-	"bytes"
 	"crypto/ecdh"
 	"encoding/base64"
 	"encoding/json"
@@ -53,8 +52,7 @@ type Keys struct {
 // may add some.
 func ParseSubscription(data []byte) (Subscription, error) {
 	var s Subscription
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(data, &s); err != nil {
 		return Subscription{}, fmt.Errorf("%w: %v", ErrInvalidSubscription, err)
 	}
 	if err := s.Validate(); err != nil {
