@@ -29,16 +29,16 @@ const (
 	// lastRecord is RFC 8188 §2's delimiter of the final record.
 	lastRecord = 0x02
 
-	// MaxPayload is the longest plaintext a push message can carry: what
-	// fits in a 4096-byte body after the header, the delimiter and the
-	// AEAD tag (RFC 8291 §4: 3993 octets).
-	MaxPayload = recordSize - headerLen - 1 - tagLen
-
 	// padBlock is the granularity plaintexts are padded to, so that the
 	// push service sees one of a few sizes rather than the length of the
 	// preview it carries (RFC 8291 §6, RFC 8188 §4).
 	padBlock = 256
 )
+
+// MaxPayload is the longest plaintext a push message can carry: what fits
+// in a 4096-byte body after the header, the delimiter and the AEAD tag
+// (RFC 8291 §4: 3993 octets).
+const MaxPayload = recordSize - headerLen - 1 - tagLen
 
 // Encrypt returns the RFC 8291 "aes128gcm" body of a push message carrying
 // plaintext to sub: the RFC 8188 header (with a fresh salt and the

@@ -136,7 +136,9 @@ type Options struct {
 	Subject string
 	// AllowInsecure lists host:port pairs that may be reached over plain
 	// http and at any address, private ones included: for private push
-	// services and tests. Empty by default, and it should stay so.
+	// services and tests. Empty by default, and it should stay so. Blank
+	// entries are skipped and spaces trimmed, so strings.Split of a comma
+	// list can be passed as it is.
 	AllowInsecure []string
 	// Timeout bounds one whole send; 0 means 30 seconds.
 	Timeout time.Duration
