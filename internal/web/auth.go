@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 )
 
 type loginPage struct {
@@ -36,12 +37,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	remember := r.PostFormValue("remember_me") != ""
 	u, err := s.app.Authenticate(r.Context(), username, password, s.clientAddr(r))
 	if err != nil {
-		switch app.ErrorKind(err) {
-		case app.Unauthorized:
-			return s.renderLogin(w, r, http.StatusUnprocessableEntity, username, remember, err.(*app.Error).Message)
-		case app.RateLimited:
+		switch natter.ErrorKind(err) {
+		case natter.Invalid:
+			return s.renderLogin(w, r, http.StatusUnprocessableEntity, username, remember, err.(*natter.Error).Message)
+		case natter.RateLimited:
 			setRetryAfter(w, err)
-			return s.renderLogin(w, r, http.StatusTooManyRequests, username, remember, err.(*app.Error).Message)
+			return s.renderLogin(w, r, http.StatusTooManyRequests, username, remember, err.(*natter.Error).Message)
 		}
 		return err
 	}
@@ -100,7 +101,7 @@ func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status i
 		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"]},
 		ConfirmPassword: field{Name: "confirm_password", Label: "Repeat password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["confirm_password"]},
 	}
-	if e, ok := err.(*app.Error); ok && errs == nil {
+	if e, ok := err.(*natter.Error); ok && errs == nil {
 		p.Error = e.Message
 	}
 	return s.render(w, r, status, "register", p)
@@ -114,10 +115,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		ConfirmPassword: r.PostFormValue("confirm_password"),
 	}
 	u, err := s.app.Register(r.Context(), in, s.clientAddr(r))
-	switch app.ErrorKind(err) {
-	case app.Invalid:
+	switch natter.ErrorKind(err) {
+	case natter.Invalid:
 		return s.renderRegister(w, r, http.StatusUnprocessableEntity, in, err)
-	case app.RateLimited:
+	case natter.RateLimited:
 		setRetryAfter(w, err)
 		return s.renderRegister(w, r, http.StatusTooManyRequests, in, err)
 	}

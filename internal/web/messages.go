@@ -5,12 +5,12 @@ import (
 	"strconv"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 type sendMessagePage struct {
 	Page      page
-	Recipient store.User
+	Recipient natter.Member
 	Message   field
 	Error     string
 }
@@ -20,7 +20,7 @@ func (s *Server) showSendMessage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
-	to, rerr := s.app.UserByName(r.Context(), r.PathValue("recipient"))
+	to, rerr := s.app.Member(r.Context(), r.PathValue("recipient"))
 	if rerr != nil {
 		return rerr
 	}
@@ -29,7 +29,7 @@ func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, statu
 		Recipient: to,
 		Message:   messageField(body, err),
 	}
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+	if e, ok := err.(*natter.Error); ok && e.Kind != natter.Invalid {
 		p.Error = e.Message
 	}
 	setRetryAfter(w, err)
@@ -43,12 +43,12 @@ func messageField(body string, err error) field {
 // sendError is the status with which a refused message re-shows its form,
 // or 0 when err is not the member's to fix there.
 func sendError(err error) int {
-	switch app.ErrorKind(err) {
-	case app.Invalid:
+	switch natter.ErrorKind(err) {
+	case natter.Invalid:
 		return http.StatusUnprocessableEntity
-	case app.Forbidden:
+	case natter.Forbidden:
 		return http.StatusForbidden
-	case app.RateLimited:
+	case natter.RateLimited:
 		return http.StatusTooManyRequests
 	}
 	return 0
@@ -71,7 +71,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 type messagesPage struct {
 	Page     page
 	Tab      string
-	Messages app.Page[store.Message]
+	Messages app.Page[natter.Message]
 	Pager    pager
 }
 
@@ -94,7 +94,7 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 type conversationsPage struct {
 	Page          page
 	Tab           string
-	Conversations app.Page[store.Conversation]
+	Conversations app.Page[natter.Conversation]
 	Pager         pager
 }
 
@@ -134,11 +134,11 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		Message:      messageField(body, err),
 	}
 	p.Message.Label, p.Message.Autofocus = "Reply", status != http.StatusOK
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+	if e, ok := err.(*natter.Error); ok && e.Kind != natter.Invalid {
 		p.Error = e.Message
 	}
 	// Reading the conversation may have lowered the count loaded earlier.
-	if fresh, err := s.app.User(r.Context(), p.Page.Me.ID); err == nil {
+	if fresh, err := s.app.Account(r.Context(), p.Page.Me.ID); err == nil {
 		p.Page.Me.UnreadMessages = fresh.UnreadMessages
 	}
 	return s.render(w, r, status, "conversation", p)

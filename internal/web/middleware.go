@@ -16,8 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // maxBodyBytes bounds request bodies: natter's forms hold at most a few
@@ -102,8 +101,8 @@ func (s *Server) guest(h handlerFunc) http.Handler {
 // errorStatus maps an error to the status and the message the member sees.
 // Faults of natter's are logged once, here, and shown as "Internal error".
 func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
-	var e *app.Error
-	if !errors.As(err, &e) || e.Kind == app.Internal {
+	var e *natter.Error
+	if !errors.As(err, &e) || e.Kind == natter.Internal {
 		if errors.Is(err, context.Canceled) {
 			return 499, "Request cancelled."
 		}
@@ -111,15 +110,15 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 		return http.StatusInternalServerError, "Internal error. Please try again in a moment."
 	}
 	switch e.Kind {
-	case app.Invalid:
+	case natter.Invalid:
 		return http.StatusBadRequest, e.Message
-	case app.NotFound:
+	case natter.NotFound:
 		return http.StatusNotFound, e.Message
-	case app.Forbidden:
+	case natter.Forbidden:
 		return http.StatusForbidden, e.Message
-	case app.Unauthorized:
+	case natter.Unauthorized:
 		return http.StatusUnauthorized, e.Message
-	case app.RateLimited:
+	case natter.RateLimited:
 		return http.StatusTooManyRequests, e.Message
 	}
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
@@ -136,7 +135,7 @@ func methodNotAllowed(allow string) http.Handler {
 
 // setRetryAfter tells the client when to try again after a rate limit.
 func setRetryAfter(w http.ResponseWriter, err error) {
-	var e *app.Error
+	var e *natter.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+1)))
 	}
@@ -182,7 +181,7 @@ func (s *Server) notFound(muxes ...*http.ServeMux) handlerFunc {
 			}
 		}
 		if len(allow) == 0 {
-			return app.ErrNotFound
+			return natter.ErrNotFound
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		s.serveStatus(w, r, http.StatusMethodNotAllowed, "This page does not take "+r.Method+" requests.")
@@ -206,7 +205,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		// from here, so a change between the two is not missed.
 		ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
 		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
-			u, err := s.app.User(ctx, id)
+			u, err := s.app.Account(ctx, id)
 			switch {
 			case err == nil:
 				ctx = context.WithValue(ctx, userKey, u)
@@ -215,7 +214,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
 					}
 				}
-			case app.ErrorKind(err) == app.NotFound:
+			case natter.ErrorKind(err) == natter.NotFound:
 				s.sessions.Remove(ctx, sessionUserID)
 			default:
 				s.serveError(w, r, err)
@@ -415,7 +414,7 @@ func (s *Server) flash(r *http.Request, msg string) {
 }
 
 // current returns the logged-in member; member() guarantees there is one.
-func current(r *http.Request) store.User {
+func current(r *http.Request) natter.Account {
 	u, _ := me(r)
 	return u
 }

@@ -4,14 +4,14 @@ import (
 	"net/http"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 type indexPage struct {
 	Page  page
 	Error string // a refusal that is not the field's (too many posts)
 	Body  field
-	Posts app.Page[store.Post]
+	Posts app.Page[natter.Post]
 	Pager pager
 }
 
@@ -30,7 +30,7 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int,
 		Posts: posts,
 		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),
 	}
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
+	if e, ok := err.(*natter.Error); ok && e.Kind != natter.Invalid {
 		p.Error = e.Message
 	}
 	setRetryAfter(w, err)
@@ -40,10 +40,10 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) error {
 	body := r.PostFormValue("body")
 	_, err := s.app.CreatePost(r.Context(), current(r), body)
-	switch app.ErrorKind(err) {
-	case app.Invalid:
+	switch natter.ErrorKind(err) {
+	case natter.Invalid:
 		return s.renderIndex(w, r, http.StatusUnprocessableEntity, body, err)
-	case app.RateLimited: // the typed post stays in the form
+	case natter.RateLimited: // the typed post stays in the form
 		return s.renderIndex(w, r, http.StatusTooManyRequests, body, err)
 	}
 	if err != nil {

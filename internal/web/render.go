@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 //go:embed templates
@@ -107,7 +107,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 type page struct {
 	Title string
 	Nav   string // which navbar entry is current
-	Me    *store.User
+	Me    *natter.Account
 	Flash string
 	// Since is where the page's script polls from, in seconds: a little
 	// before the request began (see pollSkew).
@@ -146,7 +146,7 @@ type field struct {
 
 // formErrors returns the per-field messages of a validation error, or nil.
 func formErrors(err error) map[string]string {
-	if e, ok := err.(*app.Error); ok && e.Kind == app.Invalid {
+	if e, ok := err.(*natter.Error); ok && e.Kind == natter.Invalid {
 		return e.Fields
 	}
 	return nil
