@@ -49,7 +49,7 @@ func parseSince(v string) (time.Time, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-		return time.Time{}, &natter.Error{Kind: natter.Invalid, Message: "since must be a time in seconds, such as 1700000000.5."}
+		return time.Time{}, &natter.Error{Kind: natter.Malformed, Message: "since must be a time in seconds, such as 1700000000.5."}
 	}
 	return time.UnixMicro(int64(math.Round(f * 1e6))), nil
 }

@@ -144,12 +144,16 @@ type field struct {
 	Required, Autofocus      bool
 }
 
-// formErrors returns the per-field messages of a validation error, or nil.
-func formErrors(err error) map[string]string {
-	if e, ok := err.(*natter.Error); ok && e.Kind == natter.Invalid {
-		return e.Fields
+// formMessages splits a refusal into what its form shows: a message beside
+// each field it names, or, when it names none, one message above the form.
+func formMessages(e *natter.Error) (fields map[string]string, msg string) {
+	switch {
+	case e == nil:
+		return nil, ""
+	case len(e.Fields) > 0:
+		return e.Fields, ""
 	}
-	return nil
+	return nil, e.Message
 }
 
 // pager is the newer/older links under a list.

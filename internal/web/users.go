@@ -58,10 +58,11 @@ func (s *Server) showEditProfile(w http.ResponseWriter, r *http.Request) error {
 	return s.renderEditProfile(w, r, http.StatusOK, u.Username, u.AboutMe, nil)
 }
 
-func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, err error) error {
-	errs := formErrors(err)
+func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, refused *natter.Error) error {
+	errs, msg := formMessages(refused)
 	return s.render(w, r, status, "edit_profile", &editProfilePage{
 		Page:     s.base(r, "Edit profile", "me"),
+		Error:    msg,
 		Username: field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"]},
 		AboutMe:  field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
 	})
@@ -70,8 +71,8 @@ func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, statu
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
 	username, aboutMe := r.PostFormValue("username"), r.PostFormValue("about_me")
 	u, err := s.app.UpdateProfile(r.Context(), current(r), username, aboutMe)
-	if natter.ErrorKind(err) == natter.Invalid {
-		return s.renderEditProfile(w, r, http.StatusUnprocessableEntity, username, aboutMe, err)
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderEditProfile(w, r, status, username, aboutMe, e)
 	}
 	if err != nil {
 		return err
