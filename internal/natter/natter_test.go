@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -62,5 +63,39 @@ func TestCredentialsRedacted(t *testing.T) {
 		if !strings.Contains(out, "7") {
 			t.Errorf("%s lost the member id: %s", name, out)
 		}
+	}
+}
+
+// The types that go into pages, caches and logs cannot hold a credential:
+// no field of theirs, however deep, is a hash or a Credentials. (A new
+// field that would be fails here, not in a leak.)
+func TestShownTypesHoldNoCredentials(t *testing.T) {
+	credentials := reflect.TypeFor[natter.Credentials]()
+	var check func(path string, typ reflect.Type, seen map[reflect.Type]bool)
+	check = func(path string, typ reflect.Type, seen map[reflect.Type]bool) {
+		if seen[typ] {
+			return
+		}
+		seen[typ] = true
+		switch typ.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			check(path, typ.Elem(), seen)
+		case reflect.Struct:
+			if typ == credentials {
+				t.Errorf("%s holds natter.Credentials", path)
+			}
+			for f := range typ.Fields() {
+				name := strings.ToLower(f.Name)
+				if strings.Contains(name, "password") || strings.Contains(name, "hash") || strings.Contains(name, "secret") {
+					t.Errorf("%s.%s looks like a credential", path, f.Name)
+				}
+				check(path+"."+f.Name, f.Type, seen)
+			}
+		}
+	}
+	for _, v := range []any{natter.Member{}, natter.Account{}, natter.MemberRef{}, natter.Post{},
+		natter.Message{}, natter.Conversation{}, natter.Activity{}, natter.Notification{}} {
+		typ := reflect.TypeOf(v)
+		check(typ.String(), typ, map[reflect.Type]bool{})
 	}
 }
