@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -123,7 +124,7 @@ func (r *runner) runPages(ctx context.Context) error {
 }
 
 // sessionsFor logs users in (bulk sessions).
-func sessionsFor(ctx context.Context, st *store.Store, users []store.UserRef) ([]member, error) {
+func sessionsFor(ctx context.Context, st *store.Store, users []natter.MemberRef) ([]member, error) {
 	ms := make([]member, len(users))
 	sess := make([]store.BulkSession, len(users))
 	for i, u := range users {
@@ -146,7 +147,7 @@ const peers = 8
 
 // growTo adds posts and messages until there are n of each. Posts are by
 // every member in turn; each member writes to eight peers.
-func growTo(ctx context.Context, st *store.Store, users []store.UserRef, n int) error {
+func growTo(ctx context.Context, st *store.Store, users []natter.MemberRef, n int) error {
 	posts, msgs, err := st.Counts(ctx)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 
 	"natter/internal/app"
 	"natter/internal/live"
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -85,9 +86,9 @@ func (r *runner) writeRun(ctx context.Context, engine, dsn string, instances int
 	if err != nil {
 		return wr, err
 	}
-	users := make([]store.User, len(refs))
+	users := make([]natter.Account, len(refs))
 	for i, u := range refs {
-		if users[i], err = apps[0].User(ctx, u.ID); err != nil {
+		if users[i], err = apps[0].Account(ctx, u.ID); err != nil {
 			return wr, err
 		}
 	}

@@ -214,6 +214,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		App:            a,
 		Hub:            hub,
 		Sessions:       db.Sessions(),
+		SessionCodec:   store.SessionCodec{},
 		Logger:         logger,
 		SecureCookies:  cfg.secureCookies,
 		TrustedProxies: cfg.trustedProxies,

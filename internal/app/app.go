@@ -10,13 +10,13 @@ import (
 	"runtime"
 	"time"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // Publisher delivers committed notifications to open event streams, and
 // ends a member's streams (live.Hub).
 type Publisher interface {
-	Notify([]store.Notification)
+	Notify([]natter.Notification)
 	Disconnect(userID int64)
 }
 
@@ -63,7 +63,7 @@ var NoLimit = Limit{Events: -1, Per: time.Second}
 
 // App is natter's application layer.
 type App struct {
-	store *store.Store
+	store natter.Store
 	pub   Publisher
 	cfg   Config
 
@@ -77,7 +77,7 @@ type App struct {
 }
 
 // New returns an App over s that publishes committed notifications to pub.
-func New(s *store.Store, pub Publisher, cfg Config) (*App, error) {
+func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 	cfg.setDefaults()
 	dummy, err := hashPassword("natter-dummy-password", cfg.Password)
 	if err != nil {
@@ -106,7 +106,7 @@ func (a *App) Now() time.Time { return a.store.Now() }
 // update runs fn in one transaction and, once it has committed, publishes
 // the notifications it wrote. A member is never told of a change that then
 // rolled back.
-func (a *App) update(ctx context.Context, fn func(*store.Tx) error) error {
+func (a *App) update(ctx context.Context, fn func(natter.Tx) error) error {
 	notes, err := a.store.Update(ctx, fn)
 	if err != nil {
 		return err
@@ -135,11 +135,11 @@ func checkPage(page int) error {
 	return nil
 }
 
-func (a *App) pagination(page int) store.Pagination {
-	return store.PageFor(page, a.cfg.PostsPerPage)
+func (a *App) pagination(page int) natter.Pagination {
+	return natter.PageFor(page, a.cfg.PostsPerPage)
 }
 
-// newPage trims the extra row store.PageFor asked for.
+// newPage trims the extra row natter.PageFor asked for.
 func newPage[T any](items []T, number, perPage int) Page[T] {
 	p := Page[T]{Number: number, HasPrev: number > 1}
 	if len(items) > perPage {

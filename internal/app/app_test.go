@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -37,14 +38,14 @@ func (c *clock) Advance(d time.Duration) {
 // notifications that have committed.
 type publisher struct {
 	mu    sync.Mutex
-	notes []store.Notification
+	notes []natter.Notification
 	// check, when set, is called with each batch before it is recorded.
-	check func([]store.Notification)
+	check func([]natter.Notification)
 	// ended are the members whose streams were ended.
 	ended []int64
 }
 
-func (p *publisher) Notify(notes []store.Notification) {
+func (p *publisher) Notify(notes []natter.Notification) {
 	p.mu.Lock()
 	check := p.check
 	p.mu.Unlock()
@@ -63,7 +64,7 @@ func (p *publisher) Disconnect(userID int64) {
 	p.ended = append(p.ended, userID)
 }
 
-func (p *publisher) setCheck(fn func([]store.Notification)) {
+func (p *publisher) setCheck(fn func([]natter.Notification)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.check = fn
@@ -133,7 +134,7 @@ func forEachDialect(t *testing.T, cfg app.Config, fn func(t *testing.T, e *env))
 const password = "correct horse battery"
 
 // register makes a member called name with the password above.
-func (e *env) register(t *testing.T, name string) store.User {
+func (e *env) register(t *testing.T, name string) natter.Account {
 	t.Helper()
 	u, err := e.Register(t.Context(), app.RegisterInput{
 		Username: name, Email: name + "@example.com", Password: password, ConfirmPassword: password,
@@ -145,21 +146,21 @@ func (e *env) register(t *testing.T, name string) store.User {
 }
 
 // reload reads u again, for its counters.
-func (e *env) reload(t *testing.T, u store.User) store.User {
+func (e *env) reload(t *testing.T, u natter.Account) natter.Account {
 	t.Helper()
-	got, err := e.User(t.Context(), u.ID)
+	got, err := e.Account(t.Context(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got
 }
 
-// wantKind fails unless err is an *app.Error of kind k.
-func wantKind(t *testing.T, err error, k app.Kind) *app.Error {
+// wantKind fails unless err is a *natter.Error of kind k.
+func wantKind(t *testing.T, err error, k natter.Kind) *natter.Error {
 	t.Helper()
-	var e *app.Error
+	var e *natter.Error
 	if !errors.As(err, &e) || e.Kind != k {
-		t.Fatalf("err = %v (%#v), want an app.Error of kind %d", err, err, k)
+		t.Fatalf("err = %v (%#v), want a natter.Error of kind %v", err, err, k)
 	}
 	return e
 }
@@ -167,7 +168,7 @@ func wantKind(t *testing.T, err error, k app.Kind) *app.Error {
 // wantFields fails unless err is Invalid naming exactly these fields.
 func wantFields(t *testing.T, err error, fields ...string) {
 	t.Helper()
-	e := wantKind(t, err, app.Invalid)
+	e := wantKind(t, err, natter.Invalid)
 	var got []string
 	for f, msg := range e.Fields {
 		got = append(got, f)
@@ -188,18 +189,5 @@ func wantPublished(t *testing.T, e *env, want ...string) {
 	t.Helper()
 	if got := e.pub.take(); !slices.Equal(got, want) {
 		t.Errorf("published %q, want %q", got, want)
-	}
-}
-
-func TestErrorKind(t *testing.T) {
-	if app.ErrorKind(errors.New("disk on fire")) != app.Internal {
-		t.Error("a plain error is not Internal")
-	}
-	if app.ErrorKind(fmt.Errorf("wrapped: %w", app.ErrNotFound)) != app.NotFound {
-		t.Error("a wrapped app error lost its kind")
-	}
-	e := &app.Error{Kind: app.Invalid, Message: "Please correct the errors below.", Fields: map[string]string{"b": "B.", "a": "A."}}
-	if got := e.Error(); got != "a: A.; b: B." {
-		t.Errorf("Error() = %q, want the fields in order", got)
 	}
 }

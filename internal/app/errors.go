@@ -1,77 +1,27 @@
 package app
 
 import (
-	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
+
+	"natter/internal/natter"
 )
 
-// Kind classifies an error for the member: the web layer maps each kind to
-// one HTTP status in one place.
-type Kind int
-
-const (
-	Internal     Kind = iota // a fault of natter's: "Internal error" and a log line
-	Invalid                  // bad input; Fields says which field and why
-	NotFound                 // no such member, page or conversation
-	Forbidden                // allowed to no one in the member's position
-	Unauthorized             // login failed
-	RateLimited              // too many attempts; RetryAfter says when to try again
-)
-
-// Error is an error whose Message may be shown to the member.
-type Error struct {
-	Kind    Kind
-	Message string
-	// Fields maps form field names to what is wrong with each (Invalid).
-	Fields map[string]string
-	// RetryAfter is how long to wait (RateLimited).
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	if len(e.Fields) == 0 {
-		return e.Message
-	}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + e.Fields[k]
-	}
-	return strings.Join(parts, "; ")
-}
-
-// ErrorKind returns the Kind of err, Internal for errors that are not *Error.
-func ErrorKind(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return Internal
-}
-
-// Errors returned by several use cases.
-var (
-	ErrNotFound       = &Error{Kind: NotFound, Message: "Not found."}
-	ErrBadCredentials = &Error{Kind: Unauthorized, Message: "Invalid username or password."}
-)
+// ErrBadCredentials is a failed login. It never says whether the username
+// or the password was wrong. It is Invalid (the form shows it), not
+// Unauthorized, which means "not logged in".
+var ErrBadCredentials = &natter.Error{Kind: natter.Invalid, Message: "Invalid username or password."}
 
 func notFound(format string, args ...any) error {
-	return &Error{Kind: NotFound, Message: fmt.Sprintf(format, args...)}
+	return natter.Errorf(natter.NotFound, format, args...)
 }
 
 func forbidden(format string, args ...any) error {
-	return &Error{Kind: Forbidden, Message: fmt.Sprintf(format, args...)}
+	return natter.Errorf(natter.Forbidden, format, args...)
 }
 
 func rateLimited(what string, retry time.Duration) error {
-	return &Error{Kind: RateLimited, RetryAfter: retry,
+	return &natter.Error{Kind: natter.RateLimited, RetryAfter: retry,
 		Message: fmt.Sprintf("Too many %s. Please try again in %s.", what, roundWait(retry))}
 }
 
@@ -103,7 +53,7 @@ func (fe fieldErrors) err() error {
 	if len(fe) == 0 {
 		return nil
 	}
-	return &Error{Kind: Invalid, Message: "Please correct the errors below.", Fields: fe}
+	return &natter.Error{Kind: natter.Invalid, Message: "Please correct the errors below.", Fields: fe}
 }
 
 func invalid(field, msg string) error {

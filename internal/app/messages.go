@@ -5,26 +5,26 @@ import (
 	"errors"
 	"slices"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // SendMessage sends a private message from sender to the member called
 // recipient, counts it unread and notifies them. A member who has blocked
 // the sender receives nothing.
-func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, body string) (store.Message, error) {
+func (a *App) SendMessage(ctx context.Context, sender natter.Account, recipient, body string) (natter.Message, error) {
 	body = normalizeText(body)
 	fe := fieldErrors{}
 	checkText(fe, "message", body, 1, MaxBodyLen, "Write a message first.")
 	if err := fe.err(); err != nil {
-		return store.Message{}, err
+		return natter.Message{}, err
 	}
-	if ok, wait := a.sendByMember.allow(memberKey(sender), a.store.Now()); !ok {
-		return store.Message{}, rateLimited("messages", wait)
+	if ok, wait := a.sendByMember.allow(memberKey(sender.ID), a.store.Now()); !ok {
+		return natter.Message{}, rateLimited("messages", wait)
 	}
-	var msg store.Message
-	err := a.update(ctx, func(tx *store.Tx) error {
-		to, err := tx.UserByName(ctx, recipient)
-		if errors.Is(err, store.ErrNotFound) {
+	var msg natter.Message
+	err := a.update(ctx, func(tx natter.Tx) error {
+		to, err := tx.MemberByName(ctx, recipient)
+		if errors.Is(err, natter.ErrNotFound) {
 			return notFound("There is no member called %q.", recipient)
 		}
 		if err != nil {
@@ -41,14 +41,14 @@ func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, bod
 			return forbidden("%s is not accepting messages from you.", to.Username)
 		}
 		var unread int
-		msg, unread, err = tx.CreateMessage(ctx, ref(sender), ref(to), body)
+		msg, unread, err = tx.CreateMessage(ctx, sender.Ref(), to.Ref(), body)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
 			return err
 		}
-		return addActivity(ctx, tx, to.ID, store.ActivityMessage, ref(sender), 0, msg.ID)
+		return addActivity(ctx, tx, to.ID, natter.ActivityMessage, sender.Ref(), 0, msg.ID)
 	})
 	return msg, err
 }
@@ -57,14 +57,14 @@ func (a *App) SendMessage(ctx context.Context, sender store.User, recipient, bod
 // marks them all read (the seed's rule: seeing the list is reading it). A page
 // that does not exist changes nothing. u is the member as read for this
 // request: its unread count says whether there is anything to mark.
-func (a *App) ReadMessages(ctx context.Context, u store.User, page int) (Page[store.Message], error) {
+func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Page[natter.Message], error) {
 	if err := checkPage(page); err != nil {
-		return Page[store.Message]{}, err
+		return Page[natter.Message]{}, err
 	}
 	// u was read at the start of the request; with nothing unread then,
 	// there is nothing to mark and the page costs no write.
 	if u.UnreadMessages > 0 {
-		err := a.update(ctx, func(tx *store.Tx) error {
+		err := a.update(ctx, func(tx natter.Tx) error {
 			changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
 			if err != nil || !changed {
 				return err
@@ -73,25 +73,25 @@ func (a *App) ReadMessages(ctx context.Context, u store.User, page int) (Page[st
 			return err
 		})
 		if err != nil {
-			return Page[store.Message]{}, err
+			return Page[natter.Message]{}, err
 		}
 	}
 	msgs, err := a.store.MessagesReceived(ctx, u.ID, a.pagination(page))
 	if err != nil {
-		return Page[store.Message]{}, err
+		return Page[natter.Message]{}, err
 	}
 	return newPage(msgs, page, a.cfg.PostsPerPage), nil
 }
 
 // Conversations returns a page of u's inbox, one row per peer, the most
 // recent first. It marks nothing read.
-func (a *App) Conversations(ctx context.Context, u store.User, page int) (Page[store.Conversation], error) {
+func (a *App) Conversations(ctx context.Context, u natter.Account, page int) (Page[natter.Conversation], error) {
 	if err := checkPage(page); err != nil {
-		return Page[store.Conversation]{}, err
+		return Page[natter.Conversation]{}, err
 	}
 	convs, err := a.store.Conversations(ctx, u.ID, a.pagination(page))
 	if err != nil {
-		return Page[store.Conversation]{}, err
+		return Page[natter.Conversation]{}, err
 	}
 	return newPage(convs, page, a.cfg.PostsPerPage), nil
 }
@@ -101,10 +101,10 @@ const ConversationSize = 50
 
 // Conversation is the exchange between a member and one peer.
 type Conversation struct {
-	Peer store.User
+	Peer natter.Member
 	// Messages are oldest first, ending with the newest (or with the one
 	// before Before).
-	Messages []store.Message
+	Messages []natter.Message
 	// Earlier is the id to pass as before for the previous page, 0 if none.
 	Earlier int64
 	// Blocked: the member has blocked Peer. BlockedBy: Peer has blocked the
@@ -115,15 +115,15 @@ type Conversation struct {
 // Conversation returns the messages between u and the member called peer
 // with ids below before (0: up to the newest), and marks the conversation
 // read.
-func (a *App) Conversation(ctx context.Context, u store.User, peer string, before int64) (Conversation, error) {
-	p, err := a.UserByName(ctx, peer)
+func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, before int64) (Conversation, error) {
+	p, err := a.Member(ctx, peer)
 	if err != nil {
 		return Conversation{}, err
 	}
 	if p.ID == u.ID {
 		return Conversation{}, notFound("You have no conversation with yourself.")
 	}
-	err = a.update(ctx, func(tx *store.Tx) error {
+	err = a.update(ctx, func(tx natter.Tx) error {
 		left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
 		if err != nil || !changed {
 			return err
@@ -156,24 +156,24 @@ func (a *App) Conversation(ctx context.Context, u store.User, peer string, befor
 
 // Block stops the member called target from messaging u or notifying u by
 // mentions.
-func (a *App) Block(ctx context.Context, u store.User, target string) (store.User, error) {
+func (a *App) Block(ctx context.Context, u natter.Account, target string) (natter.Member, error) {
 	return a.setBlock(ctx, u, target, true)
 }
 
 // Unblock undoes Block.
-func (a *App) Unblock(ctx context.Context, u store.User, target string) (store.User, error) {
+func (a *App) Unblock(ctx context.Context, u natter.Account, target string) (natter.Member, error) {
 	return a.setBlock(ctx, u, target, false)
 }
 
-func (a *App) setBlock(ctx context.Context, u store.User, target string, block bool) (store.User, error) {
-	t, err := a.UserByName(ctx, target)
+func (a *App) setBlock(ctx context.Context, u natter.Account, target string, block bool) (natter.Member, error) {
+	t, err := a.Member(ctx, target)
 	if err != nil {
 		return t, err
 	}
 	if t.ID == u.ID {
 		return t, forbidden("You cannot block yourself.")
 	}
-	return t, a.update(ctx, func(tx *store.Tx) error {
+	return t, a.update(ctx, func(tx natter.Tx) error {
 		if block {
 			return tx.Block(ctx, u.ID, t.ID)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -21,7 +22,7 @@ func TestSendMessage(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			// When the publisher hears of a notification, another
 			// connection already reads it: the transaction has committed.
-			e.pub.setCheck(func(notes []store.Notification) {
+			e.pub.setCheck(func(notes []natter.Notification) {
 				for _, n := range notes {
 					stored, err := e.NotificationsAfter(ctx, n.UserID, n.Seq-1)
 					if err != nil || len(stored) == 0 || stored[0].Seq != n.Seq {
@@ -42,7 +43,7 @@ func TestSendMessage(t *testing.T) {
 			}
 			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=1", itoa(bob.ID)+":unread_activity_count=1")
 			acts, _ := e.Activity(ctx, bob, 1)
-			if len(acts.Items) != 1 || acts.Items[0].Kind != store.ActivityMessage || acts.Items[0].MessageID != m.ID || acts.Items[0].Body != "hello\nbob" {
+			if len(acts.Items) != 1 || acts.Items[0].Kind != natter.ActivityMessage || acts.Items[0].MessageID != m.ID || acts.Items[0].Body != "hello\nbob" {
 				t.Errorf("bob's activity = %+v", acts.Items)
 			}
 		})
@@ -54,14 +55,14 @@ func TestSendMessage(t *testing.T) {
 			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=2", itoa(bob.ID)+":unread_activity_count=2")
 		})
 
-		refused := func(t *testing.T, err error, kind app.Kind) {
+		refused := func(t *testing.T, err error, kind natter.Kind) {
 			t.Helper()
 			wantKind(t, err, kind)
 			wantPublished(t, e)
 			if got := e.reload(t, bob).UnreadMessages; got != 2 {
 				t.Errorf("bob.UnreadMessages = %d after a refused message, want 2", got)
 			}
-			if got, _ := e.store.MessagesReceived(ctx, bob.ID, store.Pagination{Limit: 10}); len(got) != 2 {
+			if got, _ := e.store.MessagesReceived(ctx, bob.ID, natter.Pagination{Limit: 10}); len(got) != 2 {
 				t.Errorf("bob has %d messages after a refused one, want 2", len(got))
 			}
 		}
@@ -75,7 +76,7 @@ func TestSendMessage(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := e.SendMessage(ctx, alice, "bob", tt.body)
 				wantFields(t, err, "message")
-				refused(t, err, app.Invalid)
+				refused(t, err, natter.Invalid)
 			})
 		}
 
@@ -88,12 +89,12 @@ func TestSendMessage(t *testing.T) {
 
 		t.Run("ErrUnknownRecipient", func(t *testing.T) {
 			_, err := e.SendMessage(ctx, alice, "nobody", "hello?")
-			refused(t, err, app.NotFound)
+			refused(t, err, natter.NotFound)
 		})
 
 		t.Run("ErrSelf", func(t *testing.T) {
 			_, err := e.SendMessage(ctx, bob, "BOB", "note to self")
-			wantKind(t, err, app.Invalid)
+			wantKind(t, err, natter.Invalid)
 			wantPublished(t, e)
 		})
 
@@ -102,7 +103,7 @@ func TestSendMessage(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := e.SendMessage(ctx, alice, "bob", "let me in")
-			refused(t, err, app.Forbidden)
+			refused(t, err, natter.Forbidden)
 			if got := e.reload(t, bob).UnreadActivity; got != 2 {
 				t.Errorf("bob.UnreadActivity = %d, want 2", got)
 			}
@@ -133,7 +134,7 @@ func TestSendMessage_RateLimited(t *testing.T) {
 	}
 	e.pub.take()
 	_, err := e.SendMessage(ctx, alice, "bob", "one too many")
-	if le := wantKind(t, err, app.RateLimited); le.RetryAfter <= 0 || le.RetryAfter > time.Minute {
+	if le := wantKind(t, err, natter.RateLimited); le.RetryAfter <= 0 || le.RetryAfter > time.Minute {
 		t.Errorf("RetryAfter = %v", le.RetryAfter)
 	}
 	wantPublished(t, e)
@@ -148,7 +149,7 @@ func TestSendMessage_RateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.SendMessage(ctx, renamed, "bob", "new name, new allowance?")
-	wantKind(t, err, app.RateLimited)
+	wantKind(t, err, natter.RateLimited)
 
 	e.clock.Advance(20 * time.Second) // three a minute: one more every 20 s
 	if _, err := e.SendMessage(ctx, renamed, "bob", "later"); err != nil {
@@ -189,8 +190,8 @@ func TestSendMessage_RollbackPublishesNothing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "injected failure") {
 			t.Fatalf("SendMessage err = %v, want the injected failure", err)
 		}
-		if app.ErrorKind(err) != app.Internal {
-			t.Errorf("kind = %d, want Internal", app.ErrorKind(err))
+		if natter.ErrorKind(err) != natter.Internal {
+			t.Errorf("kind = %d, want Internal", natter.ErrorKind(err))
 		}
 		wantPublished(t, e)
 		if got := e.reload(t, bob); got.UnreadMessages != 0 || got.NotificationSeq != 0 {
@@ -199,7 +200,7 @@ func TestSendMessage_RollbackPublishesNothing(t *testing.T) {
 		if notes, _ := e.NotificationsAfter(ctx, bob.ID, 0); len(notes) != 0 {
 			t.Errorf("notifications after the rollback: %+v", notes)
 		}
-		if msgs, _ := e.store.MessagesReceived(ctx, bob.ID, store.Pagination{Limit: 10}); len(msgs) != 0 {
+		if msgs, _ := e.store.MessagesReceived(ctx, bob.ID, natter.Pagination{Limit: 10}); len(msgs) != 0 {
 			t.Errorf("messages after the rollback: %+v", msgs)
 		}
 	})
@@ -210,7 +211,7 @@ func TestReadMessages(t *testing.T) {
 		ctx := t.Context()
 		alice, bob, carol := e.register(t, "alice"), e.register(t, "bob"), e.register(t, "carol")
 		for _, m := range []struct {
-			from store.User
+			from natter.Account
 			body string
 		}{{alice, "1"}, {carol, "2"}, {alice, "3"}} {
 			if _, err := e.SendMessage(ctx, m.from, "bob", m.body); err != nil {
@@ -222,7 +223,7 @@ func TestReadMessages(t *testing.T) {
 		t.Run("ErrBadPageChangesNothing", func(t *testing.T) {
 			for _, page := range []int{0, -1, app.MaxPage + 1} {
 				_, err := e.ReadMessages(ctx, bob, page)
-				wantKind(t, err, app.NotFound)
+				wantKind(t, err, natter.NotFound)
 			}
 			if got := e.reload(t, bob).UnreadMessages; got != 3 {
 				t.Errorf("bob.UnreadMessages = %d after bad pages, want 3", got)
@@ -279,7 +280,7 @@ func TestConversation(t *testing.T) {
 	forEachDialect(t, app.Config{}, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		alice, bob, carol := e.register(t, "alice"), e.register(t, "bob"), e.register(t, "carol")
-		send := func(from store.User, to, body string) {
+		send := func(from natter.Account, to, body string) {
 			t.Helper()
 			if _, err := e.SendMessage(ctx, from, to, body); err != nil {
 				t.Fatal(err)
@@ -329,12 +330,12 @@ func TestConversation(t *testing.T) {
 
 		t.Run("ErrSelf", func(t *testing.T) {
 			_, err := e.Conversation(ctx, alice, "alice", 0)
-			wantKind(t, err, app.NotFound)
+			wantKind(t, err, natter.NotFound)
 		})
 
 		t.Run("ErrUnknownPeer", func(t *testing.T) {
 			_, err := e.Conversation(ctx, alice, "nobody", 0)
-			wantKind(t, err, app.NotFound)
+			wantKind(t, err, natter.NotFound)
 		})
 
 		t.Run("BlockFlags", func(t *testing.T) {
@@ -396,9 +397,9 @@ func TestBlock(t *testing.T) {
 	ctx := t.Context()
 	alice := e.register(t, "alice")
 	_, err := e.Block(ctx, alice, "ALICE")
-	wantKind(t, err, app.Forbidden)
+	wantKind(t, err, natter.Forbidden)
 	_, err = e.Block(ctx, alice, "nobody")
-	wantKind(t, err, app.NotFound)
+	wantKind(t, err, natter.NotFound)
 	e.register(t, "bob")
 	if got, err := e.Block(ctx, alice, "BOB"); err != nil || got.Username != "bob" {
 		t.Errorf("Block = %+v, %v", got, err)
@@ -435,7 +436,7 @@ func TestMarkActivityRead(t *testing.T) {
 		}
 		wantPublished(t, e)
 		_, err := e.Activity(ctx, bob, 0)
-		wantKind(t, err, app.NotFound)
+		wantKind(t, err, natter.NotFound)
 	})
 }
 

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // NotifyActivity is the notification that counts unread entries of the
@@ -21,30 +21,30 @@ const (
 
 // CreatePost publishes a post by author and notifies the members it
 // mentions, except those who have blocked the author.
-func (a *App) CreatePost(ctx context.Context, author store.User, body string) (store.Post, error) {
+func (a *App) CreatePost(ctx context.Context, author natter.Account, body string) (natter.Post, error) {
 	body = normalizeText(body)
 	fe := fieldErrors{}
 	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
 	if err := fe.err(); err != nil {
-		return store.Post{}, err
+		return natter.Post{}, err
 	}
-	if ok, wait := a.postByMember.allow(memberKey(author), a.store.Now()); !ok {
-		return store.Post{}, rateLimited("posts", wait)
+	if ok, wait := a.postByMember.allow(memberKey(author.ID), a.store.Now()); !ok {
+		return natter.Post{}, rateLimited("posts", wait)
 	}
-	var post store.Post
-	err := a.update(ctx, func(tx *store.Tx) error {
+	var post natter.Post
+	err := a.update(ctx, func(tx natter.Tx) error {
 		var err error
-		post, err = tx.CreatePost(ctx, ref(author), body)
+		post, err = tx.CreatePost(ctx, author.Ref(), body)
 		if err != nil {
 			return err
 		}
-		byName, err := tx.UsersByName(ctx, Mentions(body))
+		byName, err := tx.MembersByName(ctx, Mentions(body))
 		if err != nil {
 			return err
 		}
 		// In id order: two posts mentioning the same members lock their
 		// rows in the same order, and cannot deadlock on PostgreSQL.
-		mentioned := slices.SortedFunc(maps.Values(byName), func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) })
+		mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.Member) int { return cmp.Compare(a.ID, b.ID) })
 		for _, u := range mentioned {
 			if u.ID == author.ID {
 				continue
@@ -56,7 +56,7 @@ func (a *App) CreatePost(ctx context.Context, author store.User, body string) (s
 			if blocked {
 				continue
 			}
-			if err := addActivity(ctx, tx, u.ID, store.ActivityMention, ref(author), post.ID, 0); err != nil {
+			if err := addActivity(ctx, tx, u.ID, natter.ActivityMention, author.Ref(), post.ID, 0); err != nil {
 				return err
 			}
 		}
@@ -65,7 +65,7 @@ func (a *App) CreatePost(ctx context.Context, author store.User, body string) (s
 	return post, err
 }
 
-func addActivity(ctx context.Context, tx *store.Tx, userID int64, kind string, actor store.UserRef, postID, messageID int64) error {
+func addActivity(ctx context.Context, tx natter.Tx, userID int64, kind string, actor natter.MemberRef, postID, messageID int64) error {
 	n, err := tx.AddActivity(ctx, userID, kind, actor, postID, messageID)
 	if err != nil {
 		return err
@@ -74,20 +74,18 @@ func addActivity(ctx context.Context, tx *store.Tx, userID int64, kind string, a
 	return err
 }
 
-func ref(u store.User) store.UserRef { return store.UserRef{ID: u.ID, Username: u.Username} }
-
 // memberKey keys a member's own rate limits (posting, sending) by id rather
 // than by name, so that renaming oneself does not start a fresh allowance.
-func memberKey(u store.User) string { return strconv.FormatInt(u.ID, 10) }
+func memberKey(id int64) string { return strconv.FormatInt(id, 10) }
 
 // Timeline returns a page of every member's posts, newest first.
-func (a *App) Timeline(ctx context.Context, page int) (Page[store.Post], error) {
+func (a *App) Timeline(ctx context.Context, page int) (Page[natter.Post], error) {
 	if err := checkPage(page); err != nil {
-		return Page[store.Post]{}, err
+		return Page[natter.Post]{}, err
 	}
 	posts, err := a.store.Timeline(ctx, a.pagination(page))
 	if err != nil {
-		return Page[store.Post]{}, err
+		return Page[natter.Post]{}, err
 	}
 	return newPage(posts, page, a.cfg.PostsPerPage), nil
 }

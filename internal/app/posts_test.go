@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -70,7 +71,7 @@ func TestCreatePost_RateLimited(t *testing.T) {
 		}
 	}
 	_, err := e.CreatePost(ctx, alice, "one too many")
-	if le := wantKind(t, err, app.RateLimited); le.RetryAfter <= 0 {
+	if le := wantKind(t, err, natter.RateLimited); le.RetryAfter <= 0 {
 		t.Errorf("RetryAfter = %v", le.RetryAfter)
 	}
 	if _, err := e.CreatePost(ctx, bob, "hi"); err != nil {
@@ -82,7 +83,7 @@ func TestCreatePost_RateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.CreatePost(ctx, renamed, "fresh start?")
-	wantKind(t, err, app.RateLimited)
+	wantKind(t, err, natter.RateLimited)
 }
 
 func TestTimeline(t *testing.T) {
@@ -92,7 +93,7 @@ func TestTimeline(t *testing.T) {
 	}
 	ctx := t.Context()
 	alice, bob := e.register(t, "alice"), e.register(t, "bob")
-	for i, u := range []store.User{alice, bob, alice} {
+	for i, u := range []natter.Account{alice, bob, alice} {
 		if _, err := e.CreatePost(ctx, u, string(rune('a'+i))); err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +121,7 @@ func TestTimeline(t *testing.T) {
 	}
 	for _, page := range []int{0, -1, app.MaxPage + 1} {
 		_, err := e.Timeline(ctx, page)
-		wantKind(t, err, app.NotFound)
+		wantKind(t, err, natter.NotFound)
 	}
 }
 
@@ -211,7 +212,7 @@ func TestCreatePost_Mentions(t *testing.T) {
 		}
 		// bob once, dave once; not carol (blocked alice), not alice herself.
 		for _, tt := range []struct {
-			u    store.User
+			u    natter.Account
 			want int
 		}{{bob, 1}, {carol, 0}, {alice, 0}, {dave, 1}} {
 			if got := e.reload(t, tt.u).UnreadActivity; got != tt.want {
@@ -229,7 +230,7 @@ func TestCreatePost_Mentions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(acts.Items) != 1 || acts.Items[0].Kind != store.ActivityMention || acts.Items[0].PostID != post.ID || acts.Items[0].Actor.ID != alice.ID || !acts.Items[0].Unread {
+		if len(acts.Items) != 1 || acts.Items[0].Kind != natter.ActivityMention || acts.Items[0].PostID != post.ID || acts.Items[0].Actor.ID != alice.ID || !acts.Items[0].Unread {
 			t.Errorf("bob's activity = %+v", acts.Items)
 		}
 

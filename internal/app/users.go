@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // RegisterInput is the registration form.
@@ -16,7 +16,7 @@ type RegisterInput struct {
 
 // Register creates a member. addr is the client's address, for rate
 // limiting.
-func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (store.User, error) {
+func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (natter.Account, error) {
 	in.Username, in.Email = strings.TrimSpace(in.Username), strings.TrimSpace(in.Email)
 	fe := fieldErrors{}
 	checkUsername(fe, "username", in.Username)
@@ -31,17 +31,17 @@ func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (stor
 		fe.add("confirm_password", "The passwords do not match.")
 	}
 	if err := fe.err(); err != nil {
-		return store.User{}, err
+		return natter.Account{}, err
 	}
 	if ok, wait := a.registerByAddress.allow(addr, a.store.Now()); !ok {
-		return store.User{}, rateLimited("registrations from your address", wait)
+		return natter.Account{}, rateLimited("registrations from your address", wait)
 	}
 	hash, err := a.hashPassword(ctx, in.Password)
 	if err != nil {
-		return store.User{}, err
+		return natter.Account{}, err
 	}
-	var u store.User
-	err = a.update(ctx, func(tx *store.Tx) error {
+	var u natter.Account
+	err = a.update(ctx, func(tx natter.Tx) error {
 		u, err = tx.CreateUser(ctx, in.Username, in.Email, hash)
 		return err
 	})
@@ -51,9 +51,9 @@ func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (stor
 // takenError turns the store's uniqueness errors into field errors.
 func takenError(err error, usernameField, emailField string) error {
 	switch {
-	case errors.Is(err, store.ErrUsernameTaken):
+	case errors.Is(err, natter.ErrUsernameTaken):
 		return invalid(usernameField, "That username is taken. Please choose another.")
-	case errors.Is(err, store.ErrEmailTaken):
+	case errors.Is(err, natter.ErrEmailTaken):
 		return invalid(emailField, "That email address is already registered.")
 	}
 	return err
@@ -63,19 +63,22 @@ func takenError(err error, usernameField, emailField string) error {
 // per client address and per account; the error never says which of the
 // two was wrong. Attempts under way count against what is left of the
 // limits, so that guesses sent in parallel cannot outrun them.
-func (a *App) Authenticate(ctx context.Context, username, password, addr string) (u store.User, err error) {
+//
+// It is the only reader of credentials, and keeps them no longer than the
+// check takes.
+func (a *App) Authenticate(ctx context.Context, username, password, addr string) (acct natter.Account, err error) {
 	now := a.store.Now()
-	account := store.Key(strings.TrimSpace(username))
+	account := natter.Key(strings.TrimSpace(username))
 	// The address first: a blocked address makes no bucket for each name
 	// it tries.
 	endAddr, wait := a.loginByAddress.begin(addr, now)
 	if wait > 0 {
-		return store.User{}, rateLimited("failed logins", wait)
+		return natter.Account{}, rateLimited("failed logins", wait)
 	}
 	endAccount, wait := a.loginByAccount.begin(account, now)
 	if wait > 0 {
 		endAddr(false, now)
-		return store.User{}, rateLimited("failed logins", wait)
+		return natter.Account{}, rateLimited("failed logins", wait)
 	}
 	defer func() {
 		failed := err == ErrBadCredentials
@@ -84,55 +87,55 @@ func (a *App) Authenticate(ctx context.Context, username, password, addr string)
 		endAccount(failed, now)
 	}()
 
-	u, err = a.store.UserByName(ctx, account)
-	hash := u.PasswordHash
-	if errors.Is(err, store.ErrNotFound) || len(password) > 4*MaxPasswordLen {
+	cred, err := a.store.Credentials(ctx, account)
+	hash := cred.PasswordHash
+	if errors.Is(err, natter.ErrNotFound) || len(password) > 4*MaxPasswordLen {
 		hash = a.dummyHash
 	} else if err != nil {
-		return store.User{}, err
+		return natter.Account{}, err
 	}
 	ok, err := a.checkPassword(ctx, hash, password)
 	if err != nil {
-		return store.User{}, err
+		return natter.Account{}, err
 	}
 	if !ok || hash == a.dummyHash {
-		return store.User{}, ErrBadCredentials
+		return natter.Account{}, ErrBadCredentials
 	}
-	return u, nil
+	acct, err = a.store.Account(ctx, cred.MemberID)
+	if errors.Is(err, natter.ErrNotFound) { // deleted since the check
+		return natter.Account{}, ErrBadCredentials
+	}
+	return acct, err
 }
 
-// User returns the member with the given id.
-func (a *App) User(ctx context.Context, id int64) (store.User, error) {
-	u, err := a.store.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, ErrNotFound
-	}
-	return u, err
+// Account returns the member with the given id as they see themselves.
+func (a *App) Account(ctx context.Context, id int64) (natter.Account, error) {
+	return a.store.Account(ctx, id)
 }
 
-// UserByName returns the member with that username in any case.
-func (a *App) UserByName(ctx context.Context, username string) (store.User, error) {
-	u, err := a.store.UserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, notFound("There is no member called %q.", username)
+// Member returns the member with that username in any case.
+func (a *App) Member(ctx context.Context, username string) (natter.Member, error) {
+	m, err := a.store.MemberByName(ctx, username)
+	if errors.Is(err, natter.ErrNotFound) {
+		return m, notFound("There is no member called %q.", username)
 	}
-	return u, err
+	return m, err
 }
 
 // Profile is a member's profile page as viewer sees it.
 type Profile struct {
-	User  store.User
-	Posts Page[store.Post]
+	Member natter.Member
+	Posts  Page[natter.Post]
 	// Blocked is whether the viewer has blocked this member.
 	Blocked bool
 }
 
 // Profile returns username's profile, with a page of their posts.
-func (a *App) Profile(ctx context.Context, viewer store.User, username string, page int) (Profile, error) {
+func (a *App) Profile(ctx context.Context, viewer natter.Account, username string, page int) (Profile, error) {
 	if err := checkPage(page); err != nil {
 		return Profile{}, err
 	}
-	u, err := a.UserByName(ctx, username)
+	u, err := a.Member(ctx, username)
 	if err != nil {
 		return Profile{}, err
 	}
@@ -140,7 +143,7 @@ func (a *App) Profile(ctx context.Context, viewer store.User, username string, p
 	if err != nil {
 		return Profile{}, err
 	}
-	p := Profile{User: u, Posts: newPage(posts, page, a.cfg.PostsPerPage)}
+	p := Profile{Member: u, Posts: newPage(posts, page, a.cfg.PostsPerPage)}
 	if viewer.ID != 0 && viewer.ID != u.ID {
 		if p.Blocked, err = a.store.Blocks(ctx, viewer.ID, u.ID); err != nil {
 			return Profile{}, err
@@ -150,7 +153,7 @@ func (a *App) Profile(ctx context.Context, viewer store.User, username string, p
 }
 
 // UpdateProfile changes the member's username and about-me text.
-func (a *App) UpdateProfile(ctx context.Context, u store.User, username, aboutMe string) (store.User, error) {
+func (a *App) UpdateProfile(ctx context.Context, u natter.Account, username, aboutMe string) (natter.Account, error) {
 	username, aboutMe = strings.TrimSpace(username), normalizeText(aboutMe)
 	fe := fieldErrors{}
 	checkUsername(fe, "username", username)
@@ -158,7 +161,7 @@ func (a *App) UpdateProfile(ctx context.Context, u store.User, username, aboutMe
 	if err := fe.err(); err != nil {
 		return u, err
 	}
-	err := a.update(ctx, func(tx *store.Tx) error {
+	err := a.update(ctx, func(tx natter.Tx) error {
 		return tx.UpdateProfile(ctx, u.ID, username, aboutMe)
 	})
 	if err != nil {
@@ -170,11 +173,11 @@ func (a *App) UpdateProfile(ctx context.Context, u store.User, username, aboutMe
 
 // Seen records that the member is active. It writes only when the stored
 // time is older than Config.LastSeenEvery, so most requests cost nothing.
-func (a *App) Seen(ctx context.Context, u store.User) error {
+func (a *App) Seen(ctx context.Context, u natter.Account) error {
 	if a.store.Now().Sub(u.LastSeen) < a.cfg.LastSeenEvery {
 		return nil
 	}
-	return a.update(ctx, func(tx *store.Tx) error {
+	return a.update(ctx, func(tx natter.Tx) error {
 		return tx.TouchLastSeen(ctx, u.ID, a.cfg.LastSeenEvery)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -65,7 +66,7 @@ func TestRegister_Validation(t *testing.T) {
 			u, err := e.Register(t.Context(), in, "192.0.2.1")
 			if tt.fields != nil {
 				wantFields(t, err, tt.fields...)
-				if _, err := e.UserByName(t.Context(), strings.TrimSpace(in.Username)); err == nil {
+				if _, err := e.Member(t.Context(), strings.TrimSpace(in.Username)); err == nil {
 					t.Error("a refused registration created the member")
 				}
 				return
@@ -76,8 +77,8 @@ func TestRegister_Validation(t *testing.T) {
 			if u.ID == 0 || u.Username != strings.TrimSpace(in.Username) || u.Email != strings.TrimSpace(in.Email) {
 				t.Errorf("registered %+v from %+v", u, in)
 			}
-			if u.PasswordHash == in.Password || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
-				t.Errorf("password stored as %q", u.PasswordHash)
+			if c, err := e.store.Credentials(t.Context(), u.Username); err != nil || c.PasswordHash == in.Password || !strings.HasPrefix(c.PasswordHash, "$argon2id$") {
+				t.Errorf("password stored as %q (%v)", c.PasswordHash, err)
 			}
 			if _, err := e.Authenticate(t.Context(), in.Username, in.Password, "192.0.2.1"); err != nil {
 				t.Errorf("cannot log in after registering: %v", err)
@@ -105,7 +106,7 @@ func TestRegister_Taken(t *testing.T) {
 				_, err := e.Register(ctx, in("bob", email), "192.0.2.1")
 				wantFields(t, err, "email")
 			}
-			if _, err := e.UserByName(ctx, "bob"); err == nil {
+			if _, err := e.Member(ctx, "bob"); err == nil {
 				t.Error("bob was created with a taken email")
 			}
 		})
@@ -122,7 +123,7 @@ func TestRegister_RateLimited(t *testing.T) {
 	}
 	// Refused forms cost nothing.
 	for range 5 {
-		if _, err := e.Register(ctx, app.RegisterInput{Username: "x"}, "192.0.2.1"); app.ErrorKind(err) != app.Invalid {
+		if _, err := e.Register(ctx, app.RegisterInput{Username: "x"}, "192.0.2.1"); natter.ErrorKind(err) != natter.Invalid {
 			t.Fatalf("invalid form: %v", err)
 		}
 	}
@@ -133,10 +134,10 @@ func TestRegister_RateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := reg("carol", "192.0.2.1")
-	if le := wantKind(t, err, app.RateLimited); le.RetryAfter <= 0 {
+	if le := wantKind(t, err, natter.RateLimited); le.RetryAfter <= 0 {
 		t.Errorf("RetryAfter = %v, want > 0", le.RetryAfter)
 	}
-	if _, err := e.UserByName(ctx, "carol"); err == nil {
+	if _, err := e.Member(ctx, "carol"); err == nil {
 		t.Error("a rate-limited registration created the member")
 	}
 	if err := reg("dave", "198.51.100.7"); err != nil {
@@ -176,13 +177,13 @@ func TestAuthenticate(t *testing.T) {
 				t.Errorf("%s: Authenticate = %+v, %v; want exactly ErrBadCredentials", tt.name, u, err)
 			}
 		}
-		if app.ErrorKind(app.ErrBadCredentials) != app.Unauthorized {
-			t.Error("ErrBadCredentials is not Unauthorized")
+		if natter.ErrorKind(app.ErrBadCredentials) != natter.Invalid {
+			t.Error("ErrBadCredentials is not Invalid")
 		}
 	})
 
 	t.Run("ErrMalformedHashIsNoLogin", func(t *testing.T) {
-		_, err := e.store.Update(ctx, func(tx *store.Tx) error {
+		_, err := e.store.Update(ctx, func(tx natter.Tx) error {
 			_, err := tx.CreateUser(ctx, "broken", "broken@example.com", "not-a-hash")
 			return err
 		})
@@ -211,7 +212,7 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		}
 		// Now even the right password waits, from any address.
 		_, err := e.Authenticate(ctx, "ALICE", password, "203.0.113.9")
-		le := wantKind(t, err, app.RateLimited)
+		le := wantKind(t, err, natter.RateLimited)
 		if le.RetryAfter <= 0 || le.RetryAfter > limit.Per {
 			t.Errorf("RetryAfter = %v", le.RetryAfter)
 		}
@@ -233,7 +234,7 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 			}
 		}
 		_, err := e.Authenticate(ctx, "alice", password, "192.0.2.66")
-		if le := wantKind(t, err, app.RateLimited); le.RetryAfter <= 0 {
+		if le := wantKind(t, err, natter.RateLimited); le.RetryAfter <= 0 {
 			t.Errorf("RetryAfter = %v", le.RetryAfter)
 		}
 		if _, err := e.Authenticate(ctx, "alice", password, "192.0.2.1"); err != nil {
@@ -259,7 +260,7 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		if err := login("wrong"); err != app.ErrBadCredentials {
 			t.Fatalf("second failure: %v, want ErrBadCredentials (successes spent the budget)", err)
 		}
-		wantKind(t, login(password), app.RateLimited)
+		wantKind(t, login(password), natter.RateLimited)
 	})
 }
 
@@ -287,10 +288,10 @@ func TestAuthenticate_ParallelGuesses(t *testing.T) {
 	close(results)
 	checked := 0
 	for err := range results {
-		switch app.ErrorKind(err) {
-		case app.Unauthorized:
+		switch natter.ErrorKind(err) {
+		case natter.Invalid:
 			checked++
-		case app.RateLimited:
+		case natter.RateLimited:
 		default:
 			t.Errorf("a guess got %v", err)
 		}
@@ -317,9 +318,9 @@ func TestPasswordParamsChange(t *testing.T) {
 	for _, tt := range []struct {
 		name, params string
 	}{{"alice", "m=64,t=1,p=1"}, {"bob", "m=256,t=2,p=2"}} {
-		u, _ := e.store.UserByName(ctx, tt.name)
-		if !strings.Contains(u.PasswordHash, "$"+tt.params+"$") {
-			t.Errorf("%s's hash %q lacks %s", tt.name, u.PasswordHash, tt.params)
+		c, _ := e.store.Credentials(ctx, tt.name)
+		if !strings.Contains(c.PasswordHash, "$"+tt.params+"$") {
+			t.Errorf("%s's hash %q lacks %s", tt.name, c.PasswordHash, tt.params)
 		}
 		for i, a := range []*app.App{e.App, stronger} {
 			if _, err := a.Authenticate(ctx, tt.name, password, "192.0.2.1"); err != nil {
@@ -377,7 +378,7 @@ func TestSeen(t *testing.T) {
 	ctx := t.Context()
 	alice := e.register(t, "alice")
 	joined := alice.LastSeen
-	seen := func(u store.User) time.Time {
+	seen := func(u natter.Account) time.Time {
 		t.Helper()
 		if err := e.Seen(ctx, u); err != nil {
 			t.Fatal(err)
@@ -424,7 +425,7 @@ func TestProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.User.ID != alice.ID || len(p.Posts.Items) != 2 || p.Posts.Items[0].Body != "three" || !p.Posts.HasNext || p.Posts.HasPrev || !p.Blocked {
+	if p.Member.ID != alice.ID || len(p.Posts.Items) != 2 || p.Posts.Items[0].Body != "three" || !p.Posts.HasNext || p.Posts.HasPrev || !p.Blocked {
 		t.Errorf("page 1 = %+v", p)
 	}
 	p, err = e.Profile(ctx, alice, "alice", 2)
@@ -435,7 +436,7 @@ func TestProfile(t *testing.T) {
 		t.Errorf("own page 2 = %+v", p)
 	}
 	_, err = e.Profile(ctx, bob, "nobody", 1)
-	wantKind(t, err, app.NotFound)
+	wantKind(t, err, natter.NotFound)
 	_, err = e.Profile(ctx, bob, "alice", 0)
-	wantKind(t, err, app.NotFound)
+	wantKind(t, err, natter.NotFound)
 }

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // Event says that a member has a notification with sequence number Seq.
@@ -22,7 +22,7 @@ type Event struct {
 	// Note is the notification itself when the publisher has it at hand
 	// (the instance that committed it). Announcements relayed from other
 	// instances carry ids only; a stream then reads the rows from the store.
-	Note *store.Notification
+	Note *natter.Notification
 }
 
 // bufferSize is how many events a subscriber may fall behind before it is
@@ -151,7 +151,7 @@ func (h *Hub) Publish(events ...Event) {
 }
 
 // Notify publishes notifications that this instance has just committed.
-func (h *Hub) Notify(notes []store.Notification) {
+func (h *Hub) Notify(notes []natter.Notification) {
 	for i := range notes {
 		h.Publish(Event{UserID: notes[i].UserID, Seq: notes[i].Seq, Note: &notes[i]})
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"natter/internal/live"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // guard bounds every wait, so that a bug fails the test instead of hanging
@@ -84,7 +84,7 @@ func TestPublish(t *testing.T) {
 	})
 
 	t.Run("Notify", func(t *testing.T) {
-		notes := []store.Notification{
+		notes := []natter.Notification{
 			{UserID: 2, Seq: 3, Name: "unread_message_count", Data: []byte("1")},
 			{UserID: 1, Seq: 9, Name: "unread_activity_count", Data: []byte("4")},
 		}
@@ -296,7 +296,7 @@ func TestHub_Concurrent(t *testing.T) {
 		wg.Go(func() { // publish
 			for i := range rounds {
 				h.Publish(live.Event{UserID: int64(i % 4), Seq: int64(i)})
-				h.Notify([]store.Notification{{UserID: int64((i + w) % 4), Seq: int64(i)}})
+				h.Notify([]natter.Notification{{UserID: int64((i + w) % 4), Seq: int64(i)}})
 			}
 		})
 	}

@@ -4,30 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
+	"natter/internal/natter"
 )
-
-// Kinds of activity in the notification centre.
-const (
-	ActivityMention = "mention"
-	ActivityMessage = "message"
-)
-
-// Activity is one entry of a member's notification centre.
-type Activity struct {
-	ID        int64
-	Kind      string
-	Actor     UserRef
-	PostID    int64 // for a mention
-	MessageID int64 // for a message
-	Body      string
-	CreatedAt time.Time
-	Unread    bool
-}
 
 // AddActivity records an entry for userID and counts it unread. It returns
 // the member's new unread count.
-func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor UserRef, postID, messageID int64) (int, error) {
+func (tx *Tx) AddActivity(ctx context.Context, userID int64, kind string, actor natter.MemberRef, postID, messageID int64) (int, error) {
 	if err := tx.lockMember(ctx, userID); err != nil {
 		return 0, err
 	}
@@ -75,7 +57,7 @@ func (tx *Tx) MarkActivityRead(ctx context.Context, userID int64) (bool, error) 
 }
 
 // Activity returns the member's notification centre, newest first.
-func (s *Store) Activity(ctx context.Context, userID int64, p Pagination) ([]Activity, error) {
+func (s *Store) Activity(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Activity, error) {
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT a.id, a.kind, a.created_at, actor.id, actor.username,
 			COALESCE(a.post_id, 0), COALESCE(a.message_id, 0), COALESCE(p.body, m.body, ''),
@@ -91,9 +73,9 @@ func (s *Store) Activity(ctx context.Context, userID int64, p Pagination) ([]Act
 		return nil, fmt.Errorf("store: activity: %w", err)
 	}
 	defer rows.Close()
-	var list []Activity
+	var list []natter.Activity
 	for rows.Next() {
-		var a Activity
+		var a natter.Activity
 		var created int64
 		if err := rows.Scan(&a.ID, &a.Kind, &created, &a.Actor.ID, &a.Actor.Username,
 			&a.PostID, &a.MessageID, &a.Body, &a.Unread); err != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -14,27 +15,27 @@ func TestActivity(t *testing.T) {
 		ctx := t.Context()
 		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
 
-		add := func(u store.User, kind string, actor store.User, postID, messageID int64) int {
+		add := func(u natter.Account, kind string, actor natter.Account, postID, messageID int64) int {
 			t.Helper()
 			var n int
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
 				n, err = tx.AddActivity(ctx, u.ID, kind, ref(actor), postID, messageID)
 				return err
 			})
 			return n
 		}
-		markRead := func(u store.User) bool {
+		markRead := func(u natter.Account) bool {
 			t.Helper()
 			var changed bool
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
 				changed, err = tx.MarkActivityRead(ctx, u.ID)
 				return err
 			})
 			return changed
 		}
-		list := func(u store.User, p store.Pagination) (out []string) {
+		list := func(u natter.Account, p natter.Pagination) (out []string) {
 			t.Helper()
 			acts, err := s.Activity(ctx, u.ID, p)
 			if err != nil {
@@ -50,8 +51,8 @@ func TestActivity(t *testing.T) {
 			return out
 		}
 
-		var post store.Post
-		mustUpdate(t, s, func(tx *store.Tx) error {
+		var post natter.Post
+		mustUpdate(t, s, func(tx natter.Tx) error {
 			var err error
 			post, err = tx.CreatePost(ctx, ref(bob), "hey @alice")
 			return err
@@ -59,10 +60,10 @@ func TestActivity(t *testing.T) {
 		msg, _ := send(t, s, carol, alice, "psst")
 
 		t.Run("AddActivityCounts", func(t *testing.T) {
-			if n := add(alice, store.ActivityMention, bob, post.ID, 0); n != 1 {
+			if n := add(alice, natter.ActivityMention, bob, post.ID, 0); n != 1 {
 				t.Errorf("first AddActivity count = %d, want 1", n)
 			}
-			if n := add(alice, store.ActivityMessage, carol, 0, msg.ID); n != 2 {
+			if n := add(alice, natter.ActivityMessage, carol, 0, msg.ID); n != 2 {
 				t.Errorf("second AddActivity count = %d, want 2", n)
 			}
 			if got := reload(t, s, alice).UnreadActivity; got != 2 {
@@ -75,17 +76,17 @@ func TestActivity(t *testing.T) {
 
 		t.Run("ListNewestFirstWithBodies", func(t *testing.T) {
 			want := []string{"message by carol: psst unread", "mention by bob: hey @alice unread"}
-			if got := list(alice, store.Pagination{Limit: 10}); !slices.Equal(got, want) {
+			if got := list(alice, natter.Pagination{Limit: 10}); !slices.Equal(got, want) {
 				t.Errorf("Activity = %q, want %q", got, want)
 			}
-			acts, _ := s.Activity(ctx, alice.ID, store.Pagination{Limit: 10})
+			acts, _ := s.Activity(ctx, alice.ID, natter.Pagination{Limit: 10})
 			if acts[0].MessageID != msg.ID || acts[0].PostID != 0 || acts[1].PostID != post.ID || acts[1].MessageID != 0 {
 				t.Errorf("ids: %+v", acts)
 			}
-			if got := list(alice, store.PageFor(2, 1)); !slices.Equal(got, want[1:]) {
+			if got := list(alice, natter.PageFor(2, 1)); !slices.Equal(got, want[1:]) {
 				t.Errorf("page 2 of 1 = %q", got)
 			}
-			if got := list(bob, store.Pagination{Limit: 10}); len(got) != 0 {
+			if got := list(bob, natter.Pagination{Limit: 10}); len(got) != 0 {
 				t.Errorf("bob's activity = %q, want none", got)
 			}
 		})
@@ -98,7 +99,7 @@ func TestActivity(t *testing.T) {
 				t.Errorf("UnreadActivity after read = %d", got)
 			}
 			want := []string{"message by carol: psst", "mention by bob: hey @alice"}
-			if got := list(alice, store.Pagination{Limit: 10}); !slices.Equal(got, want) {
+			if got := list(alice, natter.Pagination{Limit: 10}); !slices.Equal(got, want) {
 				t.Errorf("Activity after read = %q, want %q", got, want)
 			}
 			if markRead(alice) {
@@ -111,12 +112,12 @@ func TestActivity(t *testing.T) {
 
 		t.Run("NewAfterReadIsUnread", func(t *testing.T) {
 			// Another member's entry, with a higher id, does not count for alice.
-			add(bob, store.ActivityMention, carol, post.ID, 0)
-			if n := add(alice, store.ActivityMention, carol, post.ID, 0); n != 1 {
+			add(bob, natter.ActivityMention, carol, post.ID, 0)
+			if n := add(alice, natter.ActivityMention, carol, post.ID, 0); n != 1 {
 				t.Errorf("count after read = %d, want 1", n)
 			}
 			want := []string{"mention by carol: hey @alice unread", "message by carol: psst", "mention by bob: hey @alice"}
-			if got := list(alice, store.Pagination{Limit: 10}); !slices.Equal(got, want) {
+			if got := list(alice, natter.Pagination{Limit: 10}); !slices.Equal(got, want) {
 				t.Errorf("Activity = %q, want %q", got, want)
 			}
 		})

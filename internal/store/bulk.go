@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"natter/internal/natter"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -32,7 +33,7 @@ func BulkUsername(prefix string, i int) string {
 // with email <name>@bench.invalid and the given password hash, and returns
 // them in that order. prefix must be lower-case letters, digits or
 // underscores, and the names must not exist yet.
-func (s *Store) BulkCreateUsers(ctx context.Context, prefix string, n int, passwordHash string) ([]UserRef, error) {
+func (s *Store) BulkCreateUsers(ctx context.Context, prefix string, n int, passwordHash string) ([]natter.MemberRef, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -57,9 +58,9 @@ func (s *Store) BulkCreateUsers(ctx context.Context, prefix string, n int, passw
 		return nil, fmt.Errorf("store: bulk users: %w", err)
 	}
 	defer rows.Close()
-	users := make([]UserRef, 0, n)
+	users := make([]natter.MemberRef, 0, n)
 	for rows.Next() {
-		var u UserRef
+		var u natter.MemberRef
 		if err := rows.Scan(&u.ID, &u.Username); err != nil {
 			return nil, fmt.Errorf("store: bulk users: %w", err)
 		}

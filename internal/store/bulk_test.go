@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -30,9 +31,12 @@ func TestBulk(t *testing.T) {
 			if len(users) != 5 || users[0].Username != store.BulkUsername("load", 0) || users[4].Username != "load0000005" {
 				t.Fatalf("users = %+v", users)
 			}
-			u, err := s.UserByName(ctx, "LOAD0000003")
-			if err != nil || u.ID != users[2].ID || u.Email != "load0000003@bench.invalid" || u.PasswordHash != "bench-hash" {
-				t.Errorf("UserByName(LOAD0000003) = %+v, %v", u, err)
+			u, err := s.Account(ctx, users[2].ID)
+			if err != nil || u.Username != "load0000003" || u.Email != "load0000003@bench.invalid" {
+				t.Errorf("Account(%d) = %+v, %v", users[2].ID, u, err)
+			}
+			if c, err := s.Credentials(ctx, "LOAD0000003"); err != nil || c.MemberID != users[2].ID || c.PasswordHash != "bench-hash" {
+				t.Errorf("Credentials(LOAD0000003) = %#v (hash %q), %v", c, c.PasswordHash, err)
 			}
 			if users, err := s.BulkCreateUsers(ctx, "x", 0, "h"); err != nil || users != nil {
 				t.Errorf("zero users = %v, %v", users, err)
@@ -70,21 +74,21 @@ func TestBulk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tl, err := s.Timeline(ctx, store.Pagination{Limit: 2})
+			tl, err := s.Timeline(ctx, natter.Pagination{Limit: 2})
 			if err != nil || len(tl) != 2 || tl[0].Body != "post 6" || tl[1].Body != "post 5" {
 				t.Fatalf("Timeline = %+v, %v", tl, err)
 			}
 			if !tl[0].CreatedAt.Equal(start.Add(6*time.Second)) || tl[0].Author.ID != users[0].ID {
 				t.Errorf("newest post = %+v", tl[0])
 			}
-			if mine, _ := s.PostsByUser(ctx, users[1].ID, store.Pagination{Limit: 10}); len(mine) != 3 {
+			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Pagination{Limit: 10}); len(mine) != 3 {
 				t.Errorf("second member has %d posts, want 3", len(mine))
 			}
 		})
 
 		t.Run("BulkMessages", func(t *testing.T) {
 			// A conversation that exists before the load keeps its unread count.
-			first, err := s.UserByID(ctx, users[0].ID)
+			first, err := s.Account(ctx, users[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +100,7 @@ func TestBulk(t *testing.T) {
 				t.Fatal(err)
 			}
 			inbox := func(id int64) (out []string) {
-				convs, err := s.Conversations(ctx, id, store.Pagination{Limit: 10})
+				convs, err := s.Conversations(ctx, id, natter.Pagination{Limit: 10})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"natter/internal/natter"
 	"sync"
 	"time"
 )
@@ -20,17 +21,17 @@ import (
 // readCache keeps nothing.
 type caches struct {
 	sessions *readCache[string, sessionEntry]
-	users    *readCache[int64, User]
+	users    *readCache[int64, natter.Account] // no credentials: Credentials is never cached
 	// posts holds pages of the timeline and of profiles. They change when
 	// somebody posts or renames, and are then all forgotten.
-	posts *readCache[postsKey, []Post]
+	posts *readCache[postsKey, []natter.Post]
 }
 
 func newCaches() *caches {
 	return &caches{
 		sessions: newReadCache[string, sessionEntry](100_000),
-		users:    newReadCache[int64, User](100_000),
-		posts:    newReadCache[postsKey, []Post](1_000),
+		users:    newReadCache[int64, natter.Account](100_000),
+		posts:    newReadCache[postsKey, []natter.Post](1_000),
 	}
 }
 
@@ -42,7 +43,7 @@ type sessionEntry struct {
 // postsKey is a page of posts: the timeline's (user 0) or one member's.
 type postsKey struct {
 	user int64
-	page Pagination
+	page natter.Pagination
 }
 
 // readCache maps keys to what the database held for them. A reader takes

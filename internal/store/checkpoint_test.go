@@ -21,7 +21,7 @@ func TestCheckpointer(t *testing.T) {
 	s := openSQLite(t, path)
 
 	var auto int
-	_, err := s.Update(ctx, func(tx *Tx) error {
+	_, err := s.update(ctx, func(tx *Tx) error {
 		return tx.tx.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto)
 	})
 	if err != nil || auto != 0 {
@@ -178,7 +178,7 @@ func writePages(t *testing.T, s *Store, from, n int) {
 	ctx := context.Background()
 	pad := strings.Repeat("x", 4000)
 	for i := from; i < from+n; i++ {
-		_, err := s.Update(ctx, func(tx *Tx) error {
+		_, err := s.update(ctx, func(tx *Tx) error {
 			_, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)`,
 				1_000_000+i, pad)
 			return err

@@ -5,38 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
+	"natter/internal/natter"
 )
-
-// Message is a private message.
-type Message struct {
-	ID        int64
-	Sender    UserRef
-	Recipient UserRef
-	Body      string
-	CreatedAt time.Time
-}
-
-// Conversation is one row of a member's inbox: the exchange with one peer.
-type Conversation struct {
-	Peer   UserRef
-	Last   Message
-	Unread int
-}
 
 // CreateMessage stores a message, moves the conversation to the top of both
 // inboxes and counts it as unread for the recipient. It returns the message
 // and the recipient's new unread count.
-func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body string) (Message, int, error) {
-	m := Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
+func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient natter.MemberRef, body string) (natter.Message, int, error) {
+	m := natter.Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
 	if err := tx.lockMember(ctx, recipient.ID); err != nil {
-		return Message{}, 0, err
+		return natter.Message{}, 0, err
 	}
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 		sender.ID, recipient.ID, body, micros(tx.now)).Scan(&m.ID)
 	if err != nil {
-		return Message{}, 0, fmt.Errorf("store: create message: %w", err)
+		return natter.Message{}, 0, fmt.Errorf("store: create message: %w", err)
 	}
 	// Two members writing to each other at once touch the same two rows;
 	// taking them in id order means neither transaction waits on the other's
@@ -56,7 +40,7 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 			SET last_message_id = excluded.last_message_id, unread = conversations.unread + excluded.unread`,
 			side.user, side.peer, m.ID, unread)
 		if err != nil {
-			return Message{}, 0, fmt.Errorf("store: update conversation: %w", err)
+			return natter.Message{}, 0, fmt.Errorf("store: update conversation: %w", err)
 		}
 	}
 	var count int
@@ -65,7 +49,7 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient UserRef, body
 		UPDATE users SET unread_messages = unread_messages + 1 WHERE id = $1 RETURNING unread_messages`,
 		recipient.ID).Scan(&count)
 	if err != nil {
-		return Message{}, 0, fmt.Errorf("store: count unread: %w", err)
+		return natter.Message{}, 0, fmt.Errorf("store: count unread: %w", err)
 	}
 	return m, count, nil
 }
@@ -129,14 +113,14 @@ func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (i
 
 const messageColumns = `m.id, m.body, m.created_at, s.id, s.username, r.id, r.username`
 
-func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
+func scanMessages(rows *sql.Rows, err error) ([]natter.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}
 	defer rows.Close()
-	var msgs []Message
+	var msgs []natter.Message
 	for rows.Next() {
-		var m Message
+		var m natter.Message
 		var created int64
 		if err := rows.Scan(&m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,
 			&m.Recipient.ID, &m.Recipient.Username); err != nil {
@@ -152,7 +136,7 @@ func scanMessages(rows *sql.Rows, err error) ([]Message, error) {
 }
 
 // MessagesReceived returns the messages sent to userID, newest first.
-func (s *Store) MessagesReceived(ctx context.Context, userID int64, p Pagination) ([]Message, error) {
+func (s *Store) MessagesReceived(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Message, error) {
 	return scanMessages(s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
@@ -164,7 +148,7 @@ func (s *Store) MessagesReceived(ctx context.Context, userID int64, p Pagination
 // peerID with ids below before (0: the newest), newest first. Each direction
 // is read from messages_pair on its own, so the cost does not grow with
 // either member's other conversations.
-func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before int64, limit int) ([]Message, error) {
+func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before int64, limit int) ([]natter.Message, error) {
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
@@ -183,7 +167,7 @@ func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before
 
 // Conversations returns userID's inbox: one row per peer, the most recent
 // exchange first.
-func (s *Store) Conversations(ctx context.Context, userID int64, p Pagination) ([]Conversation, error) {
+func (s *Store) Conversations(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Conversation, error) {
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT c.unread, `+messageColumns+`
 		FROM conversations c
@@ -195,9 +179,9 @@ func (s *Store) Conversations(ctx context.Context, userID int64, p Pagination) (
 		return nil, fmt.Errorf("store: conversations: %w", err)
 	}
 	defer rows.Close()
-	var convs []Conversation
+	var convs []natter.Conversation
 	for rows.Next() {
-		var c Conversation
+		var c natter.Conversation
 		var created int64
 		m := &c.Last
 		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,

@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"testing"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
 
 // send stores a message and returns it with the recipient's unread count.
-func send(t testing.TB, s *store.Store, from, to store.User, body string) (store.Message, int) {
+func send(t testing.TB, s *store.Store, from, to natter.Account, body string) (natter.Message, int) {
 	t.Helper()
-	var m store.Message
+	var m natter.Message
 	var unread int
-	mustUpdate(t, s, func(tx *store.Tx) error {
+	mustUpdate(t, s, func(tx natter.Tx) error {
 		var err error
 		m, unread, err = tx.CreateMessage(t.Context(), ref(from), ref(to), body)
 		return err
@@ -21,7 +22,7 @@ func send(t testing.TB, s *store.Store, from, to store.User, body string) (store
 	return m, unread
 }
 
-func messageBodies(ms []store.Message) (out []string) {
+func messageBodies(ms []natter.Message) (out []string) {
 	for _, m := range ms {
 		out = append(out, m.Body)
 	}
@@ -52,10 +53,10 @@ func TestCreateMessage(t *testing.T) {
 
 		// Both members have a conversation row; only the recipient's is unread.
 		for _, side := range []struct {
-			user, peer store.User
+			user, peer natter.Account
 			unread     int
 		}{{bob, alice, 2}, {alice, bob, 0}} {
-			convs, err := s.Conversations(ctx, side.user.ID, store.Pagination{Limit: 10})
+			convs, err := s.Conversations(ctx, side.user.ID, natter.Pagination{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ func TestConversations(t *testing.T) {
 		send(t, s, alice, bob, "a1") // alice replies: bob's exchange is the most recent
 		send(t, s, carol, bob, "c→b")
 
-		conversations := func(u store.User, p store.Pagination) []store.Conversation {
+		conversations := func(u natter.Account, p natter.Pagination) []natter.Conversation {
 			t.Helper()
 			convs, err := s.Conversations(ctx, u.ID, p)
 			if err != nil {
@@ -85,7 +86,7 @@ func TestConversations(t *testing.T) {
 			}
 			return convs
 		}
-		summary := func(convs []store.Conversation) (out []string) {
+		summary := func(convs []natter.Conversation) (out []string) {
 			for _, c := range convs {
 				out = append(out, fmt.Sprintf("%s:%s:%d", c.Peer.Username, c.Last.Body, c.Unread))
 			}
@@ -93,18 +94,18 @@ func TestConversations(t *testing.T) {
 		}
 
 		t.Run("MostRecentFirstWithUnread", func(t *testing.T) {
-			got := summary(conversations(alice, store.Pagination{Limit: 10}))
+			got := summary(conversations(alice, natter.Pagination{Limit: 10}))
 			if want := []string{"bob:a1:2", "carol:c1:1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("alice's inbox = %v, want %v", got, want)
 			}
-			got = summary(conversations(bob, store.Pagination{Limit: 10}))
+			got = summary(conversations(bob, natter.Pagination{Limit: 10}))
 			if want := []string{"carol:c→b:1", "alice:a1:1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("bob's inbox = %v, want %v", got, want)
 			}
 		})
 
 		t.Run("Pages", func(t *testing.T) {
-			if got := summary(conversations(alice, store.PageFor(2, 1))); fmt.Sprint(got) != "[carol:c1:1]" {
+			if got := summary(conversations(alice, natter.PageFor(2, 1))); fmt.Sprint(got) != "[carol:c1:1]" {
 				t.Errorf("alice's page 2 of 1 = %v", got)
 			}
 		})
@@ -112,7 +113,7 @@ func TestConversations(t *testing.T) {
 		t.Run("MarkConversationRead", func(t *testing.T) {
 			var left int
 			var changed bool
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
 				left, changed, err = tx.MarkConversationRead(ctx, alice.ID, bob.ID)
 				return err
@@ -120,18 +121,18 @@ func TestConversations(t *testing.T) {
 			if !changed || left != 1 {
 				t.Errorf("MarkConversationRead = %d, %v; want 1 (carol's) left, changed", left, changed)
 			}
-			if got := summary(conversations(alice, store.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:1]" {
+			if got := summary(conversations(alice, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:1]" {
 				t.Errorf("alice's inbox after reading bob = %v", got)
 			}
 			if got := reload(t, s, alice).UnreadMessages; got != 1 {
 				t.Errorf("alice.UnreadMessages = %d, want 1", got)
 			}
 			// Bob's side of the same exchange is untouched.
-			if got := summary(conversations(bob, store.Pagination{Limit: 10})); fmt.Sprint(got) != "[carol:c→b:1 alice:a1:1]" {
+			if got := summary(conversations(bob, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[carol:c→b:1 alice:a1:1]" {
 				t.Errorf("bob's inbox = %v", got)
 			}
 
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
 				_, changed, err = tx.MarkConversationRead(ctx, alice.ID, bob.ID)
 				return err
@@ -139,7 +140,7 @@ func TestConversations(t *testing.T) {
 			if changed {
 				t.Error("reading a read conversation reported a change")
 			}
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
 				_, changed, err = tx.MarkConversationRead(ctx, carol.ID, bob.ID) // no conversation at all
 				return err
@@ -150,9 +151,9 @@ func TestConversations(t *testing.T) {
 		})
 
 		t.Run("MarkAllMessagesRead", func(t *testing.T) {
-			markAll := func(u store.User) bool {
+			markAll := func(u natter.Account) bool {
 				var changed bool
-				mustUpdate(t, s, func(tx *store.Tx) error {
+				mustUpdate(t, s, func(tx natter.Tx) error {
 					var err error
 					changed, err = tx.MarkAllMessagesRead(ctx, u.ID)
 					return err
@@ -165,7 +166,7 @@ func TestConversations(t *testing.T) {
 			if got := reload(t, s, alice).UnreadMessages; got != 0 {
 				t.Errorf("alice.UnreadMessages = %d, want 0", got)
 			}
-			if got := summary(conversations(alice, store.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:0]" {
+			if got := summary(conversations(alice, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:0]" {
 				t.Errorf("alice's inbox after reading all = %v", got)
 			}
 			if markAll(alice) {
@@ -188,7 +189,7 @@ func TestMessagesReceived(t *testing.T) {
 		send(t, s, bob, alice, "3")
 		send(t, s, carol, bob, "not alice's either")
 
-		received := func(p store.Pagination) []store.Message {
+		received := func(p natter.Pagination) []natter.Message {
 			t.Helper()
 			msgs, err := s.MessagesReceived(ctx, alice.ID, p)
 			if err != nil {
@@ -196,20 +197,20 @@ func TestMessagesReceived(t *testing.T) {
 			}
 			return msgs
 		}
-		got := received(store.Pagination{Limit: 10})
+		got := received(natter.Pagination{Limit: 10})
 		if want := []string{"3", "2", "1"}; fmt.Sprint(messageBodies(got)) != fmt.Sprint(want) {
 			t.Errorf("received = %q, want %q (newest first, only alice's)", messageBodies(got), want)
 		}
 		if got[1].Sender != ref(carol) || got[1].Recipient != ref(alice) {
 			t.Errorf("message 2 = %+v; want from carol to alice", got[1])
 		}
-		if got := messageBodies(received(store.PageFor(1, 2))); fmt.Sprint(got) != "[3 2 1]" {
+		if got := messageBodies(received(natter.PageFor(1, 2))); fmt.Sprint(got) != "[3 2 1]" {
 			t.Errorf("page 1 of 2 (with the extra row) = %q", got)
 		}
-		if got := messageBodies(received(store.PageFor(2, 2))); fmt.Sprint(got) != "[1]" {
+		if got := messageBodies(received(natter.PageFor(2, 2))); fmt.Sprint(got) != "[1]" {
 			t.Errorf("page 2 of 2 = %q", got)
 		}
-		if got := received(store.PageFor(3, 2)); len(got) != 0 {
+		if got := received(natter.PageFor(3, 2)); len(got) != 0 {
 			t.Errorf("page 3 of 2 = %+v, want empty", got)
 		}
 	})
@@ -220,14 +221,14 @@ func TestConversationMessages(t *testing.T) {
 		ctx := t.Context()
 		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
 		var ids []int64
-		for i, dir := range [][2]store.User{{alice, bob}, {bob, alice}, {alice, bob}, {alice, bob}, {bob, alice}} {
+		for i, dir := range [][2]natter.Account{{alice, bob}, {bob, alice}, {alice, bob}, {alice, bob}, {bob, alice}} {
 			m, _ := send(t, s, dir[0], dir[1], fmt.Sprint(i))
 			ids = append(ids, m.ID)
 			// Other conversations of both members, in between.
 			send(t, s, carol, alice, "carol to alice")
 			send(t, s, bob, carol, "bob to carol")
 		}
-		conversation := func(user, peer store.User, before int64, limit int) []string {
+		conversation := func(user, peer natter.Account, before int64, limit int) []string {
 			t.Helper()
 			msgs, err := s.ConversationMessages(ctx, user.ID, peer.ID, before, limit)
 			if err != nil {
@@ -283,14 +284,14 @@ func TestBlocks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
-		blocks := func(blocker, blocked store.User) bool {
+		blocks := func(blocker, blocked natter.Account) bool {
 			t.Helper()
 			got, err := s.Blocks(ctx, blocker.ID, blocked.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var inTx bool
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				inTx, err = tx.Blocks(ctx, blocker.ID, blocked.ID)
 				return err
 			})
@@ -300,7 +301,7 @@ func TestBlocks(t *testing.T) {
 			return got
 		}
 		block := func(on bool) {
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				if on {
 					return tx.Block(ctx, alice.ID, bob.ID)
 				}

@@ -4,22 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"natter/internal/natter"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// Notification is the seed's idea of a notification: a named value per member
-// ("unread_message_count" → 3) that each change replaces, stamped with the
-// time of the change and with a per-member sequence number that only grows.
-type Notification struct {
-	UserID int64
-	Seq    int64
-	Name   string
-	Data   json.RawMessage
-	Time   time.Time
-}
 
 // NotifyChannel is the PostgreSQL channel on which committed notifications
 // are announced to every instance.
@@ -29,18 +19,18 @@ const NotifyChannel = "natter_notifications"
 // under the next sequence number. Incrementing the sequence locks the
 // member's row until commit, so on PostgreSQL too one member's notifications
 // commit in sequence order.
-func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, data any) (Notification, error) {
+func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, data any) (natter.Notification, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return Notification{}, fmt.Errorf("store: notification data: %w", err)
+		return natter.Notification{}, fmt.Errorf("store: notification data: %w", err)
 	}
-	n := Notification{UserID: userID, Name: name, Data: raw, Time: tx.now}
+	n := natter.Notification{UserID: userID, Name: name, Data: raw, Time: tx.now}
 	tx.userChanged(userID)
 	err = tx.q.QueryRowContext(ctx, `
 		UPDATE users SET notification_seq = notification_seq + 1 WHERE id = $1 RETURNING notification_seq`,
 		userID).Scan(&n.Seq)
 	if err != nil {
-		return Notification{}, fmt.Errorf("store: notification seq: %w", err)
+		return natter.Notification{}, fmt.Errorf("store: notification seq: %w", err)
 	}
 	_, err = tx.q.ExecContext(ctx, `
 		INSERT INTO notifications (user_id, name, seq, data, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -48,7 +38,7 @@ func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, da
 		SET seq = excluded.seq, data = excluded.data, created_at = excluded.created_at`,
 		userID, name, n.Seq, string(raw), micros(tx.now))
 	if err != nil {
-		return Notification{}, fmt.Errorf("store: set notification: %w", err)
+		return natter.Notification{}, fmt.Errorf("store: set notification: %w", err)
 	}
 	tx.notes = append(tx.notes, n)
 	return n, nil
@@ -122,15 +112,15 @@ func ParseAnnouncements(payload string) ([][2]int64, error) {
 	return out, nil
 }
 
-func scanNotifications(ctx context.Context, db dbtx, query string, args ...any) ([]Notification, error) {
+func scanNotifications(ctx context.Context, db dbtx, query string, args ...any) ([]natter.Notification, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications: %w", err)
 	}
 	defer rows.Close()
-	var notes []Notification
+	var notes []natter.Notification
 	for rows.Next() {
-		var n Notification
+		var n natter.Notification
 		var data string
 		var created int64
 		if err := rows.Scan(&n.UserID, &n.Seq, &n.Name, &data, &created); err != nil {
@@ -148,7 +138,7 @@ func scanNotifications(ctx context.Context, db dbtx, query string, args ...any) 
 // NotificationsAfter returns the member's notifications with a sequence
 // number above seq, in sequence order: what an event stream resuming from
 // Last-Event-ID has not seen.
-func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]Notification, error) {
+func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]natter.Notification, error) {
 	return scanNotifications(ctx, s.rq, `
 		SELECT user_id, seq, name, data, created_at FROM notifications
 		WHERE user_id = $1 AND seq > $2 ORDER BY seq`, userID, seq)
@@ -156,7 +146,7 @@ func (s *Store) NotificationsAfter(ctx context.Context, userID, seq int64) ([]No
 
 // NotificationsSince returns the member's notifications changed after since,
 // oldest first: the seed's /notifications?since= query.
-func (s *Store) NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error) {
+func (s *Store) NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]natter.Notification, error) {
 	return scanNotifications(ctx, s.rq, `
 		SELECT user_id, seq, name, data, created_at FROM notifications
 		WHERE user_id = $1 AND created_at > $2 ORDER BY created_at, seq`, userID, micros(since))

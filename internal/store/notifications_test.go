@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
 // setNote writes one notification in its own transaction.
-func setNote(t testing.TB, s *store.Store, u store.User, name string, data any) store.Notification {
+func setNote(t testing.TB, s *store.Store, u natter.Account, name string, data any) natter.Notification {
 	t.Helper()
-	var n store.Notification
-	mustUpdate(t, s, func(tx *store.Tx) error {
+	var n natter.Notification
+	mustUpdate(t, s, func(tx natter.Tx) error {
 		var err error
 		n, err = tx.SetNotification(t.Context(), u.ID, name, data)
 		return err
@@ -23,7 +24,7 @@ func setNote(t testing.TB, s *store.Store, u store.User, name string, data any) 
 }
 
 // summary is "name=data@seq" per notification.
-func noteSummary(notes []store.Notification) (out []string) {
+func noteSummary(notes []natter.Notification) (out []string) {
 	for _, n := range notes {
 		out = append(out, fmt.Sprintf("%s=%s@%d", n.Name, n.Data, n.Seq))
 	}
@@ -82,7 +83,7 @@ func TestSetNotification(t *testing.T) {
 		})
 
 		t.Run("SeqStrictlyIncreasingWithinTx", func(t *testing.T) {
-			notes := mustUpdate(t, s, func(tx *store.Tx) error {
+			notes := mustUpdate(t, s, func(tx natter.Tx) error {
 				for i := range 4 {
 					if _, err := tx.SetNotification(ctx, alice.ID, "n", i); err != nil {
 						return err
@@ -138,7 +139,7 @@ func TestNotificationsSince(t *testing.T) {
 		ctx := t.Context()
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
 		t0 := c.Now()
-		mustUpdate(t, s, func(tx *store.Tx) error { // two at t0: ordered by seq
+		mustUpdate(t, s, func(tx natter.Tx) error { // two at t0: ordered by seq
 			if _, err := tx.SetNotification(ctx, alice.ID, "x", 1); err != nil {
 				return err
 			}

@@ -3,25 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
+	"natter/internal/natter"
 )
 
-// Post is a short note on the timeline.
-type Post struct {
-	ID        int64
-	Author    UserRef
-	Body      string
-	CreatedAt time.Time
-}
-
 // CreatePost inserts a post by author.
-func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post, error) {
-	p := Post{Author: author, Body: body, CreatedAt: tx.now}
+func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body string) (natter.Post, error) {
+	p := natter.Post{Author: author, Body: body, CreatedAt: tx.now}
 	tx.postsChanged()
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO posts (user_id, body, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		author.ID, body, micros(tx.now)).Scan(&p.ID)
 	if err != nil {
-		return Post{}, fmt.Errorf("store: create post: %w", err)
+		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
 	return p, nil
 }
@@ -29,7 +21,7 @@ func (tx *Tx) CreatePost(ctx context.Context, author UserRef, body string) (Post
 // Timeline returns every member's posts, newest first. Newest first is id
 // order, so the primary key serves it. The slice may be shared: callers
 // must not change it.
-func (s *Store) Timeline(ctx context.Context, p Pagination) ([]Post, error) {
+func (s *Store) Timeline(ctx context.Context, p natter.Pagination) ([]natter.Post, error) {
 	return s.posts(ctx, postsKey{0, p}, `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
@@ -38,7 +30,7 @@ func (s *Store) Timeline(ctx context.Context, p Pagination) ([]Post, error) {
 
 // PostsByUser returns one member's posts, newest first, served by
 // posts_user_id. The slice may be shared: callers must not change it.
-func (s *Store) PostsByUser(ctx context.Context, userID int64, p Pagination) ([]Post, error) {
+func (s *Store) PostsByUser(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Post, error) {
 	return s.posts(ctx, postsKey{userID, p}, `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
@@ -46,7 +38,7 @@ func (s *Store) PostsByUser(ctx context.Context, userID int64, p Pagination) ([]
 		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset, userID)
 }
 
-func (s *Store) posts(ctx context.Context, key postsKey, query string, args ...any) ([]Post, error) {
+func (s *Store) posts(ctx context.Context, key postsKey, query string, args ...any) ([]natter.Post, error) {
 	posts, ok, gen := s.cache.posts.get(key)
 	if ok {
 		return posts, nil
@@ -58,15 +50,15 @@ func (s *Store) posts(ctx context.Context, key postsKey, query string, args ...a
 	return posts, err
 }
 
-func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]Post, error) {
+func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]natter.Post, error) {
 	rows, err := s.rq.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: posts: %w", err)
 	}
 	defer rows.Close()
-	var posts []Post
+	var posts []natter.Post
 	for rows.Next() {
-		var p Post
+		var p natter.Post
 		var created int64
 		if err := rows.Scan(&p.ID, &p.Body, &created, &p.Author.ID, &p.Author.Username); err != nil {
 			return nil, fmt.Errorf("store: scan post: %w", err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 )
 
@@ -14,20 +15,20 @@ func TestPosts(t *testing.T) {
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
 
 		// Five posts, alternating authors, a second apart: p0 is the oldest.
-		var posts []store.Post
+		var posts []natter.Post
 		for i := range 5 {
 			author := alice
 			if i%2 == 1 {
 				author = bob
 			}
 			c.Advance(time.Second)
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				p, err := tx.CreatePost(ctx, ref(author), fmt.Sprintf("post %d ✓", i))
 				posts = append(posts, p)
 				return err
 			})
 		}
-		bodies := func(ps []store.Post) (out []string) {
+		bodies := func(ps []natter.Post) (out []string) {
 			for _, p := range ps {
 				out = append(out, p.Body)
 			}
@@ -42,7 +43,7 @@ func TestPosts(t *testing.T) {
 		})
 
 		t.Run("TimelineNewestFirst", func(t *testing.T) {
-			got, err := s.Timeline(ctx, store.Pagination{Limit: 10})
+			got, err := s.Timeline(ctx, natter.Pagination{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +70,7 @@ func TestPosts(t *testing.T) {
 				{3, []string{"post 0 ✓"}},
 				{4, nil},
 			} {
-				got, err := s.Timeline(ctx, store.PageFor(tt.page, 2))
+				got, err := s.Timeline(ctx, natter.PageFor(tt.page, 2))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -80,14 +81,14 @@ func TestPosts(t *testing.T) {
 		})
 
 		t.Run("PostsByUser", func(t *testing.T) {
-			got, err := s.PostsByUser(ctx, alice.ID, store.Pagination{Limit: 10})
+			got, err := s.PostsByUser(ctx, alice.ID, natter.Pagination{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := []string{"post 4 ✓", "post 2 ✓", "post 0 ✓"}; fmt.Sprint(bodies(got)) != fmt.Sprint(want) {
 				t.Errorf("alice's posts = %q, want %q", bodies(got), want)
 			}
-			got, err = s.PostsByUser(ctx, bob.ID, store.PageFor(2, 1))
+			got, err = s.PostsByUser(ctx, bob.ID, natter.PageFor(2, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,14 +96,14 @@ func TestPosts(t *testing.T) {
 				t.Errorf("bob's page 2 of 1 = %q, want %q", bodies(got), want)
 			}
 			carol := createUser(t, s, "carol")
-			if got, err := s.PostsByUser(ctx, carol.ID, store.PageFor(1, 10)); err != nil || len(got) != 0 {
+			if got, err := s.PostsByUser(ctx, carol.ID, natter.PageFor(1, 10)); err != nil || len(got) != 0 {
 				t.Errorf("carol's posts = %+v, %v; want none", got, err)
 			}
 		})
 
 		t.Run("RenameShowsNewName", func(t *testing.T) {
-			mustUpdate(t, s, func(tx *store.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "Robert", "") })
-			got, _ := s.Timeline(ctx, store.Pagination{Limit: 2})
+			mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "Robert", "") })
+			got, _ := s.Timeline(ctx, natter.Pagination{Limit: 2})
 			if got[1].Author.Username != "Robert" {
 				t.Errorf("author after rename = %q, want Robert", got[1].Author.Username)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"natter/internal/natter"
 	"path/filepath"
 	"testing"
 )
@@ -19,7 +20,8 @@ func TestPreparedAfterTransaction(t *testing.T) {
 	const q = `SELECT count(*) FROM users WHERE id = $1`
 	count := func() {
 		t.Helper()
-		_, err := s.Update(ctx, func(tx *Tx) error {
+		_, err := s.Update(ctx, func(ntx natter.Tx) error {
+			tx := ntx.(*Tx)
 			var n int
 			return tx.q.QueryRowContext(ctx, q, 1).Scan(&n)
 		})

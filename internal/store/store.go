@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"natter/internal/natter"
 	"net/url"
 	"strings"
 	"time"
@@ -20,13 +21,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-)
-
-// Errors callers can test for with errors.Is.
-var (
-	ErrNotFound      = errors.New("store: not found")
-	ErrUsernameTaken = errors.New("store: username taken")
-	ErrEmailTaken    = errors.New("store: email taken")
 )
 
 // Dialect names the SQL engine behind a Store.
@@ -281,6 +275,12 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Store and Tx are natter's storage.
+var (
+	_ natter.Store = (*Store)(nil)
+	_ natter.Tx    = (*Tx)(nil)
+)
+
 // Tx is one write transaction. Its methods are the only way to change data.
 type Tx struct {
 	tx    *sql.Tx
@@ -289,7 +289,7 @@ type Tx struct {
 	now   time.Time
 	// notes collects the notifications written, so that the caller can
 	// publish them once the transaction has committed.
-	notes []Notification
+	notes []natter.Notification
 	// What the caches forget when the transaction commits (cache.go).
 	changedUsers []int64
 	changedPosts bool
@@ -300,26 +300,26 @@ type Tx struct {
 func (tx *Tx) Now() time.Time { return tx.now }
 
 // Notifications returns the notifications this transaction wrote.
-func (tx *Tx) Notifications() []Notification { return tx.notes }
+func (tx *Tx) Notifications() []natter.Notification { return tx.notes }
 
 // Update runs fn in one write transaction and commits it if fn returns nil;
 // any error or panic rolls it back. On PostgreSQL a serialization failure or
 // deadlock is retried a few times, so fn must not have effects outside tx.
 // It returns the notifications the committed transaction wrote.
-func (s *Store) Update(ctx context.Context, fn func(*Tx) error) ([]Notification, error) {
+func (s *Store) Update(ctx context.Context, fn func(natter.Tx) error) ([]natter.Notification, error) {
 	const attempts = 4
 	// Statements first met in the transaction are prepared once it is
 	// over (see preparedTx).
 	defer s.wq.preparePending(context.WithoutCancel(ctx))
 	for i := 1; ; i++ {
-		notes, err := s.update(ctx, fn)
+		notes, err := s.update(ctx, func(tx *Tx) error { return fn(tx) })
 		if err == nil || i == attempts || !retryable(err) {
 			return notes, err
 		}
 	}
 }
 
-func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []Notification, err error) {
+func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []natter.Notification, err error) {
 	sqltx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
@@ -376,17 +376,3 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros is micros' inverse.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-// Pagination is a page request: Limit rows after skipping Offset.
-type Pagination struct {
-	Offset, Limit int
-}
-
-// PageFor converts a 1-based page number and a page size into a Pagination
-// that asks for one extra row, so callers learn whether a next page exists.
-func PageFor(page, perPage int) Pagination {
-	if page < 1 {
-		page = 1
-	}
-	return Pagination{Offset: (page - 1) * perPage, Limit: perPage + 1}
-}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -45,7 +46,7 @@ func forEachClocked(t *testing.T, fn func(t *testing.T, s *store.Store, c *clock
 }
 
 // mustUpdate runs fn in a transaction that must commit.
-func mustUpdate(t testing.TB, s *store.Store, fn func(tx *store.Tx) error) []store.Notification {
+func mustUpdate(t testing.TB, s *store.Store, fn func(tx natter.Tx) error) []natter.Notification {
 	t.Helper()
 	notes, err := s.Update(context.Background(), fn)
 	if err != nil {
@@ -55,10 +56,10 @@ func mustUpdate(t testing.TB, s *store.Store, fn func(tx *store.Tx) error) []sto
 }
 
 // createUser registers name with the email name@example.com.
-func createUser(t testing.TB, s *store.Store, name string) store.User {
+func createUser(t testing.TB, s *store.Store, name string) natter.Account {
 	t.Helper()
-	var u store.User
-	mustUpdate(t, s, func(tx *store.Tx) error {
+	var u natter.Account
+	mustUpdate(t, s, func(tx natter.Tx) error {
 		var err error
 		u, err = tx.CreateUser(context.Background(), name, name+"@example.com", "hash-of-"+name)
 		return err
@@ -67,16 +68,16 @@ func createUser(t testing.TB, s *store.Store, name string) store.User {
 }
 
 // reload reads u again, for its counters.
-func reload(t testing.TB, s *store.Store, u store.User) store.User {
+func reload(t testing.TB, s *store.Store, u natter.Account) natter.Account {
 	t.Helper()
-	got, err := s.UserByID(context.Background(), u.ID)
+	got, err := s.Account(context.Background(), u.ID)
 	if err != nil {
 		t.Fatalf("UserByID(%d): %v", u.ID, err)
 	}
 	return got
 }
 
-func ref(u store.User) store.UserRef { return store.UserRef{ID: u.ID, Username: u.Username} }
+func ref(u natter.Account) natter.MemberRef { return natter.MemberRef{ID: u.ID, Username: u.Username} }
 
 func TestOpen(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
@@ -109,7 +110,7 @@ func TestOpen(t *testing.T) {
 				if v2, err := s2.SchemaVersion(ctx); err != nil || v2 != v1 {
 					t.Errorf("SchemaVersion after reopen = %d, %v; want %d", v2, err, v1)
 				}
-				if got, err := s2.UserByID(ctx, alice.ID); err != nil || got.Username != "alice" {
+				if got, err := s2.Account(ctx, alice.ID); err != nil || got.Username != "alice" {
 					t.Errorf("user after reopen = %+v, %v", got, err)
 				}
 				if err := s2.Ping(ctx); err != nil {
@@ -173,15 +174,15 @@ func TestIsPostgresURL(t *testing.T) {
 func TestPageFor(t *testing.T) {
 	for _, tt := range []struct {
 		page, per int
-		want      store.Pagination
+		want      natter.Pagination
 	}{
-		{1, 10, store.Pagination{Offset: 0, Limit: 11}},
-		{2, 10, store.Pagination{Offset: 10, Limit: 11}},
-		{3, 5, store.Pagination{Offset: 10, Limit: 6}},
-		{0, 10, store.Pagination{Offset: 0, Limit: 11}},
-		{-4, 10, store.Pagination{Offset: 0, Limit: 11}},
+		{1, 10, natter.Pagination{Offset: 0, Limit: 11}},
+		{2, 10, natter.Pagination{Offset: 10, Limit: 11}},
+		{3, 5, natter.Pagination{Offset: 10, Limit: 6}},
+		{0, 10, natter.Pagination{Offset: 0, Limit: 11}},
+		{-4, 10, natter.Pagination{Offset: 0, Limit: 11}},
 	} {
-		if got := store.PageFor(tt.page, tt.per); got != tt.want {
+		if got := natter.PageFor(tt.page, tt.per); got != tt.want {
 			t.Errorf("PageFor(%d, %d) = %+v, want %+v", tt.page, tt.per, got, tt.want)
 		}
 	}
@@ -193,15 +194,15 @@ func TestUpdate(t *testing.T) {
 		alice := createUser(t, s, "alice")
 
 		t.Run("OKReturnsNotificationsWritten", func(t *testing.T) {
-			var inside []store.Notification
-			notes := mustUpdate(t, s, func(tx *store.Tx) error {
+			var inside []natter.Notification
+			notes := mustUpdate(t, s, func(tx natter.Tx) error {
 				if _, err := tx.SetNotification(ctx, alice.ID, "a", 1); err != nil {
 					return err
 				}
 				if _, err := tx.SetNotification(ctx, alice.ID, "b", 2); err != nil {
 					return err
 				}
-				inside = tx.Notifications()
+				inside = tx.(*store.Tx).Notifications()
 				return nil
 			})
 			if len(notes) != 2 || notes[0].Name != "a" || notes[1].Name != "b" {
@@ -215,7 +216,7 @@ func TestUpdate(t *testing.T) {
 		t.Run("ErrRollsBack", func(t *testing.T) {
 			before := reload(t, s, alice)
 			errBoom := errors.New("boom")
-			notes, err := s.Update(ctx, func(tx *store.Tx) error {
+			notes, err := s.Update(ctx, func(tx natter.Tx) error {
 				if _, err := tx.CreateUser(ctx, "ghost", "ghost@example.com", "h"); err != nil {
 					return err
 				}
@@ -230,8 +231,8 @@ func TestUpdate(t *testing.T) {
 			if notes != nil {
 				t.Errorf("rolled-back Update returned notifications %+v", notes)
 			}
-			if _, err := s.UserByName(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("user of rolled-back tx: err = %v, want ErrNotFound", err)
+			if _, err := s.MemberByName(ctx, "ghost"); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("user of rolled-back tx: err = %v, want natter.ErrNotFound", err)
 			}
 			if after := reload(t, s, alice); after.NotificationSeq != before.NotificationSeq {
 				t.Errorf("NotificationSeq moved from %d to %d in a rolled-back tx", before.NotificationSeq, after.NotificationSeq)
@@ -248,7 +249,7 @@ func TestUpdate(t *testing.T) {
 						t.Errorf("recovered %v, want the original panic", p)
 					}
 				}()
-				s.Update(ctx, func(tx *store.Tx) error {
+				s.Update(ctx, func(tx natter.Tx) error {
 					if _, err := tx.CreateUser(ctx, "phantom", "phantom@example.com", "h"); err != nil {
 						return err
 					}
@@ -256,8 +257,8 @@ func TestUpdate(t *testing.T) {
 				})
 				t.Error("Update returned after a panic")
 			}()
-			if _, err := s.UserByName(ctx, "phantom"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("user of panicked tx: err = %v, want ErrNotFound", err)
+			if _, err := s.MemberByName(ctx, "phantom"); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("user of panicked tx: err = %v, want natter.ErrNotFound", err)
 			}
 			// The writer connection went back to the pool usable.
 			createUser(t, s, "after_panic")
@@ -265,7 +266,7 @@ func TestUpdate(t *testing.T) {
 
 		t.Run("OneClockReadingPerTx", func(t *testing.T) {
 			bob := createUser(t, s, "bob")
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				p, err := tx.CreatePost(ctx, ref(alice), "hello")
 				if err != nil {
 					return err
@@ -296,8 +297,8 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 		a, b := createUser(t, s, "alice"), createUser(t, s, "bob")
 		const goroutines, each = 8, 25
 
-		send := func(from, to store.User, g, i int) error {
-			_, err := s.Update(ctx, func(tx *store.Tx) error {
+		send := func(from, to natter.Account, g, i int) error {
+			_, err := s.Update(ctx, func(tx natter.Tx) error {
 				_, unread, err := tx.CreateMessage(ctx, ref(from), ref(to), fmt.Sprintf("%d/%d", g, i))
 				if err != nil {
 					return err
@@ -312,7 +313,7 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*goroutines*each)
 		for g := range goroutines {
-			for _, dir := range [][2]store.User{{a, b}, {b, a}} {
+			for _, dir := range [][2]natter.Account{{a, b}, {b, a}} {
 				wg.Go(func() {
 					for i := range each {
 						if err := send(dir[0], dir[1], g, i); err != nil {
@@ -330,7 +331,7 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 		}
 
 		const want = goroutines * each
-		for _, u := range []store.User{a, b} {
+		for _, u := range []natter.Account{a, b} {
 			u = reload(t, s, u)
 			if u.UnreadMessages != want {
 				t.Errorf("%s UnreadMessages = %d, want %d", u.Username, u.UnreadMessages, want)
@@ -342,11 +343,11 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 			if err != nil || len(notes) != 1 || string(notes[0].Data) != fmt.Sprint(want) {
 				t.Errorf("%s notifications = %+v, %v; want one with %d", u.Username, notes, err, want)
 			}
-			msgs, err := s.MessagesReceived(ctx, u.ID, store.Pagination{Limit: 2 * want})
+			msgs, err := s.MessagesReceived(ctx, u.ID, natter.Pagination{Limit: 2 * want})
 			if err != nil || len(msgs) != want {
 				t.Errorf("%s received %d messages (%v), want %d", u.Username, len(msgs), err, want)
 			}
-			convs, err := s.Conversations(ctx, u.ID, store.Pagination{Limit: 10})
+			convs, err := s.Conversations(ctx, u.ID, natter.Pagination{Limit: 10})
 			if err != nil || len(convs) != 1 || convs[0].Unread != want {
 				t.Errorf("%s conversations = %+v, %v; want one with %d unread", u.Username, convs, err, want)
 			}
@@ -362,7 +363,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		bob := createUser(t, s, "bob")
-		senders := []store.User{createUser(t, s, "alice"), createUser(t, s, "carol"), createUser(t, s, "dave")}
+		senders := []natter.Account{createUser(t, s, "alice"), createUser(t, s, "carol"), createUser(t, s, "dave")}
 		const each = 40
 
 		var wg sync.WaitGroup
@@ -370,7 +371,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 		for _, from := range senders {
 			wg.Go(func() {
 				for i := range each {
-					_, err := s.Update(ctx, func(tx *store.Tx) error {
+					_, err := s.Update(ctx, func(tx natter.Tx) error {
 						_, _, err := tx.CreateMessage(ctx, ref(from), ref(bob), fmt.Sprint(i))
 						return err
 					})
@@ -385,7 +386,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 		wg.Go(func() {
 			defer close(readers)
 			for i := range each {
-				_, err := s.Update(ctx, func(tx *store.Tx) error {
+				_, err := s.Update(ctx, func(tx natter.Tx) error {
 					if i%3 == 0 {
 						_, err := tx.MarkAllMessagesRead(ctx, bob.ID)
 						return err
@@ -405,7 +406,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 			t.Fatalf("transaction: %v", err)
 		}
 
-		convs, err := s.Conversations(ctx, bob.ID, store.Pagination{Limit: 10})
+		convs, err := s.Conversations(ctx, bob.ID, natter.Pagination{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,149 +5,149 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"natter/internal/natter"
 	"strings"
 	"time"
 )
 
-// User is a member.
-type User struct {
-	ID           int64
-	Username     string // as typed at registration or last rename
-	Email        string
-	PasswordHash string
-	AboutMe      string
-	CreatedAt    time.Time
-	LastSeen     time.Time
-	// UnreadMessages and UnreadActivity are the badge counts.
-	UnreadMessages int
-	UnreadActivity int
-	// NotificationSeq is the last notification sequence number written for
-	// this member; a page rendered now has seen everything up to it.
-	NotificationSeq int64
-}
-
-// UserRef is the part of a user shown beside a post or message.
-type UserRef struct {
-	ID       int64
-	Username string
-}
-
-// Key is the case-folded form under which usernames and emails are unique.
-func Key(s string) string { return strings.ToLower(s) }
-
-const userColumns = `id, username, email, password_hash, about_me, created_at, last_seen,
+// accountColumns are a member's row without the password hash, which only
+// Credentials reads.
+const accountColumns = `id, username, email, about_me, created_at, last_seen,
 	unread_messages, unread_activity, notification_seq`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanAccount(row interface{ Scan(...any) error }) (natter.Account, error) {
+	var a natter.Account
 	var created, seen int64
-	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.AboutMe, &created, &seen,
-		&u.UnreadMessages, &u.UnreadActivity, &u.NotificationSeq)
+	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.AboutMe, &created, &seen,
+		&a.UnreadMessages, &a.UnreadActivity, &a.NotificationSeq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, ErrNotFound
+		return natter.Account{}, natter.ErrNotFound
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("store: scan user: %w", err)
+		return natter.Account{}, fmt.Errorf("store: scan member: %w", err)
 	}
-	u.CreatedAt, u.LastSeen = fromMicros(created), fromMicros(seen)
-	return u, nil
+	a.CreatedAt, a.LastSeen = fromMicros(created), fromMicros(seen)
+	return a, nil
 }
 
-func userByID(ctx context.Context, db dbtx, id int64) (User, error) {
-	return scanUser(db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+func accountByID(ctx context.Context, db dbtx, id int64) (natter.Account, error) {
+	return scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1`, id))
 }
 
-func userByName(ctx context.Context, db dbtx, username string) (User, error) {
-	return scanUser(db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username_key = $1`, Key(username)))
+// memberByName reads the whole account, but returns only what anyone may
+// see: one query (and one prepared statement) serves both.
+func memberByName(ctx context.Context, db dbtx, username string) (natter.Member, error) {
+	a, err := scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE username_key = $1`, natter.Key(username)))
+	return a.Member(), err
 }
 
-// UserByID returns the member with that id, or ErrNotFound.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	u, ok, gen := s.cache.users.get(id)
+// Account returns the member with that id as they see themselves, or
+// ErrNotFound. On SQLite it may come from memory.
+func (s *Store) Account(ctx context.Context, id int64) (natter.Account, error) {
+	a, ok, gen := s.cache.users.get(id)
 	if ok {
-		return u, nil
+		return a, nil
 	}
-	u, err := userByID(ctx, s.rq, id)
+	a, err := accountByID(ctx, s.rq, id)
 	if err == nil {
-		s.cache.users.put(id, u, gen)
+		s.cache.users.put(id, a, gen)
 	}
-	return u, err
+	return a, err
 }
 
-// UserByName returns the member with that username in any case, or ErrNotFound.
-func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
-	return userByName(ctx, s.rq, username)
+// MemberByName returns the member with that username in any case, or
+// ErrNotFound.
+func (s *Store) MemberByName(ctx context.Context, username string) (natter.Member, error) {
+	return memberByName(ctx, s.rq, username)
 }
 
-// UserByID returns the member with that id, or ErrNotFound.
-func (tx *Tx) UserByID(ctx context.Context, id int64) (User, error) {
-	return userByID(ctx, tx.q, id)
+// Credentials returns what a login with that username (in any case) is
+// checked against, or ErrNotFound. It is the only read of the password
+// hash, and nothing keeps what it returns.
+func (s *Store) Credentials(ctx context.Context, username string) (natter.Credentials, error) {
+	var c natter.Credentials
+	err := s.rq.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE username_key = $1`,
+		natter.Key(username)).Scan(&c.MemberID, &c.PasswordHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return natter.Credentials{}, natter.ErrNotFound
+	}
+	if err != nil {
+		return natter.Credentials{}, fmt.Errorf("store: credentials: %w", err)
+	}
+	return c, nil
 }
 
-// UserByName returns the member with that username in any case, or ErrNotFound.
-func (tx *Tx) UserByName(ctx context.Context, username string) (User, error) {
-	return userByName(ctx, tx.q, username)
+// Account returns the member with that id, or ErrNotFound.
+func (tx *Tx) Account(ctx context.Context, id int64) (natter.Account, error) {
+	return accountByID(ctx, tx.q, id)
 }
 
-// UsersByName returns the members among names that exist, keyed by Key(name).
-func (tx *Tx) UsersByName(ctx context.Context, names []string) (map[string]User, error) {
-	users := make(map[string]User, len(names))
+// MemberByName returns the member with that username in any case, or
+// ErrNotFound.
+func (tx *Tx) MemberByName(ctx context.Context, username string) (natter.Member, error) {
+	return memberByName(ctx, tx.q, username)
+}
+
+// MembersByName returns the members among names that exist, keyed by
+// natter.Key(name).
+func (tx *Tx) MembersByName(ctx context.Context, names []string) (map[string]natter.Member, error) {
+	members := make(map[string]natter.Member, len(names))
 	for _, n := range names {
-		if _, ok := users[Key(n)]; ok {
+		if _, ok := members[natter.Key(n)]; ok {
 			continue
 		}
-		u, err := tx.UserByName(ctx, n)
-		if errors.Is(err, ErrNotFound) {
+		m, err := tx.MemberByName(ctx, n)
+		if errors.Is(err, natter.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		users[Key(n)] = u
+		members[natter.Key(n)] = m
 	}
-	return users, nil
+	return members, nil
 }
 
-// CreateUser inserts a member. A taken username or email is ErrUsernameTaken
-// or ErrEmailTaken.
-func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash string) (User, error) {
+// CreateUser inserts a member. A taken username or email is natter.ErrUsernameTaken
+// or natter.ErrEmailTaken.
+func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash string) (natter.Account, error) {
 	if err := tx.checkFree(ctx, 0, username, email); err != nil {
-		return User{}, err
+		return natter.Account{}, err
 	}
 	now := micros(tx.now)
 	var id int64
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-		username, Key(username), email, Key(email), passwordHash, now).Scan(&id)
+		username, natter.Key(username), email, natter.Key(email), passwordHash, now).Scan(&id)
 	if err != nil {
-		return User{}, conflictError(err)
+		return natter.Account{}, conflictError(err)
 	}
-	return tx.UserByID(ctx, id)
+	return tx.Account(ctx, id)
 }
 
-// checkFree reports ErrUsernameTaken or ErrEmailTaken if another member than
+// checkFree reports natter.ErrUsernameTaken or natter.ErrEmailTaken if another member than
 // self holds the name or the email (an empty one is not checked).
 func (tx *Tx) checkFree(ctx context.Context, self int64, username, email string) error {
 	var n int
 	err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username_key = $1 AND id <> $2`,
-		Key(username), self).Scan(&n)
+		natter.Key(username), self).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store: check username: %w", err)
 	}
 	if n > 0 {
-		return ErrUsernameTaken
+		return natter.ErrUsernameTaken
 	}
 	if email == "" {
 		return nil
 	}
 	err = tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email_key = $1 AND id <> $2`,
-		Key(email), self).Scan(&n)
+		natter.Key(email), self).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store: check email: %w", err)
 	}
 	if n > 0 {
-		return ErrEmailTaken
+		return natter.ErrEmailTaken
 	}
 	return nil
 }
@@ -157,9 +157,9 @@ func (tx *Tx) checkFree(ctx context.Context, self int64, username, email string)
 func conflictError(err error) error {
 	if detail, ok := uniqueViolation(err); ok {
 		if strings.Contains(detail, "email") {
-			return ErrEmailTaken
+			return natter.ErrEmailTaken
 		}
-		return ErrUsernameTaken
+		return natter.ErrUsernameTaken
 	}
 	return fmt.Errorf("store: %w", err)
 }
@@ -172,7 +172,7 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 	tx.userChanged(id)
 	tx.postsChanged() // lists of posts show the name
 	_, err := tx.q.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
-		username, Key(username), aboutMe, id)
+		username, natter.Key(username), aboutMe, id)
 	if err != nil {
 		return conflictError(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 )
@@ -13,9 +14,9 @@ import (
 func TestCreateUser(t *testing.T) {
 	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
 		ctx := t.Context()
-		create := func(name, email string) (store.User, error) {
-			var u store.User
-			_, err := s.Update(ctx, func(tx *store.Tx) error {
+		create := func(name, email string) (natter.Account, error) {
+			var u natter.Account
+			_, err := s.Update(ctx, func(tx natter.Tx) error {
 				var err error
 				u, err = tx.CreateUser(ctx, name, email, "hash")
 				return err
@@ -29,7 +30,7 @@ func TestCreateUser(t *testing.T) {
 		}
 
 		t.Run("OK", func(t *testing.T) {
-			if alice.ID == 0 || alice.Username != "Alice_1" || alice.Email != "Alice@Example.com" || alice.PasswordHash != "hash" {
+			if alice.ID == 0 || alice.Username != "Alice_1" || alice.Email != "Alice@Example.com" {
 				t.Errorf("created %+v", alice)
 			}
 			if !alice.CreatedAt.Equal(c.Now()) || !alice.LastSeen.Equal(c.Now()) {
@@ -42,59 +43,66 @@ func TestCreateUser(t *testing.T) {
 
 		t.Run("LookupsIgnoreCase", func(t *testing.T) {
 			for _, name := range []string{"Alice_1", "alice_1", "ALICE_1"} {
-				u, err := s.UserByName(ctx, name)
+				u, err := s.MemberByName(ctx, name)
 				if err != nil || u.ID != alice.ID || u.Username != "Alice_1" {
-					t.Errorf("UserByName(%q) = %+v, %v; want Alice_1 as typed", name, u, err)
+					t.Errorf("MemberByName(%q) = %+v, %v; want Alice_1 as typed", name, u, err)
+				}
+				c, err := s.Credentials(ctx, name)
+				if err != nil || c.MemberID != alice.ID || c.PasswordHash != "hash" {
+					t.Errorf("Credentials(%q) = %v (hash %q), %v; want Alice_1's", name, c, c.PasswordHash, err)
 				}
 			}
-			var inTx store.User
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			var inTx natter.Member
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
-				inTx, err = tx.UserByName(ctx, "aLiCe_1")
+				inTx, err = tx.MemberByName(ctx, "aLiCe_1")
 				return err
 			})
 			if inTx.ID != alice.ID {
-				t.Errorf("Tx.UserByName = %+v", inTx)
+				t.Errorf("Tx.MemberByName = %+v", inTx)
 			}
-			if u, err := s.UserByID(ctx, alice.ID); err != nil || u != alice {
-				t.Errorf("UserByID = %+v, %v; want %+v", u, err, alice)
+			if u, err := s.Account(ctx, alice.ID); err != nil || u != alice {
+				t.Errorf("Account = %+v, %v; want %+v", u, err, alice)
 			}
 		})
 
 		t.Run("ErrNotFound", func(t *testing.T) {
-			if _, err := s.UserByName(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("UserByName(nobody) err = %v", err)
+			if _, err := s.MemberByName(ctx, "nobody"); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("MemberByName(nobody) err = %v", err)
 			}
-			if _, err := s.UserByID(ctx, alice.ID+1000); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("UserByID(unknown) err = %v", err)
+			if _, err := s.Credentials(ctx, "nobody"); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("Credentials(nobody) err = %v", err)
+			}
+			if _, err := s.Account(ctx, alice.ID+1000); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("Account(unknown) err = %v", err)
 			}
 		})
 
 		t.Run("ErrUsernameTaken", func(t *testing.T) {
 			for _, name := range []string{"Alice_1", "alice_1", "ALICE_1"} {
-				if _, err := create(name, "other@example.com"); !errors.Is(err, store.ErrUsernameTaken) {
-					t.Errorf("CreateUser(%q) err = %v, want ErrUsernameTaken", name, err)
+				if _, err := create(name, "other@example.com"); !errors.Is(err, natter.ErrUsernameTaken) {
+					t.Errorf("CreateUser(%q) err = %v, want natter.ErrUsernameTaken", name, err)
 				}
 			}
 		})
 
 		t.Run("ErrEmailTaken", func(t *testing.T) {
 			for _, email := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
-				if _, err := create("someone", email); !errors.Is(err, store.ErrEmailTaken) {
-					t.Errorf("CreateUser(email %q) err = %v, want ErrEmailTaken", email, err)
+				if _, err := create("someone", email); !errors.Is(err, natter.ErrEmailTaken) {
+					t.Errorf("CreateUser(email %q) err = %v, want natter.ErrEmailTaken", email, err)
 				}
 			}
 		})
 
 		t.Run("UsersByName", func(t *testing.T) {
 			bob := createUser(t, s, "Bob")
-			var got map[string]store.User
-			mustUpdate(t, s, func(tx *store.Tx) error {
+			var got map[string]natter.Member
+			mustUpdate(t, s, func(tx natter.Tx) error {
 				var err error
-				got, err = tx.UsersByName(ctx, []string{"bob", "BOB", "nobody", "alice_1"})
+				got, err = tx.MembersByName(ctx, []string{"bob", "BOB", "nobody", "alice_1"})
 				return err
 			})
-			if len(got) != 2 || got[store.Key("bob")].ID != bob.ID || got[store.Key("alice_1")].ID != alice.ID {
+			if len(got) != 2 || got[natter.Key("bob")].ID != bob.ID || got[natter.Key("alice_1")].ID != alice.ID {
 				t.Errorf("UsersByName = %+v; want bob and alice_1 keyed by Key", got)
 			}
 		})
@@ -111,15 +119,15 @@ func TestCreateUser_Race(t *testing.T) {
 			user, email func(i int) string
 			want        error
 		}{
-			{"SameUsername", func(int) string { return "Racer" }, func(i int) string { return fmt.Sprintf("racer%d@example.com", i) }, store.ErrUsernameTaken},
-			{"SameEmail", func(i int) string { return fmt.Sprintf("racer_%d", i) }, func(int) string { return "same@example.com" }, store.ErrEmailTaken},
+			{"SameUsername", func(int) string { return "Racer" }, func(i int) string { return fmt.Sprintf("racer%d@example.com", i) }, natter.ErrUsernameTaken},
+			{"SameEmail", func(i int) string { return fmt.Sprintf("racer_%d", i) }, func(int) string { return "same@example.com" }, natter.ErrEmailTaken},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				const n = 6
 				errs := make(chan error, n)
 				for i := range n {
 					go func() {
-						_, err := s.Update(t.Context(), func(tx *store.Tx) error {
+						_, err := s.Update(t.Context(), func(tx natter.Tx) error {
 							_, err := tx.CreateUser(t.Context(), tt.user(i), tt.email(i), "h")
 							return err
 						})
@@ -147,8 +155,8 @@ func TestUpdateProfile(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
-		rename := func(u store.User, name, about string) error {
-			_, err := s.Update(ctx, func(tx *store.Tx) error {
+		rename := func(u natter.Account, name, about string) error {
+			_, err := s.Update(ctx, func(tx natter.Tx) error {
 				return tx.UpdateProfile(ctx, u.ID, name, about)
 			})
 			return err
@@ -158,11 +166,11 @@ func TestUpdateProfile(t *testing.T) {
 			if err := rename(alice, "Alicia", "I like tea."); err != nil {
 				t.Fatalf("UpdateProfile: %v", err)
 			}
-			got, err := s.UserByName(ctx, "alicia")
+			got, err := s.MemberByName(ctx, "alicia")
 			if err != nil || got.ID != alice.ID || got.Username != "Alicia" || got.AboutMe != "I like tea." {
 				t.Errorf("after rename = %+v, %v", got, err)
 			}
-			if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+			if _, err := s.MemberByName(ctx, "alice"); !errors.Is(err, natter.ErrNotFound) {
 				t.Errorf("old name still found: %v", err)
 			}
 		})
@@ -177,8 +185,8 @@ func TestUpdateProfile(t *testing.T) {
 		})
 
 		t.Run("ErrUsernameTaken", func(t *testing.T) {
-			if err := rename(alice, "BOB", "x"); !errors.Is(err, store.ErrUsernameTaken) {
-				t.Fatalf("rename to BOB err = %v, want ErrUsernameTaken", err)
+			if err := rename(alice, "BOB", "x"); !errors.Is(err, natter.ErrUsernameTaken) {
+				t.Fatalf("rename to BOB err = %v, want natter.ErrUsernameTaken", err)
 			}
 			if got := reload(t, s, alice); got.Username != "ALICIA" || got.AboutMe != "" {
 				t.Errorf("refused rename changed the profile: %+v", got)
@@ -196,7 +204,7 @@ func TestTouchLastSeen(t *testing.T) {
 		alice := createUser(t, s, "alice")
 		joined := alice.LastSeen
 		touch := func() time.Time {
-			mustUpdate(t, s, func(tx *store.Tx) error { return tx.TouchLastSeen(ctx, alice.ID, time.Minute) })
+			mustUpdate(t, s, func(tx natter.Tx) error { return tx.TouchLastSeen(ctx, alice.ID, time.Minute) })
 			return reload(t, s, alice).LastSeen
 		}
 
@@ -222,10 +230,10 @@ func TestTouchLastSeen(t *testing.T) {
 
 // Key is the case-folding under which names and emails are unique.
 func TestKey(t *testing.T) {
-	if store.Key("Alice_1") != store.Key("aLICE_1") {
+	if natter.Key("Alice_1") != natter.Key("aLICE_1") {
 		t.Error("Key differs by case")
 	}
-	if store.Key("alice") == store.Key("alicia") {
+	if natter.Key("alice") == natter.Key("alicia") {
 		t.Error("Key folds distinct names together")
 	}
 }

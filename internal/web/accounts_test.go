@@ -516,7 +516,7 @@ func TestSessionStoreDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
-	srv, err := web.New(web.Config{App: a, Hub: hub, Sessions: failingSessions{}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	srv, err := web.New(web.Config{App: a, Hub: hub, Sessions: failingSessions{}, SessionCodec: store.SessionCodec{}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

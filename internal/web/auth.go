@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"natter/internal/app"
+	"natter/internal/natter"
 )
 
 type loginPage struct {
@@ -35,14 +36,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	remember := r.PostFormValue("remember_me") != ""
 	u, err := s.app.Authenticate(r.Context(), username, password, s.clientAddr(r))
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderLogin(w, r, status, username, remember, e.Message)
+	}
 	if err != nil {
-		switch app.ErrorKind(err) {
-		case app.Unauthorized:
-			return s.renderLogin(w, r, http.StatusUnprocessableEntity, username, remember, err.(*app.Error).Message)
-		case app.RateLimited:
-			setRetryAfter(w, err)
-			return s.renderLogin(w, r, http.StatusTooManyRequests, username, remember, err.(*app.Error).Message)
-		}
 		return err
 	}
 	if err := s.startSession(r, u.ID, remember); err != nil {
@@ -91,17 +88,15 @@ func (s *Server) showRegister(w http.ResponseWriter, r *http.Request) error {
 	return s.renderRegister(w, r, http.StatusOK, app.RegisterInput{}, nil)
 }
 
-func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status int, in app.RegisterInput, err error) error {
-	errs := formErrors(err)
+func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status int, in app.RegisterInput, refused *natter.Error) error {
+	errs, msg := formMessages(refused)
 	p := &registerPage{
 		Page:            s.base(r, "Register", "register"),
 		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"]},
 		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"]},
 		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"]},
 		ConfirmPassword: field{Name: "confirm_password", Label: "Repeat password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["confirm_password"]},
-	}
-	if e, ok := err.(*app.Error); ok && errs == nil {
-		p.Error = e.Message
+		Error:           msg,
 	}
 	return s.render(w, r, status, "register", p)
 }
@@ -114,12 +109,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		ConfirmPassword: r.PostFormValue("confirm_password"),
 	}
 	u, err := s.app.Register(r.Context(), in, s.clientAddr(r))
-	switch app.ErrorKind(err) {
-	case app.Invalid:
-		return s.renderRegister(w, r, http.StatusUnprocessableEntity, in, err)
-	case app.RateLimited:
-		setRetryAfter(w, err)
-		return s.renderRegister(w, r, http.StatusTooManyRequests, in, err)
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderRegister(w, r, status, in, e)
 	}
 	if err != nil {
 		return err

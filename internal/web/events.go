@@ -10,9 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"natter/internal/app"
 	"natter/internal/live"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // events is the member's Server-Sent Events stream (GET /events). It
@@ -44,7 +43,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var (
 		token string
-		u     store.User
+		u     natter.Account
 		err   error
 	)
 	offStack(func() { token, u, err = s.streamMember(r) })
@@ -102,7 +101,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 
 	// buf holds what is to be written next; it is reused.
 	buf := make([]byte, 0, 256)
-	send := func(notes []store.Notification) {
+	send := func(notes []natter.Notification) {
 		for _, n := range notes {
 			if n.Seq > last {
 				buf = appendEvent(buf, n)
@@ -227,18 +226,18 @@ var errNoMember = errors.New("web: no member logged in")
 
 // streamMember returns the session token r carries and its member, or
 // errNoMember.
-func (s *Server) streamMember(r *http.Request) (string, store.User, error) {
+func (s *Server) streamMember(r *http.Request) (string, natter.Account, error) {
 	var token string
 	if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
 		token = c.Value
 	}
 	id, err := s.sessionMember(r.Context(), token)
 	if err != nil {
-		return "", store.User{}, err
+		return "", natter.Account{}, err
 	}
-	u, err := s.app.User(r.Context(), id)
-	if app.ErrorKind(err) == app.NotFound {
-		return "", store.User{}, errNoMember
+	u, err := s.app.Account(r.Context(), id)
+	if natter.ErrorKind(err) == natter.NotFound {
+		return "", natter.Account{}, errNoMember
 	}
 	return token, u, err
 }
@@ -293,12 +292,12 @@ func (p offStackPanic) String() string {
 
 // deliver sends ev: directly when it carries the next notification, from the
 // store when it carries only ids or the stream has a gap to fill.
-func deliver(ev live.Event, last int64, send func([]store.Notification), catchUp func() error) error {
+func deliver(ev live.Event, last int64, send func([]natter.Notification), catchUp func() error) error {
 	switch {
 	case ev.Seq <= last:
 		return nil // already sent
 	case ev.Note != nil && ev.Seq == last+1:
-		send([]store.Notification{*ev.Note})
+		send([]natter.Notification{*ev.Note})
 		return nil
 	default:
 		return catchUp()
@@ -308,7 +307,7 @@ func deliver(ev live.Event, last int64, send func([]store.Notification), catchUp
 // appendEvent appends one notification as an SSE event: id, event name,
 // and as data the JSON object /notifications returns for it, written
 // without reflection.
-func appendEvent(b []byte, n store.Notification) []byte {
+func appendEvent(b []byte, n natter.Notification) []byte {
 	b = append(b, "id: "...)
 	b = strconv.AppendInt(b, n.Seq, 10)
 	b = append(b, "\nevent: "...)

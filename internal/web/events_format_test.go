@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // appendEvent writes without reflection what encoding/json writes for the
 // /notifications object, and falls back to it for any other name.
 func TestAppendEvent(t *testing.T) {
 	at := time.UnixMicro(1764579600123456).UTC()
-	for _, n := range []store.Notification{
+	for _, n := range []natter.Notification{
 		{Seq: 7, Name: "unread_message_count", Data: json.RawMessage(`3`), Time: at},
 		{Seq: 12345678901, Name: "unread_activity_count", Data: json.RawMessage(`0`), Time: time.UnixMicro(1764579600000000)},
 		{Seq: 1, Name: `odd "name"`, Data: json.RawMessage(`{"x":[1,2]}`), Time: at},

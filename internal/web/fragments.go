@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // Rendering through html/template costs more than reading a page's rows
@@ -136,14 +136,14 @@ func (s *Server) stamp(t time.Time) stamp {
 
 // postItem is a post as a list shows it (the partial "post").
 type postItem struct {
-	Author store.UserRef
+	Author natter.MemberRef
 	Body   string
 	When   stamp
 }
 
 // receivedItem is a received message as /messages shows it ("received").
 type receivedItem struct {
-	Sender store.UserRef
+	Sender natter.MemberRef
 	Body   string
 	When   stamp
 }
@@ -162,7 +162,7 @@ type navbar struct {
 
 // renderPosts renders a list of posts, each a kept fragment: one template
 // call for the list rather than two for each post.
-func (s *Server) renderPosts(posts []store.Post) (template.HTML, error) {
+func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 	items := make([]any, len(posts))
 	for i, p := range posts {
 		items[i] = postItem{p.Author, p.Body, s.stamp(p.CreatedAt)}
@@ -171,7 +171,7 @@ func (s *Server) renderPosts(posts []store.Post) (template.HTML, error) {
 }
 
 // renderReceived renders the list of received messages, as renderPosts.
-func (s *Server) renderReceived(msgs []store.Message) (template.HTML, error) {
+func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
 	items := make([]any, len(msgs))
 	for i, m := range msgs {
 		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt)}
@@ -192,7 +192,7 @@ type top struct {
 	Seq int64
 }
 
-func (s *Server) renderTop(title, nav string, me *store.User) (template.HTML, error) {
+func (s *Server) renderTop(title, nav string, me *natter.Account) (template.HTML, error) {
 	t := top{Title: title, Bar: navbar{Nav: nav}}
 	if me != nil {
 		t.Bar.LoggedIn, t.Bar.ID, t.Bar.Username = true, me.ID, me.Username

@@ -39,6 +39,7 @@ import (
 
 	"natter/internal/app"
 	"natter/internal/live"
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/store/storetest"
 	"natter/internal/web"
@@ -118,6 +119,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		App:                a,
 		Hub:                hub,
 		Sessions:           st.Sessions(),
+		SessionCodec:       store.SessionCodec{},
 		Logger:             slog.New(slog.NewTextHandler(errs, &slog.HandlerOptions{Level: slog.LevelError})),
 		Heartbeat:          o.Heartbeat,
 		SecureCookies:      o.SecureCookies,
@@ -237,9 +239,14 @@ func (m *member) login(t testing.TB) *member {
 }
 
 // user returns the member as the store has them now.
-func (m *member) user(t testing.TB) store.User {
+func (m *member) user(t testing.TB) natter.Account {
 	t.Helper()
-	u, err := m.site.store.UserByName(context.Background(), m.name)
+	ctx := context.Background()
+	mem, err := m.site.store.MemberByName(ctx, m.name)
+	if err != nil {
+		t.Fatalf("user %s: %v", m.name, err)
+	}
+	u, err := m.site.store.Account(ctx, mem.ID)
 	if err != nil {
 		t.Fatalf("user %s: %v", m.name, err)
 	}

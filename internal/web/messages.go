@@ -5,12 +5,12 @@ import (
 	"strconv"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 type sendMessagePage struct {
 	Page      page
-	Recipient store.User
+	Recipient natter.Member
 	Message   field
 	Error     string
 }
@@ -19,46 +19,30 @@ func (s *Server) showSendMessage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderSendMessage(w, r, http.StatusOK, "", nil)
 }
 
-func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
-	to, rerr := s.app.UserByName(r.Context(), r.PathValue("recipient"))
+func (s *Server) renderSendMessage(w http.ResponseWriter, r *http.Request, status int, body string, refused *natter.Error) error {
+	to, rerr := s.app.Member(r.Context(), r.PathValue("recipient"))
 	if rerr != nil {
 		return rerr
 	}
+	fields, msg := formMessages(refused)
 	p := &sendMessagePage{
 		Page:      s.base(r, "Send Message", "messages"),
 		Recipient: to,
-		Message:   messageField(body, err),
+		Message:   messageField(body, fields["message"]),
+		Error:     msg,
 	}
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
-		p.Error = e.Message
-	}
-	setRetryAfter(w, err)
 	return s.render(w, r, status, "send_message", p)
 }
 
-func messageField(body string, err error) field {
-	return field{Name: "message", Label: "Message", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Autofocus: true, Error: formErrors(err)["message"]}
-}
-
-// sendError is the status with which a refused message re-shows its form,
-// or 0 when err is not the member's to fix there.
-func sendError(err error) int {
-	switch app.ErrorKind(err) {
-	case app.Invalid:
-		return http.StatusUnprocessableEntity
-	case app.Forbidden:
-		return http.StatusForbidden
-	case app.RateLimited:
-		return http.StatusTooManyRequests
-	}
-	return 0
+func messageField(body, refusal string) field {
+	return field{Name: "message", Label: "Message", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Autofocus: true, Error: refusal}
 }
 
 func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	recipient, body := r.PathValue("recipient"), r.PostFormValue("message")
 	msg, err := s.app.SendMessage(r.Context(), current(r), recipient, body)
-	if status := sendError(err); status != 0 {
-		return s.renderSendMessage(w, r, status, body, err)
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderSendMessage(w, r, status, body, e)
 	}
 	if err != nil {
 		return err
@@ -71,7 +55,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 type messagesPage struct {
 	Page     page
 	Tab      string
-	Messages app.Page[store.Message]
+	Messages app.Page[natter.Message]
 	Pager    pager
 }
 
@@ -94,7 +78,7 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 type conversationsPage struct {
 	Page          page
 	Tab           string
-	Conversations app.Page[store.Conversation]
+	Conversations app.Page[natter.Conversation]
 	Pager         pager
 }
 
@@ -122,23 +106,22 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error 
 	return s.renderConversation(w, r, http.StatusOK, "", nil)
 }
 
-func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
+func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, status int, body string, refused *natter.Error) error {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	c, cerr := s.app.Conversation(r.Context(), current(r), r.PathValue("username"), before)
 	if cerr != nil {
 		return cerr
 	}
+	fields, msg := formMessages(refused)
 	p := &conversationPage{
 		Page:         s.base(r, "Conversation with "+c.Peer.Username, "messages"),
 		Conversation: c,
-		Message:      messageField(body, err),
+		Message:      messageField(body, fields["message"]),
+		Error:        msg,
 	}
 	p.Message.Label, p.Message.Autofocus = "Reply", status != http.StatusOK
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
-		p.Error = e.Message
-	}
 	// Reading the conversation may have lowered the count loaded earlier.
-	if fresh, err := s.app.User(r.Context(), p.Page.Me.ID); err == nil {
+	if fresh, err := s.app.Account(r.Context(), p.Page.Me.ID); err == nil {
 		p.Page.Me.UnreadMessages = fresh.UnreadMessages
 	}
 	return s.render(w, r, status, "conversation", p)
@@ -147,8 +130,8 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	peer, body := r.PathValue("username"), r.PostFormValue("message")
 	msg, err := s.app.SendMessage(r.Context(), current(r), peer, body)
-	if status := sendError(err); status != 0 {
-		return s.renderConversation(w, r, status, body, err)
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderConversation(w, r, status, body, e)
 	}
 	if err != nil {
 		return err

@@ -16,8 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // maxBodyBytes bounds request bodies: natter's forms hold at most a few
@@ -44,7 +43,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 				if errors.As(err, &tooBig) {
 					s.serveStatus(w, r, http.StatusRequestEntityTooLarge, "That is more than natter accepts at once.")
 				} else {
-					s.serveStatus(w, r, http.StatusBadRequest, "The form could not be read.")
+					s.serveError(w, r, &natter.Error{Kind: natter.Malformed, Message: "The form could not be read."})
 				}
 				return
 			}
@@ -81,7 +80,7 @@ func (s *Server) memberAPI(h handlerFunc) http.Handler {
 			return
 		}
 		if err := h(w, r); err != nil {
-			status, msg := s.errorStatus(r, err)
+			status, msg := s.errorResponse(w, r, err)
 			writeJSON(w, status, map[string]string{"error": msg})
 		}
 	})
@@ -99,30 +98,69 @@ func (s *Server) guest(h handlerFunc) http.Handler {
 	})
 }
 
-// errorStatus maps an error to the status and the message the member sees.
-// Faults of natter's are logged once, here, and shown as "Internal error".
+// Errors leave natter by one door. A handler returns its error; handle
+// shows it as a page, memberAPI as JSON, and a form that can be corrected
+// re-shows itself with it (refusal). All three take the status from
+// statusOf and set Retry-After through refusal, and natter.ErrorOf finds
+// the member-facing error however deeply it is wrapped.
+
+// statusOf is the one mapping of error kinds to HTTP statuses.
+func statusOf(k natter.Kind) int {
+	switch k {
+	case natter.Invalid:
+		return http.StatusUnprocessableEntity // the form says what to correct
+	case natter.Malformed:
+		return http.StatusBadRequest
+	case natter.NotFound:
+		return http.StatusNotFound
+	case natter.Forbidden:
+		return http.StatusForbidden
+	case natter.Unauthorized:
+		return http.StatusUnauthorized
+	case natter.RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// refusal returns the member-facing error in err's chain and the status it
+// is answered with, having set on w the headers that status needs
+// (Retry-After on every 429). ok is false when err is nil or a fault of
+// natter's, which the handler returns for serveError to log.
+func refusal(w http.ResponseWriter, err error) (e *natter.Error, status int, ok bool) {
+	if e = natter.ErrorOf(err); e == nil {
+		return nil, 0, false
+	}
+	status = statusOf(e.Kind)
+	if status == http.StatusTooManyRequests {
+		// Rounded up, and never 0: "try again at once" would invite
+		// the very retry the limit refuses.
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+1)))
+	}
+	return e, status, true
+}
+
+// errorStatus is the status and the message the member sees for err, for
+// a response whose headers are already decided (an event stream). Faults
+// of natter's are logged once, here, and shown as "Internal error".
 func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
-	var e *app.Error
-	if !errors.As(err, &e) || e.Kind == app.Internal {
-		if errors.Is(err, context.Canceled) {
-			return 499, "Request cancelled."
-		}
-		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		return http.StatusInternalServerError, "Internal error. Please try again in a moment."
+	if e := natter.ErrorOf(err); e != nil {
+		return statusOf(e.Kind), e.Message
 	}
-	switch e.Kind {
-	case app.Invalid:
-		return http.StatusBadRequest, e.Message
-	case app.NotFound:
-		return http.StatusNotFound, e.Message
-	case app.Forbidden:
-		return http.StatusForbidden, e.Message
-	case app.Unauthorized:
-		return http.StatusUnauthorized, e.Message
-	case app.RateLimited:
-		return http.StatusTooManyRequests, e.Message
+	if errors.Is(err, context.Canceled) {
+		return 499, "Request cancelled."
 	}
+	s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
+}
+
+// errorResponse is errorStatus for a response still to be written: it also
+// sets the status's headers on w.
+func (s *Server) errorResponse(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	if e, status, ok := refusal(w, err); ok {
+		return status, e.Message
+	}
+	return s.errorStatus(r, err)
 }
 
 // methodNotAllowed answers every request with a 405 that allows only the
@@ -134,18 +172,9 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// setRetryAfter tells the client when to try again after a rate limit.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	var e *app.Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+1)))
-	}
-}
-
 // serveError renders err as an error page.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := s.errorStatus(r, err)
-	setRetryAfter(w, err)
+	status, msg := s.errorResponse(w, r, err)
 	if status == 499 {
 		return // nobody is listening
 	}
@@ -182,7 +211,7 @@ func (s *Server) notFound(muxes ...*http.ServeMux) handlerFunc {
 			}
 		}
 		if len(allow) == 0 {
-			return app.ErrNotFound
+			return natter.ErrNotFound
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		s.serveStatus(w, r, http.StatusMethodNotAllowed, "This page does not take "+r.Method+" requests.")
@@ -206,7 +235,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		// from here, so a change between the two is not missed.
 		ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
 		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
-			u, err := s.app.User(ctx, id)
+			u, err := s.app.Account(ctx, id)
 			switch {
 			case err == nil:
 				ctx = context.WithValue(ctx, userKey, u)
@@ -215,7 +244,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
 					}
 				}
-			case app.ErrorKind(err) == app.NotFound:
+			case natter.ErrorKind(err) == natter.NotFound:
 				s.sessions.Remove(ctx, sessionUserID)
 			default:
 				s.serveError(w, r, err)
@@ -415,7 +444,7 @@ func (s *Server) flash(r *http.Request, msg string) {
 }
 
 // current returns the logged-in member; member() guarantees there is one.
-func current(r *http.Request) store.User {
+func current(r *http.Request) natter.Account {
 	u, _ := me(r)
 	return u
 }

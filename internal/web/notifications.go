@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // notificationJSON is the seed's notification object, kept exactly:
@@ -19,7 +19,7 @@ type notificationJSON struct {
 	Timestamp float64         `json:"timestamp"`
 }
 
-func toJSON(n store.Notification) notificationJSON {
+func toJSON(n natter.Notification) notificationJSON {
 	return notificationJSON{Name: n.Name, Data: n.Data, Timestamp: float64(n.Time.UnixMicro()) / 1e6}
 }
 
@@ -49,14 +49,14 @@ func parseSince(v string) (time.Time, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-		return time.Time{}, &app.Error{Kind: app.Invalid, Message: "since must be a time in seconds, such as 1700000000.5."}
+		return time.Time{}, &natter.Error{Kind: natter.Malformed, Message: "since must be a time in seconds, such as 1700000000.5."}
 	}
 	return time.UnixMicro(int64(math.Round(f * 1e6))), nil
 }
 
 type activityPage struct {
 	Page     page
-	Activity app.Page[store.Activity]
+	Activity app.Page[natter.Activity]
 	Pager    pager
 }
 

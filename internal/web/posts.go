@@ -4,14 +4,14 @@ import (
 	"net/http"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 type indexPage struct {
 	Page  page
 	Error string // a refusal that is not the field's (too many posts)
 	Body  field
-	Posts app.Page[store.Post]
+	Posts app.Page[natter.Post]
 	Pager pager
 }
 
@@ -19,32 +19,27 @@ func (s *Server) showIndex(w http.ResponseWriter, r *http.Request) error {
 	return s.renderIndex(w, r, http.StatusOK, "", nil)
 }
 
-func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int, body string, err error) error {
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int, body string, refused *natter.Error) error {
 	posts, perr := s.app.Timeline(r.Context(), pageNumber(r))
 	if perr != nil {
 		return perr
 	}
+	fields, msg := formMessages(refused)
 	p := &indexPage{
 		Page:  s.base(r, "Home", "home"),
-		Body:  field{Name: "body", Label: "Say something", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Error: formErrors(err)["body"]},
+		Error: msg,
+		Body:  field{Name: "body", Label: "Say something", Type: "textarea", Value: body, Max: app.MaxBodyLen, Required: true, Error: fields["body"]},
 		Posts: posts,
 		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),
 	}
-	if e, ok := err.(*app.Error); ok && e.Kind != app.Invalid {
-		p.Error = e.Message
-	}
-	setRetryAfter(w, err)
 	return s.render(w, r, status, "index", p)
 }
 
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) error {
 	body := r.PostFormValue("body")
 	_, err := s.app.CreatePost(r.Context(), current(r), body)
-	switch app.ErrorKind(err) {
-	case app.Invalid:
-		return s.renderIndex(w, r, http.StatusUnprocessableEntity, body, err)
-	case app.RateLimited: // the typed post stays in the form
-		return s.renderIndex(w, r, http.StatusTooManyRequests, body, err)
+	if e, status, ok := refusal(w, err); ok { // the typed post stays in the form
+		return s.renderIndex(w, r, status, body, e)
 	}
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 //go:embed templates
@@ -107,7 +107,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 type page struct {
 	Title string
 	Nav   string // which navbar entry is current
-	Me    *store.User
+	Me    *natter.Account
 	Flash string
 	// Since is where the page's script polls from, in seconds: a little
 	// before the request began (see pollSkew).
@@ -144,12 +144,16 @@ type field struct {
 	Required, Autofocus      bool
 }
 
-// formErrors returns the per-field messages of a validation error, or nil.
-func formErrors(err error) map[string]string {
-	if e, ok := err.(*app.Error); ok && e.Kind == app.Invalid {
-		return e.Fields
+// formMessages splits a refusal into what its form shows: a message beside
+// each field it names, or, when it names none, one message above the form.
+func formMessages(e *natter.Error) (fields map[string]string, msg string) {
+	switch {
+	case e == nil:
+		return nil, ""
+	case len(e.Fields) > 0:
+		return e.Fields, ""
 	}
-	return nil
+	return nil, e.Message
 }
 
 // pager is the newer/older links under a list.

@@ -18,7 +18,7 @@ import (
 
 	"natter/internal/app"
 	"natter/internal/live"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 // Config is what the server needs. Everything is passed in by cmd/natter;
@@ -27,7 +27,10 @@ type Config struct {
 	App      *app.App
 	Hub      *live.Hub
 	Sessions scs.Store // the database-backed session store
-	Logger   *slog.Logger
+	// SessionCodec encodes session data for Sessions (the store's own
+	// format); sessions it cannot read count as none.
+	SessionCodec scs.Codec
+	Logger       *slog.Logger
 
 	// SecureCookies marks cookies Secure. Set it when natter is reached over
 	// HTTPS (directly or through a TLS-terminating proxy).
@@ -73,8 +76,8 @@ type Server struct {
 // New returns a Server. It parses every template and fingerprints every
 // static file, so a broken template stops the start, not a member's page.
 func New(cfg Config) (*Server, error) {
-	if cfg.App == nil || cfg.Hub == nil || cfg.Sessions == nil {
-		return nil, errors.New("web: App, Hub and Sessions are required")
+	if cfg.App == nil || cfg.Hub == nil || cfg.Sessions == nil || cfg.SessionCodec == nil {
+		return nil, errors.New("web: App, Hub, Sessions and SessionCodec are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -102,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	sm := scs.New()
 	sm.Store = cfg.Sessions
 	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
-	sm.Codec = forgivingCodec{lifetime: sm.Lifetime}
+	sm.Codec = forgivingCodec{Codec: cfg.SessionCodec, lifetime: sm.Lifetime}
 	sm.Cookie.Name = "natter_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
@@ -118,17 +121,17 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// forgivingCodec is store.SessionCodec, except that a session it cannot
+// forgivingCodec is the configured codec, except that a session it cannot
 // read (damaged, or written by some other version) reads as an empty one:
 // its member logs in again, rather than getting an error on every page
 // until the cookie goes.
 type forgivingCodec struct {
-	store.SessionCodec
+	scs.Codec
 	lifetime time.Duration
 }
 
 func (c forgivingCodec) Decode(data []byte) (time.Time, map[string]any, error) {
-	deadline, values, err := c.SessionCodec.Decode(data)
+	deadline, values, err := c.Codec.Decode(data)
 	if err != nil {
 		return time.Now().Add(c.lifetime), map[string]any{}, nil
 	}
@@ -184,7 +187,7 @@ const (
 )
 
 // me returns the logged-in member, if any.
-func me(r *http.Request) (store.User, bool) {
-	u, ok := r.Context().Value(userKey).(store.User)
+func me(r *http.Request) (natter.Account, bool) {
+	u, ok := r.Context().Value(userKey).(natter.Account)
 	return u, ok
 }

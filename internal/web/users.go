@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"natter/internal/app"
-	"natter/internal/store"
+	"natter/internal/natter"
 )
 
 type userPage struct {
@@ -20,31 +20,31 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	isMe := p.User.ID == viewer.ID
+	isMe := p.Member.ID == viewer.ID
 	nav := ""
 	if isMe {
 		nav = "me"
 	}
 	return s.render(w, r, http.StatusOK, "user", &userPage{
-		Page:    s.base(r, p.User.Username, nav),
+		Page:    s.base(r, p.Member.Username, nav),
 		Profile: p,
 		IsMe:    isMe,
-		Pager:   pagerFor("/user/"+p.User.Username, p.Posts, "Newer posts", "Older posts"),
+		Pager:   pagerFor("/user/"+p.Member.Username, p.Posts, "Newer posts", "Older posts"),
 	})
 }
 
 type popupData struct {
-	User store.User
-	IsMe bool
+	Member natter.Member
+	IsMe   bool
 }
 
 // showPopup serves the hover card: an HTML fragment, no layout.
 func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.app.UserByName(r.Context(), r.PathValue("username"))
+	u, err := s.app.Member(r.Context(), r.PathValue("username"))
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "popup", &popupData{User: u, IsMe: u.ID == current(r).ID})
+	return s.render(w, r, http.StatusOK, "popup", &popupData{Member: u, IsMe: u.ID == current(r).ID})
 }
 
 type editProfilePage struct {
@@ -58,10 +58,11 @@ func (s *Server) showEditProfile(w http.ResponseWriter, r *http.Request) error {
 	return s.renderEditProfile(w, r, http.StatusOK, u.Username, u.AboutMe, nil)
 }
 
-func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, err error) error {
-	errs := formErrors(err)
+func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, refused *natter.Error) error {
+	errs, msg := formMessages(refused)
 	return s.render(w, r, status, "edit_profile", &editProfilePage{
 		Page:     s.base(r, "Edit profile", "me"),
+		Error:    msg,
 		Username: field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"]},
 		AboutMe:  field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
 	})
@@ -70,8 +71,8 @@ func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, statu
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
 	username, aboutMe := r.PostFormValue("username"), r.PostFormValue("about_me")
 	u, err := s.app.UpdateProfile(r.Context(), current(r), username, aboutMe)
-	if app.ErrorKind(err) == app.Invalid {
-		return s.renderEditProfile(w, r, http.StatusUnprocessableEntity, username, aboutMe, err)
+	if e, status, ok := refusal(w, err); ok {
+		return s.renderEditProfile(w, r, status, username, aboutMe, e)
 	}
 	if err != nil {
 		return err
