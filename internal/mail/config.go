@@ -60,6 +60,22 @@ type Server struct {
 	RootCAs *x509.CertPool
 }
 
+// String describes the server for a log line, without the password; it is
+// also what %v prints for a Config, so the password cannot slip into a log.
+func (s Server) String() string {
+	u := url.URL{Scheme: "smtp", Host: s.Addr()}
+	switch s.Security {
+	case ImplicitTLS:
+		u.Scheme = "smtps"
+	case Plain:
+		u.RawQuery = "tls=none"
+	}
+	if s.Username != "" {
+		u.User = url.User(s.Username)
+	}
+	return u.String()
+}
+
 // Addr is the host:port to dial.
 func (s Server) Addr() string {
 	return joinHostPort(s.Host, s.Port)
@@ -145,7 +161,13 @@ func ParseConfig(smtpURL, mailFrom, publicURL string) (Config, error) {
 	}
 	cfg := Config{Server: server, PublicURL: public}
 	if strings.TrimSpace(mailFrom) == "" {
-		mailFrom = "natter <natter@" + public.Hostname() + ">"
+		def := "natter <natter@" + public.Hostname() + ">"
+		from, err := netmail.ParseAddress(def)
+		if err != nil {
+			return Config{}, fmt.Errorf("mail: mail-from is required: the public URL's host cannot make the default %q", def)
+		}
+		cfg.From = from
+		return cfg, nil
 	}
 	from, err := netmail.ParseAddress(mailFrom)
 	if err != nil {

@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,6 +90,26 @@ func TestParseConfig(t *testing.T) {
 		}
 		if got, want := cfg.PublicURL.String(), "https://natter.example:8443"; got != want {
 			t.Errorf("public URL = %q, want %q", got, want)
+		}
+	})
+	t.Run("FromDefaultImpossible", func(t *testing.T) {
+		_, err := mail.ParseConfig("smtp://mail.example", "", "https://[::1]:8080")
+		if err == nil || !strings.Contains(err.Error(), "mail-from is required") {
+			t.Errorf("error %v, want mail-from is required", err)
+		}
+	})
+	t.Run("String", func(t *testing.T) {
+		cfg, err := mail.ParseConfig("smtp://bob:hunter2@mail.example", "", public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{cfg.Server.String(), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg)} {
+			if strings.Contains(s, "hunter2") {
+				t.Errorf("%q shows the password", s)
+			}
+		}
+		if got, want := cfg.Server.String(), "smtp://bob@mail.example:587"; got != want {
+			t.Errorf("String() = %q, want %q", got, want)
 		}
 	})
 	t.Run("From", func(t *testing.T) {

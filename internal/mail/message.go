@@ -23,7 +23,8 @@ type Message struct {
 	// ID, when set, makes the Message-ID stable (ID@domain): the outbox can pass
 	// its row's id, so that a mail sent again after a lost reply carries the same
 	// Message-ID and the receiver can tell it is the same mail. Letters, digits
-	// and . - _ only. Empty means a random one.
+	// and . - _ only, with no dot at either end or twice in a row. Empty means
+	// a random one.
 	ID string
 
 	// Thread, when set, threads this mail with every other one that has the same
@@ -70,7 +71,7 @@ func (m Message) validate() error {
 			return fmt.Errorf("header value %q has a line break", s)
 		}
 	}
-	if m.ID != "" && !isToken(m.ID, "._-") {
+	if m.ID != "" && (!isToken(m.ID, "._-") || strings.HasPrefix(m.ID, ".") || strings.HasSuffix(m.ID, ".") || strings.Contains(m.ID, "..")) {
 		return fmt.Errorf("message ID %q may hold only letters, digits and . - _", m.ID)
 	}
 	if m.List != nil {
