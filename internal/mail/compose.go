@@ -56,6 +56,9 @@ func (c *Composer) Compose(to *netmail.Address, e Email) (Message, error) {
 	if to == nil || to.Address == "" {
 		return Message{}, errors.New("mail: compose: no recipient")
 	}
+	if e == nil {
+		return Message{}, errors.New("mail: compose: no email")
+	}
 	v, err := e.view(c)
 	if err != nil {
 		return Message{}, fmt.Errorf("mail: compose %T: %w", e, err)

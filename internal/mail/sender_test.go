@@ -269,6 +269,26 @@ func TestSendTLS(t *testing.T) {
 			t.Errorf("arrived with TLS=%v as %q, want TLS as natter", got.TLS, got.AuthUser)
 		}
 	})
+	t.Run("WrongPasswordIsTemporary", func(t *testing.T) {
+		// The message is not at fault when the operator's password is: it
+		// waits for the fix instead of being dropped.
+		srv := mailtest.Start(t, mailtest.WithSecurity(mailtest.StartTLS), mailtest.WithAuth("natter", "s3cret"))
+		cfg, err := mail.ParseConfig(strings.Replace(srv.URL(), "s3cret", "wrong", 1), "", "https://natter.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Server.RootCAs = srv.RootCAs()
+		err = newSender(t, cfg).Send(t.Context(), compose(t, newComposer(t, cfg), notification("")))
+		if !mail.IsTemporary(err) {
+			t.Errorf("wrong password: %v, want a temporary error", err)
+		}
+		if n := srv.AuthAttempts(); n != 1 {
+			t.Errorf("%d AUTH attempts, want 1", n)
+		}
+		if n := len(srv.Received()); n != 0 {
+			t.Errorf("server received %d messages", n)
+		}
+	})
 	t.Run("ErrCredentialsWithoutSTARTTLS", func(t *testing.T) {
 		// A server that would take a password in the clear must not get one.
 		srv := mailtest.Start(t, mailtest.WithAuth("natter", "s3cret"), mailtest.WithInsecureAuth())

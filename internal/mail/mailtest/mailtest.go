@@ -25,7 +25,6 @@ import (
 	"net"
 	netmail "net/mail"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -153,7 +152,10 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Host and Port are where the server listens.
+// Addr is the host:port the server listens on.
+func (s *Server) Addr() string { return s.addr.String() }
+
+// Host is the IP address the server listens on.
 func (s *Server) Host() string { return s.addr.IP.String() }
 
 // Port is the TCP port the server listens on.
@@ -162,7 +164,7 @@ func (s *Server) Port() int { return s.addr.Port }
 // URL is the -smtp-url a natter instance would use to reach this server,
 // credentials included.
 func (s *Server) URL() string {
-	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(s.Host(), strconv.Itoa(s.Port()))}
+	u := url.URL{Scheme: "smtp", Host: s.Addr()}
 	switch s.security {
 	case Plain:
 		u.RawQuery = "tls=none"
