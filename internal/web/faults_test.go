@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"natter/internal/store"
 )
 
 // unwritableSessions is a session store whose writes fail while fail is set,
@@ -128,4 +131,75 @@ func TestNoticeForged(t *testing.T) {
 	u, _ := url.Parse(s.URL)
 	alice.client.Jar.SetCookies(u, []*http.Cookie{{Name: "natter_notice", Value: "9999999999.WW91ciBhY2NvdW50IGlzIGxvY2tlZA.AAAA", Path: "/"}})
 	alice.page(t, "/").wantNoText("Your account is locked")
+}
+
+// While another process holds SQLite's write lock (so that no write can
+// happen), pages still show, /readyz says the database cannot write, a
+// message is refused at its deadline with a clear "nothing was changed",
+// and once the lock is gone natter is ready again by itself.
+func TestDatabaseThatCannotWrite(t *testing.T) {
+	t.Parallel()
+	var st *store.Store
+	s := newSite(t, siteOptions{
+		RequestTimeout: 2 * time.Second,
+		Ready:          func(ctx context.Context) error { return st.Ready(ctx) },
+	})
+	st = s.store
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	guest := s.browser()
+	guest.get(t, "/readyz").wantStatus(http.StatusOK)
+
+	other, err := sql.Open("sqlite", "file:"+st.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	holder, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, path := range []string{"/", "/user/bob", "/send-message/bob", "/edit-profile"} {
+		alice.page(t, path)
+	}
+	r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
+	r.wantStatus(http.StatusServiceUnavailable).wantText("nothing was changed")
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("a 503 without Retry-After")
+	}
+	waitReady(t, guest, http.StatusServiceUnavailable, "cannot write")
+
+	if _, err := holder.ExecContext(t.Context(), `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	holder.Close()
+	waitReady(t, guest, http.StatusOK, `"ready":true`)
+	alice.send(t, bob, "Hi Bob!")
+	if n := bob.user(t).UnreadMessages; n != 1 {
+		t.Errorf("bob has %d unread messages, want 1", n)
+	}
+}
+
+// waitReady polls /readyz until it answers status with want in its JSON.
+// The probe's answer is kept a couple of seconds, so the change shows on a
+// later poll; the bound guards against hanging.
+func waitReady(t *testing.T, m *member, status int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := m.get(t, "/readyz")
+		if r.StatusCode == status && strings.Contains(r.Body, want) {
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("/readyz Content-Type %q", ct)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d %s, want %d with %q", r.StatusCode, r.Body, status, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

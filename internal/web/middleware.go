@@ -156,7 +156,7 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 	if errors.Is(err, context.Canceled) {
 		return 499, "Request cancelled."
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
 		// The database did not answer within the request's deadline:
 		// nothing was done, and saying so lets the member try again.
 		s.log.WarnContext(r.Context(), "request deadline exceeded", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -287,6 +287,10 @@ func (s *Server) saveSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// seenTimeout bounds the wait to record a member as seen: it is worth
+// less than the page they asked for.
+const seenTimeout = time.Second
+
 // loadUser puts the logged-in member, if any, into the request context and
 // records them as seen (at most once a minute; never for the event stream
 // or polling, which are not the member doing anything).
@@ -302,8 +306,12 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 				ctx = context.WithValue(ctx, userKey, u)
 				if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
 					// Seeing the member is a write, and a page must not
-					// need one: while writes fail, pages still show.
-					if err := s.app.Seen(ctx, u); err != nil {
+					// need one: while writes fail or wait, pages still
+					// show, a moment later at most.
+					seenCtx, cancel := context.WithTimeout(ctx, seenTimeout)
+					err := s.app.Seen(seenCtx, u)
+					cancel()
+					if err != nil {
 						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
 					}
 				}
@@ -424,7 +432,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func (s *Server) logRequest(r *http.Request, route string, rec *recorder, elapsed time.Duration) {
 	s.metrics.observe(route, metricMethod(r.Method), rec.status, elapsed.Seconds())
 	level := slog.LevelInfo
-	if rec.status >= 500 {
+	switch {
+	case rec.status == http.StatusServiceUnavailable:
+		// Not ready, or a deadline passed: a condition (a sick
+		// database) reported where it is met, not a fault per request.
+		level = slog.LevelWarn
+	case rec.status >= 500:
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
