@@ -464,3 +464,40 @@ func waitMetric(t *testing.T, debug, line string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// natter backup FILE copies a running site's database, says how big and
+// how long, and refuses to overwrite a backup or to back up PostgreSQL.
+func TestBackupCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "natter.db")
+	base := instance(t, nil, "-database-url", path)
+	newClient(t, base).register("alice")
+
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	var out strings.Builder
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": path}[k] }
+	if err := run(context.Background(), []string{"backup", dest}, getenv, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "MB in") {
+		t.Errorf("backup said %q, want its size and duration", out.String())
+	}
+	s, err := store.Open(context.Background(), dest, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.MemberByName(context.Background(), "alice"); err != nil {
+		t.Errorf("alice is not in the backup: %v", err)
+	}
+
+	if err := run(context.Background(), []string{"backup", dest}, getenv, io.Discard, nil); err == nil {
+		t.Error("a backup over an existing file was made")
+	}
+	if err := run(context.Background(), []string{"backup"}, getenv, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Errorf("backup without a file: %v", err)
+	}
+	pg := func(k string) string { return map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}[k] }
+	if err := run(context.Background(), []string{"backup", filepath.Join(t.TempDir(), "x")}, pg, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("backup of PostgreSQL: %v, want a pointer to pg_dump", err)
+	}
+}

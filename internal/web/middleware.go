@@ -403,7 +403,9 @@ func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
 			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		http.Error(w, "Internal error", http.StatusInternalServerError)
+		if !responseStarted(w) {
+			http.Error(w, "Internal error", http.StatusInternalServerError)
+		}
 	}
 }
 
