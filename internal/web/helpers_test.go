@@ -37,6 +37,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"natter/internal/app"
 	"natter/internal/live"
 	"natter/internal/natter"
@@ -64,6 +66,14 @@ type siteOptions struct {
 	// Wrap, if set, wraps the web server's handler (to simulate a client
 	// that stops reading, say).
 	Wrap func(http.Handler) http.Handler
+	// Sessions, if set, wraps the session store (to make it fail).
+	Sessions func(scs.Store) scs.Store
+	// Logs, if set, receives what natter logs at error level, which then
+	// does not fail the test: the test expects faults and reads them.
+	Logs *lockedBuffer
+	// Ready and RequestTimeout are web.Config's.
+	Ready          func(context.Context) error
+	RequestTimeout time.Duration
 }
 
 // site is one running natter.
@@ -101,12 +111,15 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 
 	// Anything natter logs as an error (a 500, a panic) fails the test,
 	// whatever the test itself checks: no page may be an internal error.
-	errs := &lockedBuffer{}
-	t.Cleanup(func() {
-		if errs.String() != "" {
-			t.Errorf("natter logged errors:\n%s", errs)
-		}
-	})
+	errs := o.Logs
+	if errs == nil {
+		errs = &lockedBuffer{}
+		t.Cleanup(func() {
+			if errs.String() != "" {
+				t.Errorf("natter logged errors:\n%s", errs)
+			}
+		})
+	}
 
 	clk := &clock{}
 	st := storetest.Open(t, store.SQLite, store.Options{Now: clk.Now})
@@ -115,10 +128,16 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sessions scs.Store = st.Sessions()
+	if o.Sessions != nil {
+		sessions = o.Sessions(sessions)
+	}
 	srv, err := web.New(web.Config{
 		App:                a,
 		Hub:                hub,
-		Sessions:           st.Sessions(),
+		Sessions:           sessions,
+		Ready:              o.Ready,
+		RequestTimeout:     o.RequestTimeout,
 		SessionCodec:       store.SessionCodec{},
 		Logger:             slog.New(slog.NewTextHandler(errs, &slog.HandlerOptions{Level: slog.LevelError})),
 		Heartbeat:          o.Heartbeat,

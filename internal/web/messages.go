@@ -47,7 +47,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Your message has been sent.")
+	s.notice(w, "Your message has been sent.")
 	http.Redirect(w, r, "/user/"+msg.Recipient.Username, http.StatusSeeOther)
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"natter/internal/natter"
 )
 
@@ -80,6 +82,10 @@ func (s *Server) memberAPI(h handlerFunc) http.Handler {
 			return
 		}
 		if err := h(w, r); err != nil {
+			if responseStarted(w) {
+				s.log.WarnContext(r.Context(), "response failed after it began", "method", r.Method, "path", r.URL.Path, "err", err)
+				return
+			}
 			status, msg := s.errorResponse(w, r, err)
 			writeJSON(w, status, map[string]string{"error": msg})
 		}
@@ -150,6 +156,12 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 	if errors.Is(err, context.Canceled) {
 		return 499, "Request cancelled."
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// The database did not answer within the request's deadline:
+		// nothing was done, and saying so lets the member try again.
+		s.log.WarnContext(r.Context(), "request deadline exceeded", "method", r.Method, "path", r.URL.Path, "err", err)
+		return http.StatusServiceUnavailable, "natter is too busy to answer just now; nothing was changed. Please try again in a moment."
+	}
 	s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
 }
@@ -160,7 +172,11 @@ func (s *Server) errorResponse(w http.ResponseWriter, r *http.Request, err error
 	if e, status, ok := refusal(w, err); ok {
 		return status, e.Message
 	}
-	return s.errorStatus(r, err)
+	status, msg := s.errorStatus(r, err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	return status, msg
 }
 
 // methodNotAllowed answers every request with a 405 that allows only the
@@ -172,8 +188,15 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// serveError renders err as an error page.
+// serveError renders err as an error page, unless the response has
+// already begun: then the page (or the redirect) went out, and an error page
+// written over it would corrupt the response (more bytes than its declared
+// length, a reset of the connection's next request).
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	if responseStarted(w) {
+		s.log.WarnContext(r.Context(), "response failed after it began", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status, msg := s.errorResponse(w, r, err)
 	if status == 499 {
 		return // nobody is listening
@@ -226,6 +249,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// loadSession reads the session the request's cookie names into its
+// context. Unlike scs's LoadAndSave it never writes the session back by
+// itself: showing a page needs no database write, and the few handlers that
+// change the session (logging in and out, registering) save it themselves
+// with saveSession, where they can tell its failure from their own.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Cookie")
+		var token string
+		if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
+			token = c.Value
+		}
+		ctx, err := s.sessions.Load(r.Context(), token)
+		if err != nil {
+			s.serveError(w, r, fmt.Errorf("load session: %w", err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// saveSession writes the session's changes to the store and its cookie to
+// w, before the response starts.
+func (s *Server) saveSession(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	switch s.sessions.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := s.sessions.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		s.sessions.WriteSessionCookie(ctx, w, token, expiry)
+	case scs.Destroyed:
+		s.sessions.WriteSessionCookie(ctx, w, "", time.Time{})
+	}
+	return nil
+}
+
+// seenTimeout bounds the wait to record a member as seen: it is worth
+// less than the page they asked for.
+const seenTimeout = time.Second
+
 // loadUser puts the logged-in member, if any, into the request context and
 // records them as seen (at most once a minute; never for the event stream
 // or polling, which are not the member doing anything).
@@ -240,12 +305,20 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			case err == nil:
 				ctx = context.WithValue(ctx, userKey, u)
 				if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
-					if err := s.app.Seen(ctx, u); err != nil {
+					// Seeing the member is a write, and a page must not
+					// need one: while writes fail or wait, pages still
+					// show, a moment later at most.
+					seenCtx, cancel := context.WithTimeout(ctx, seenTimeout)
+					err := s.app.Seen(seenCtx, u)
+					cancel()
+					if err != nil {
 						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
 					}
 				}
 			case natter.ErrorKind(err) == natter.NotFound:
-				s.sessions.Remove(ctx, sessionUserID)
+				// The member is gone: the session counts as none (its
+				// row expires by itself; removing it here would make
+				// this page a write).
 			default:
 				s.serveError(w, r, err)
 				return
@@ -253,12 +326,6 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// sessionLoaded reports whether r's session was loaded; it was not when
-// loading it failed and the error page is being shown.
-func sessionLoaded(r *http.Request) bool {
-	return !since(r).IsZero()
 }
 
 // since is when the request began, as loadUser recorded it.
@@ -275,6 +342,32 @@ func limitBodies(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withDeadline gives every request a deadline, which reaches every database
+// call it makes: a sick database makes a page fail in time, not hang. (The
+// event stream, served before this chain, has none: it lasts for hours.)
+func withDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// responseStarted reports whether w's status line has been written, looking
+// through the wrappers for the recorder logRequests put there.
+func responseStarted(w http.ResponseWriter) bool {
+	for {
+		switch v := w.(type) {
+		case *recorder:
+			return v.wrote
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return false
+		}
+	}
 }
 
 // securityHeaders sets a strict Content Security Policy (natter loads
@@ -310,7 +403,9 @@ func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
 			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		http.Error(w, "Internal error", http.StatusInternalServerError)
+		if !responseStarted(w) {
+			http.Error(w, "Internal error", http.StatusInternalServerError)
+		}
 	}
 }
 
@@ -339,7 +434,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func (s *Server) logRequest(r *http.Request, route string, rec *recorder, elapsed time.Duration) {
 	s.metrics.observe(route, metricMethod(r.Method), rec.status, elapsed.Seconds())
 	level := slog.LevelInfo
-	if rec.status >= 500 {
+	switch {
+	case rec.status == http.StatusServiceUnavailable:
+		// Not ready, or a deadline passed: a condition (a sick
+		// database) reported where it is met, not a fault per request.
+		level = slog.LevelWarn
+	case rec.status >= 500:
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
@@ -435,12 +535,10 @@ func (s *Server) trusted(addr netip.Addr) bool {
 // sessionUserID is the session key of the logged-in member's id.
 const sessionUserID = "user_id"
 
-// sessionFlash is the session key of the one-time message shown on the
-// next page.
-const sessionFlash = "flash"
-
-func (s *Server) flash(r *http.Request, msg string) {
-	s.sessions.Put(r.Context(), sessionFlash, msg)
+// notice makes msg the one-time message of the next page (notice.go). It
+// cannot fail, so an action that has committed is always told as done.
+func (s *Server) notice(w http.ResponseWriter, msg string) {
+	s.notices.set(w, msg)
 }
 
 // current returns the logged-in member; member() guarantees there is one.

@@ -272,7 +272,7 @@ func TestErrors(t *testing.T) {
 
 	t.Run("Probes", func(t *testing.T) {
 		guest := s.browser()
-		for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
+		for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": `{"ready":true}` + "\n"} {
 			if r := guest.page(t, path); r.Body != want {
 				t.Errorf("%s: %q, want %q", path, r.Body, want)
 			}

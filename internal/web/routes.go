@@ -61,7 +61,7 @@ func (s *Server) routes() http.Handler {
 	root.Handle("/events", methodNotAllowed(http.MethodGet))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
-	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))
+	root.Handle("/", withDeadline(s.cfg.RequestTimeout, s.loadSession(s.loadUser(m))))
 
 	pages := s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
 
