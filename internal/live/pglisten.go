@@ -68,7 +68,9 @@ func (l *Listener) Run(ctx context.Context) {
 }
 
 func (l *Listener) listen(ctx context.Context, connected func()) error {
-	// The store's limits: a connect timeout and TCP keepalives.
+	// The store's limits: a connect timeout and TCP keepalives; and no
+	// statement of the listener's (LISTEN, a ping) may take longer than a
+	// ping is given.
 	cfg, err := store.PostgresConfig(l.dsn, l.PingEvery)
 	if err != nil {
 		return err

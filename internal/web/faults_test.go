@@ -203,3 +203,49 @@ func waitReady(t *testing.T, m *member, status int, want string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// brokenPipe is a connection that fails every write of a body, as one
+// whose client went away does.
+type brokenPipe struct {
+	http.ResponseWriter
+	headers, writes int
+}
+
+func (b *brokenPipe) WriteHeader(code int) {
+	b.headers++
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (b *brokenPipe) Write([]byte) (int, error) {
+	b.writes++
+	return 0, errors.New("broken pipe (simulated)")
+}
+
+// A response that fails once it has begun is left alone: no error page is
+// written over a page whose length was already declared (which made the
+// connection's next request fail), and natter logs no internal error.
+func TestNoErrorPageOverAStartedResponse(t *testing.T) {
+	t.Parallel()
+	seen := make(chan *brokenPipe, 1)
+	s := newSite(t, siteOptions{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/user/bob" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			bp := &brokenPipe{ResponseWriter: w}
+			h.ServeHTTP(bp, r)
+			seen <- bp
+		})
+	}})
+	alice := s.register(t, "alice")
+	s.register(t, "bob")
+	resp, err := alice.client.Do(alice.newRequest(t, http.MethodGet, "/user/bob", nil))
+	if err == nil {
+		resp.Body.Close()
+	}
+	bp := <-seen
+	if bp.headers != 1 || bp.writes != 1 {
+		t.Errorf("%d status lines and %d body writes, want the page's one of each", bp.headers, bp.writes)
+	}
+}

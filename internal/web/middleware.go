@@ -212,6 +212,9 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int,
 	}
 	data := &errorPage{Page: s.base(r, heading, ""), Heading: heading, Message: msg}
 	if rerr := s.render(w, r, status, "error", data); rerr != nil {
+		if responseStarted(w) {
+			return // the client went away while the page was written
+		}
 		s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
 		http.Error(w, msg, status)
 	}
