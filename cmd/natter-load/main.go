@@ -16,8 +16,12 @@
 // CPU are read from /proc. Only loopback addresses are used; every phase is
 // bounded in time and count.
 //
-//	go run ./cmd/natter-load -quick               # seconds: a smoke run
-//	go run ./cmd/natter-load -scenario all -out docs/
+//	go run -C cmd/natter-load . -quick            # seconds: a smoke run
+//	go run -C cmd/natter-load . -scenario all     # writes ../../docs/
+//
+// It is a module of its own (cmd/natter-load/go.mod, with natter replaced
+// by this checkout), so that its plotting libraries stay out of natter's
+// go.mod.
 package main
 
 import (
@@ -88,7 +92,7 @@ func mainErr() error {
 	var o options
 	fs := flag.NewFlagSet("natter-load", flag.ContinueOnError)
 	scenario := fs.String("scenario", "all", "what to run: all, or a comma list of live (1, 2), pages (3, 4), writes (5)")
-	fs.StringVar(&o.out, "out", "docs", "directory of benchmarks.md and plots/")
+	fs.StringVar(&o.out, "out", "", "directory of benchmarks.md and plots/ (default: docs/ of the natter checkout)")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and short phases (a smoke run of seconds); explicit flags still win")
 	fs.StringVar(&o.work, "work", "", "working directory for databases and logs (default: a new temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
@@ -177,6 +181,13 @@ func mainErr() error {
 		return fmt.Errorf("bad -source-ips, -streams-per-conn or -rate")
 	}
 
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		o.out = filepath.Join(root, "docs")
+	}
 	if o.fromJSON != "" {
 		b, err := os.ReadFile(o.fromJSON)
 		if err != nil {
@@ -194,7 +205,7 @@ func mainErr() error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
-	r := &runner{opt: o}
+	r := &runner{opt: o, root: root}
 	return r.run(ctx)
 }
 
@@ -208,9 +219,6 @@ type runner struct {
 
 func (r *runner) run(ctx context.Context) error {
 	var err error
-	if r.root, err = repoRoot(); err != nil {
-		return err
-	}
 	if r.opt.work == "" {
 		if r.work, err = os.MkdirTemp("", "natter-load-"); err != nil {
 			return err
@@ -285,8 +293,8 @@ type member struct {
 }
 
 // seedMembers creates n members named prefix... with a session each.
-func seedMembers(ctx context.Context, st *store.Store, prefix string, n int) ([]member, error) {
-	users, err := st.BulkCreateUsers(ctx, prefix, n, "bench-no-password")
+func seedMembers(ctx context.Context, l *store.BulkLoader, prefix string, n int) ([]member, error) {
+	users, err := l.CreateUsers(ctx, prefix, n, "bench-no-password")
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +306,7 @@ func seedMembers(ctx context.Context, st *store.Store, prefix string, n int) ([]
 		ms[i] = member{ID: u.ID, Name: u.Username, Token: base64.RawURLEncoding.EncodeToString(b)}
 		sess[i] = store.BulkSession{Token: ms[i].Token, UserID: u.ID}
 	}
-	if err := st.BulkSessions(ctx, sess, time.Now().Add(7*24*time.Hour)); err != nil {
+	if err := l.Sessions(ctx, sess, time.Now().Add(7*24*time.Hour)); err != nil {
 		return nil, err
 	}
 	return ms, nil
@@ -316,7 +324,7 @@ func logf(format string, args ...any) {
 }
 
 func commandLine() string {
-	args := []string{"go run ./cmd/natter-load"}
+	args := []string{"go run -C cmd/natter-load ."}
 	for _, a := range os.Args[1:] {
 		if strings.ContainsAny(a, " \t'\"$") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

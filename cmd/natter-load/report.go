@@ -156,7 +156,7 @@ func renderSection(res *Results, plots map[string]string) string {
 		p("\n")
 		if lg := pg.Large; lg != nil && len(lg.Pages) > 0 {
 			p("### 4. Data growth\n\n")
-			p("The same pages after bulk-loading the database (`store.BulkPosts`, `store.BulkMessages`: multi-row INSERTs, 200,000 rows per transaction) from %s to %s posts and from %s to %s messages (each member writes to 8 peers). Loading took **%.0f s**; the database file grew from %.1f MiB to %.2f GiB. natter was restarted on the grown file (the OS page cache stays warm).\n\n",
+			p("The same pages after bulk-loading the database (`store.BulkLoader`'s `GeneratePosts` and `GenerateMessages`: rows generated inside the database, 200,000 per transaction) from %s to %s posts and from %s to %s messages (each member writes to 8 peers). Loading took **%.0f s**; the database file grew from %.1f MiB to %.2f GiB. natter was restarted on the grown file (the OS page cache stays warm).\n\n",
 				thousands(int(pg.Small.Posts)), thousands(int(lg.Posts)), thousands(int(pg.Small.Messages)), thousands(int(lg.Messages)),
 				lg.LoadSeconds, mib(pg.Small.DBBytes), float64(lg.DBBytes)/(1<<30))
 			p("| page | p50 small | p50 large | ratio | p99 small | p99 large | req/s small | req/s large | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
