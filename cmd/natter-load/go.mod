@@ -3,7 +3,7 @@ module natter/cmd/natter-load
 go 1.26.8
 
 require (
-	github.com/jackc/pgx/v5 v5.12.0
+	github.com/jackc/pgx/v5 v5.13.0
 	gonum.org/v1/plot v0.17.0
 	natter v0.0.0
 )
