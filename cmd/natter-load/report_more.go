@@ -47,13 +47,14 @@ func renderSoak(res *Results) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("\n## Soak: everything at once, minute by minute\n\n")
 	renderRun(&b, res)
-	p("natter on a fresh SQLite file with %s members holding an event stream each (%s), while %d messages a second go through `POST /send-message/{recipient}` (from %s other members, to streaming members at random) and %d pages a second are read (`/index`, a profile, a profile's popover, `/conversations`, at random, each by a streaming member; none of them changes anything, so every `unread_message_count` event counted comes from a send), for %.0f s. Sends and page reads are started on a clock (an open loop), not after the previous one answers, so a stall shows as latency rather than as less load. *Delivery* is from the send transaction's timestamp to the `unread_message_count` event's arrival. RSS and goroutines (natter's `go_goroutines`) are read at the end of each minute.\n\n",
+	p("natter on a fresh SQLite file with %s members holding an event stream each (%s), while %d messages a second go through `POST /send-message/{recipient}` (from %s other members, to streaming members at random) and %d pages a second are read (`/index`, a profile, a profile's popover, `/conversations`, at random, each by a streaming member; none of them changes anything, so every `unread_message_count` event counted comes from a send), for %.0f s. Sends and page reads are started on a clock (an open loop), not after the previous one answers, so a stall shows as latency rather than as less load. *Delivery* is from the send transaction's timestamp to the `unread_message_count` event's arrival. RSS and goroutines (natter's `go_goroutines`) are read at the end of each minute; *natter CPU* and *others' CPU* (everything else on the machine but natter-load, which drives the load) are over the minute, in %% of one core.\n\n",
 		thousands(s.Streams), s.Proto, s.Rate, thousands(s.Senders), s.PageRate, s.Seconds)
-	p("| minute | sends | errors | send p99 | page reads | errors | page p99 | delivered | delivery p99 | RSS | goroutines |\n")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| minute | sends | errors | send p99 | page reads | errors | page p99 | delivered | delivery p99 | RSS | goroutines | natter CPU | others' CPU |\n")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, m := range s.Minutes {
-		p("| %d | %s | %d | %s | %s | %d | %s | %s | %s | %.0f MiB | %s |\n", m.Minute, thousands(m.Sends), m.SendErrors, ms(m.Send.P99),
-			thousands(m.Pages), m.PageErrors, ms(m.Page.P99), thousands(m.Delivered), ms(m.Delivery.P99), mib(m.RSS), thousands(m.Goroutines))
+		p("| %d | %s | %d | %s | %s | %d | %s | %s | %s | %.0f MiB | %s | %.0f %% | %.0f %% |\n", m.Minute, thousands(m.Sends), m.SendErrors, ms(m.Send.P99),
+			thousands(m.Pages), m.PageErrors, ms(m.Page.P99), thousands(m.Delivered), ms(m.Delivery.P99), mib(m.RSS), thousands(m.Goroutines),
+			m.ServerCPU, m.OtherCPU)
 	}
 	p("\nIn all: **%s messages sent, %d send errors, %s delivered**; %s pages read, %d errors; %d stream reconnections. natter's RSS went from %.0f MiB to %.0f MiB, its goroutines from %s to %s.\n",
 		thousands(s.Sent), s.SendErrors, thousands(s.Delivered), thousands(s.PageReads), s.PageErrors, s.Reconnects,

@@ -103,6 +103,8 @@ type SoakMinute struct {
 	Delivery   Summary `json:"delivery"` // commit to arrival
 	RSS        int64   `json:"rss"`
 	Goroutines int     `json:"goroutines"`
+	ServerCPU  float64 `json:"server_cpu"` // % of one core over the minute
+	OtherCPU   float64 `json:"other_cpu"`  // the rest of the machine, less natter-load
 }
 
 // Machine describes where the figures were taken.

@@ -145,6 +145,7 @@ func (r *runner) runSoak(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	nextSample := start.Add(time.Minute)
+	cpu := startMeter(srv.pid)
 	sends, reads := 0, 0
 	for time.Since(start) < o.soakDur && ctx.Err() == nil {
 		el := time.Since(start).Seconds()
@@ -158,9 +159,11 @@ func (r *runner) runSoak(ctx context.Context) error {
 		}
 		if now := time.Now(); !now.Before(nextSample) {
 			rss, g := srv.proc().RSS, goroutines()
+			_, server, _, other := cpu.stop()
+			cpu = startMeter(srv.pid)
 			mu.Lock()
 			m := minuteOf(nextSample.Add(-time.Second))
-			m.rss, m.goroutines = rss, g
+			m.rss, m.goroutines, m.serverCPU, m.otherCPU = rss, g, server, other
 			mu.Unlock()
 			logf("soak: minute %d, RSS %.0f MiB, %d goroutines", int(nextSample.Sub(start)/time.Minute), mib(rss), g)
 			nextSample = nextSample.Add(time.Minute)
@@ -180,7 +183,9 @@ func (r *runner) runSoak(ctx context.Context) error {
 	res.RSSEnd, res.GoroutinesEnd = srv.proc().RSS, goroutines()
 
 	if n := len(minutes); n > 0 && minutes[n-1].rss == 0 {
+		_, server, _, other := cpu.stop()
 		minutes[n-1].rss, minutes[n-1].goroutines = res.RSSEnd, res.GoroutinesEnd
+		minutes[n-1].serverCPU, minutes[n-1].otherCPU = server, other
 	}
 
 	arrivals := ss.takeArrivals()
@@ -199,7 +204,7 @@ func (r *runner) runSoak(ctx context.Context) error {
 			Minute: i + 1, Sends: len(m.sends), SendErrors: m.sendErrs, Send: summarize(m.sends),
 			Pages: len(m.pages), PageErrors: m.pageErrs, Page: summarize(m.pages),
 			Delivered: len(delivered[i]), Delivery: summarize(delivered[i]),
-			RSS: m.rss, Goroutines: m.goroutines,
+			RSS: m.rss, Goroutines: m.goroutines, ServerCPU: m.serverCPU, OtherCPU: m.otherCPU,
 		}
 		res.Minutes = append(res.Minutes, sm)
 		res.Sent += sm.Sends
@@ -220,6 +225,8 @@ type soakMinute struct {
 	sendErrs, pageErrs int
 	rss                int64
 	goroutines         int
+	serverCPU          float64
+	otherCPU           float64
 }
 
 // noteError keeps the first few errors of each kind for the report.
