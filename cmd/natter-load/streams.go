@@ -115,17 +115,17 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	before := srv.proc().CPU
 	m := startMeter(srv.pid)
 	sleepCtx(ctx, o.streamIdle)
-	wall, server0, client, other := m.stop()
+	wall, serverCPU, clientCPU, otherCPU := m.stop()
 	cpu := srv.proc().CPU - before
 	prof()
 	run.IdleSeconds = wall.Seconds()
-	run.ServerCPU, run.ClientCPU, run.OtherCPU = server0, client, other
+	run.ServerCPU, run.ClientCPU, run.OtherCPU = serverCPU, clientCPU, otherCPU
 	run.Heartbeats = ss.heartbeats.Load() - hb0
 	run.Reconnects = ss.reconnects.Load() - rc0
 	if run.Heartbeats > 0 {
 		run.CPUPerHeartbeatUS = float64(cpu.Microseconds()) / float64(run.Heartbeats)
 	}
-	logf("%s: %d heartbeats, %.1f µs of server CPU each (others on the machine: %.0f%%)", label, run.Heartbeats, run.CPUPerHeartbeatUS, other)
+	logf("%s: %d heartbeats, %.1f µs of server CPU each (others on the machine: %.0f%%)", label, run.Heartbeats, run.CPUPerHeartbeatUS, otherCPU)
 
 	if server == serverNatter {
 		// Traffic: one message to every streaming member.
