@@ -312,7 +312,7 @@ func TestStartWaitsForPostgres(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", through(t, dsn, addr), "-start-timeout", "1m"},
-			func(string) string { return "" }, logs, listening)
+			func(string) string { return "" }, logs, &runHooks{listening: listening})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -378,7 +378,7 @@ func TestShutdownWithWriteStuckOnLock(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", path, "-debug-addr", debug,
 			"-shutdown-timeout", shutdownWait.String(), "-request-timeout", "1m"},
-			func(string) string { return "" }, io.Discard, listening)
+			func(string) string { return "" }, io.Discard, &runHooks{listening: listening})
 	}()
 	base := "http://" + <-listening
 	alice := newClient(t, base)

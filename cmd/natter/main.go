@@ -3,6 +3,7 @@
 //	natter [flags]               serve (the default)
 //	natter migrate [flags]       apply database migrations and exit
 //	natter backup [flags] FILE   copy the live SQLite database into FILE
+//	natter -h                    list the subcommands and flags
 //
 // Configuration comes from flags, each of which defaults to an environment
 // variable; see docs/operations.md. This is the only place that reads the
@@ -23,6 +24,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,11 +39,26 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage is printed; asking for it is no failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "natter:", err)
 		os.Exit(1)
 	}
 }
+
+// usage introduces the flags in natter -h.
+const usage = `Usage:
+  natter [flags]            serve the site (the default)
+  natter migrate [flags]    apply database migrations and exit
+
+Both take the same flags; each defaults to the environment variable named
+in parentheses (see docs/operations.md).
+
+Flags:
+`
 
 // config is natter's configuration.
 type config struct {
@@ -76,6 +93,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var c config
 	fs := flag.NewFlagSet("natter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", env("NATTER_ADDR", "localhost:8080"), "listen address (NATTER_ADDR)")
 	fs.StringVar(&c.databaseURL, "database-url", env("DATABASE_URL", "natter.db"), "SQLite file path, or a postgres:// URL (DATABASE_URL)")
 	fs.IntVar(&c.postsPerPage, "posts-per-page", atoi(env("POSTS_PER_PAGE", "10")), "page size of every list (POSTS_PER_PAGE)")
@@ -173,9 +194,19 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// run is main without the process: the tests call it. If ready is not
-// nil, it receives the listening address once natter accepts connections.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening chan<- string) error {
+// runHooks let the tests follow run from outside; main passes none.
+type runHooks struct {
+	// listening receives the address once natter accepts connections.
+	listening chan<- string
+	// connState sees every change of a site connection's state.
+	connState func(net.Conn, http.ConnState)
+}
+
+// run is main without the process: the tests call it, with hooks.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks *runHooks) error {
+	if hooks == nil {
+		hooks = &runHooks{}
+	}
 	var command string
 	if len(args) > 0 && (args[0] == "migrate" || args[0] == "backup") {
 		command, args = args[0], args[1:]
@@ -218,6 +249,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 
+	// The goroutines below use the database: they end, and are waited
+	// for, before it closes (defers run last first).
+	var background sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer background.Wait()
+	defer stopBackground()
+
 	hub := live.NewHub(cfg.streamsPerUser)
 	ready := db.Ready
 	if db.Dialect() == store.Postgres {
@@ -225,9 +263,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// instance hears them on one dedicated connection.
 		listener := live.NewListener(cfg.databaseURL, hub, logger)
 		listener.PingEvery = cfg.listenerPing
-		listenCtx, stopListening := context.WithCancel(context.Background())
-		defer stopListening()
-		go listener.Run(listenCtx)
+		background.Go(func() { listener.Run(bgCtx) })
 		ready = func(ctx context.Context) error {
 			return errors.Join(db.Ready(ctx), listener.Ready(ctx))
 		}
@@ -265,6 +301,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	requests, cancelRequests := context.WithCancel(context.Background())
 	defer cancelRequests()
 	httpSrv.BaseContext = func(net.Listener) context.Context { return requests }
+	httpSrv.ConnState = hooks.connState
 	// Event streams never end by themselves: end them when shutdown
 	// begins, so that Shutdown waits only for the requests in flight (and
 	// browsers reconnect elsewhere, resuming from Last-Event-ID).
@@ -281,11 +318,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Info("debug listening", "metrics", "http://"+dln.Addr().String()+"/metrics", "pprof", "http://"+dln.Addr().String()+"/debug/pprof/")
 	}
 
-	go sweepSessions(ctx, db, logger)
+	background.Go(func() { sweepSessions(bgCtx, db, logger) })
 
 	logger.Info("natter listening", "url", "http://"+ln.Addr().String(), "database", redact(cfg.databaseURL))
-	if listening != nil {
-		listening <- ln.Addr().String()
+	if hooks.listening != nil {
+		hooks.listening <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -63,8 +63,10 @@ type Store struct {
 	ckpt *checkpointer
 	// probe keeps the readiness probe's answer (health.go).
 	probe probe
-	now   func() time.Time
-	dsn   string
+	// lock keeps other processes off the SQLite file (lock.go).
+	lock *fileLock
+	now  func() time.Time
+	dsn  string
 }
 
 // Open connects to the database named by dsn — a postgres:// URL, or else a
@@ -82,6 +84,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		err = s.openSQLite(ctx, dsn, opts)
 	}
 	if err != nil {
+		s.lock.release()
 		return nil, err
 	}
 	s.rq, s.wq = newPrepared(s.read), newPrepared(s.write)
@@ -168,6 +171,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("store: bad SQLite path %q", path)
+	}
+	var err error
+	if s.lock, err = lockSQLite(path); err != nil {
+		return err
 	}
 	// WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode
 	// loses nothing when the process crashes (only on power loss may the last
@@ -284,7 +291,7 @@ func (s *Store) Close() error {
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
-	return err
+	return errors.Join(err, s.lock.release())
 }
 
 // Ping checks the database answers; /readyz uses it.
