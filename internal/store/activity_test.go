@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"natter/internal/natter"
 	"natter/internal/store"
+	"natter/internal/store/storetest"
 )
 
 // centre summarises a member's notification centre, newest group first:
@@ -181,6 +183,98 @@ func TestActivity(t *testing.T) {
 
 		if _, err := s.ActivityUnread(ctx, 1<<40); !errors.Is(err, natter.ErrNotFound) {
 			t.Errorf("ActivityUnread(no such entry) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// Mentions arriving while their member reads them, on the centre and on
+// posts' pages: however the transactions interleave, the member's count,
+// the groups' counts and the entries' own read state agree.
+func TestActivityCountersUnderConcurrency(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		bob := createUser(t, s, "bob")
+		actors := []natter.Account{createUser(t, s, "alice"), createUser(t, s, "carol"), createUser(t, s, "dave")}
+		const each = 30
+		var posts []natter.Post
+		for _, a := range actors {
+			mustUpdate(t, s, func(tx natter.Tx) error {
+				p, err := tx.CreatePost(ctx, ref(a), "@bob")
+				posts = append(posts, p)
+				return err
+			})
+		}
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i, a := range actors {
+			wg.Go(func() {
+				for range each {
+					_, err := s.Update(ctx, func(tx natter.Tx) error {
+						_, _, err := tx.AddActivity(ctx, natter.NewActivity{UserID: bob.ID, Kind: natter.ActivityMention,
+							Actor: ref(a), PostID: posts[i].ID, Window: natter.ActivityWindow})
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for i := range each {
+				_, err := s.Update(ctx, func(tx natter.Tx) error {
+					if i%2 == 0 {
+						_, _, err := tx.MarkPostActivityRead(ctx, bob.ID, posts[i%len(posts)].ID)
+						return err
+					}
+					groups, err := s.ActivityGroups(ctx, bob.ID, 0, 1, 1)
+					if err != nil || len(groups) == 0 {
+						return err
+					}
+					_, _, err = tx.MarkActivityRead(ctx, bob.ID, groups[0].LastID)
+					return err
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("transaction: %v", err)
+		}
+
+		groups, err := s.ActivityGroups(ctx, bob.ID, 0, 100, 10*each)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries, groupUnread, unread int
+		for _, g := range groups {
+			entries += g.Entries
+			groupUnread += g.Unread
+			if len(g.Recent) != g.Entries || g.Actors != len(actors) {
+				t.Errorf("group %d: %d entries listed of %d, %d actors; want all, %d", g.ID, len(g.Recent), g.Entries, g.Actors, len(actors))
+			}
+			n := 0
+			for _, a := range g.Recent {
+				if a.Unread {
+					n++
+				}
+			}
+			if n != g.Unread {
+				t.Errorf("group %d counts %d unread, holds %d", g.ID, g.Unread, n)
+			}
+			unread += n
+		}
+		if len(groups) != 1 || entries != len(actors)*each {
+			t.Errorf("%d groups of %d entries, want one of %d", len(groups), entries, len(actors)*each)
+		}
+		if got := reload(t, s, bob).UnreadActivity; got != unread || got != groupUnread {
+			t.Errorf("bob's count is %d, his groups count %d, his entries %d unread", got, groupUnread, unread)
 		}
 	})
 }
