@@ -64,7 +64,7 @@ func TestQueryPlans(t *testing.T) {
 		},
 		{
 			name: "MessagesReceived",
-			query: `SELECT m.id, m.body, m.created_at, s.id, s.username, r.id, r.username
+			query: `SELECT m.id, m.body, m.created_at, m.unread, s.id, s.username, r.id, r.username
 				FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
 				WHERE m.recipient_id = $1
 				ORDER BY m.id DESC LIMIT $2 OFFSET $3`,
@@ -73,7 +73,7 @@ func TestQueryPlans(t *testing.T) {
 		},
 		{
 			name: "Conversations",
-			query: `SELECT c.unread, m.id, m.body, m.created_at, s.id, s.username, r.id, r.username
+			query: `SELECT c.unread, m.id, m.body, m.created_at, m.unread, s.id, s.username, r.id, r.username
 				FROM conversations c
 				JOIN messages m ON m.id = c.last_message_id
 				JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
@@ -84,7 +84,7 @@ func TestQueryPlans(t *testing.T) {
 		},
 		{
 			name: "ConversationMessages",
-			query: `SELECT m.id, m.body, m.created_at, s.id, s.username, r.id, r.username
+			query: `SELECT m.id, m.body, m.created_at, m.unread, s.id, s.username, r.id, r.username
 				FROM (
 					SELECT * FROM (SELECT id FROM messages WHERE sender_id = $1 AND recipient_id = $2 AND id < $3
 						ORDER BY id DESC LIMIT $4) a
@@ -114,19 +114,69 @@ func TestQueryPlans(t *testing.T) {
 			sortOK: "a member has one row per notification name",
 		},
 		{
-			name: "Activity",
-			query: `SELECT a.id, a.kind, a.created_at, actor.id, actor.username,
-					COALESCE(a.post_id, 0), COALESCE(a.message_id, 0), COALESCE(p.body, m.body, ''),
-					a.id > me.activity_read_id
+			name:  "MarkMessagesRead",
+			query: `UPDATE messages SET unread = FALSE WHERE id = $1 AND recipient_id = $2 AND unread RETURNING sender_id`,
+			args:  []any{1, 1},
+			uses:  []string{"SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name:  "MarkConversationRead",
+			query: `UPDATE messages INDEXED BY messages_unread SET unread = FALSE WHERE recipient_id = $1 AND sender_id = $2 AND unread`,
+			args:  []any{1, 2},
+			uses:  []string{"SEARCH messages USING INDEX messages_unread (recipient_id=? AND sender_id=?)"},
+		},
+		{
+			name: "ActivityGroups",
+			query: `SELECT id, kind, subject_id, last_id, entries, actors, unread FROM activity_groups
+				WHERE user_id = $1 AND last_id < $2
+				ORDER BY last_id DESC LIMIT $3`,
+			args: []any{1, 1 << 40, 11},
+			uses: []string{"SEARCH activity_groups USING INDEX activity_groups_recent (user_id=? AND last_id<?)"},
+		},
+		{
+			name: "GroupEntries",
+			query: `SELECT a.id, a.group_id, a.kind, a.created_at, actor.id, actor.username,
+					COALESCE(a.post_id, 0), COALESCE(p.body, ''), a.unread
 				FROM activity a
-				JOIN users me ON me.id = a.user_id
 				JOIN users actor ON actor.id = a.actor_id
 				LEFT JOIN posts p ON p.id = a.post_id
-				LEFT JOIN messages m ON m.id = a.message_id
-				WHERE a.user_id = $1
-				ORDER BY a.id DESC LIMIT $2 OFFSET $3`,
-			args: []any{1, 11, 0},
-			uses: []string{"SEARCH a USING INDEX activity_user_id (user_id=?)", "SEARCH p USING INTEGER PRIMARY KEY", "SEARCH m USING INTEGER PRIMARY KEY"},
+				WHERE a.group_id = $1 AND a.id <= $2
+				ORDER BY a.id DESC LIMIT $3`,
+			args: []any{1, 1 << 40, 5},
+			uses: []string{"SEARCH a USING INDEX activity_group (group_id=? AND id<?)", "SEARCH p USING INTEGER PRIMARY KEY"},
+		},
+		{
+			name: "AddActivityFindsItsGroup",
+			query: `SELECT id FROM activity_groups
+				WHERE user_id = $1 AND kind = $2 AND subject_id = $3 AND first_at > $4
+				ORDER BY first_at DESC LIMIT 1`,
+			args: []any{1, "mention", 0, 0},
+			uses: []string{"SEARCH activity_groups USING COVERING INDEX activity_groups_open (user_id=? AND kind=? AND subject_id=? AND first_at>?)"},
+		},
+		{
+			name:  "AddActivityCountsActors",
+			query: `SELECT count(*) FROM activity WHERE group_id = $1 AND actor_id = $2`,
+			args:  []any{1, 1},
+			uses:  []string{"SEARCH activity USING COVERING INDEX activity_group_actor (group_id=? AND actor_id=?)"},
+		},
+		{
+			name:  "MarkActivityRead",
+			query: `UPDATE activity SET unread = FALSE WHERE user_id = $1 AND unread AND id <= $2 RETURNING group_id`,
+			args:  []any{1, 1 << 40},
+			uses:  []string{"SEARCH activity USING INDEX activity_unread (user_id=?)"},
+		},
+		{
+			name:  "MarkPostActivityRead",
+			query: `UPDATE activity SET unread = FALSE WHERE user_id = $1 AND unread AND post_id = $2 RETURNING group_id`,
+			args:  []any{1, 1},
+			uses:  []string{"SEARCH activity USING INDEX activity_unread (user_id=? AND post_id=?)"},
+		},
+		{
+			name: "Post",
+			query: `SELECT p.id, p.body, p.created_at, u.id, u.username
+				FROM posts p JOIN users u ON u.id = p.user_id WHERE p.id = $1`,
+			args: []any{1},
+			uses: []string{"SEARCH p USING INTEGER PRIMARY KEY (rowid=?)"},
 		},
 		{
 			name: "UserByName",

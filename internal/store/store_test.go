@@ -367,7 +367,7 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 
 // Messages arriving while their recipient reads them: however the
 // transactions interleave, the member's unread counter is the sum of the
-// conversations' unread counts (on PostgreSQL each transaction locks the
+// conversations' unread counts, and the number of messages unread (on PostgreSQL each transaction locks the
 // member's row before reading counters it changes).
 func TestUnreadCountersUnderConcurrency(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
@@ -398,7 +398,11 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 			for i := range each {
 				_, err := s.Update(ctx, func(tx natter.Tx) error {
 					if i%3 == 0 {
-						_, err := tx.MarkAllMessagesRead(ctx, bob.ID)
+						convs, err := s.Conversations(ctx, bob.ID, natter.Pagination{Limit: 10})
+						if err != nil || len(convs) == 0 {
+							return err
+						}
+						_, _, err = tx.MarkMessagesRead(ctx, bob.ID, []int64{convs[0].Last.ID})
 						return err
 					}
 					_, _, err := tx.MarkConversationRead(ctx, bob.ID, senders[i%len(senders)].ID)
@@ -426,6 +430,19 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 		}
 		if got := reload(t, s, bob).UnreadMessages; got != sum {
 			t.Errorf("bob's unread counter is %d, his conversations hold %d unread", got, sum)
+		}
+		msgs, err := s.MessagesReceived(ctx, bob.ID, natter.Pagination{Limit: 10 * each})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unread := 0
+		for _, m := range msgs {
+			if m.Unread {
+				unread++
+			}
+		}
+		if unread != sum {
+			t.Errorf("%d of bob's messages are unread, his conversations count %d", unread, sum)
 		}
 	})
 }

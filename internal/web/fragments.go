@@ -136,6 +136,7 @@ func (s *Server) stamp(t time.Time) stamp {
 
 // postItem is a post as a list shows it (the partial "post").
 type postItem struct {
+	ID     int64 // its time links to its page, /post/{id}
 	Author natter.MemberRef
 	Body   string
 	When   stamp
@@ -146,6 +147,7 @@ type receivedItem struct {
 	Sender natter.MemberRef
 	Body   string
 	When   stamp
+	Unread bool // until this page showed it
 }
 
 // navbar is what the navbar shows.
@@ -165,7 +167,7 @@ type navbar struct {
 func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 	items := make([]any, len(posts))
 	for i, p := range posts {
-		items[i] = postItem{p.Author, p.Body, s.stamp(p.CreatedAt)}
+		items[i] = postItem{p.ID, p.Author, p.Body, s.stamp(p.CreatedAt)}
 	}
 	return s.fragments.list("post", items, s.renderFragment)
 }
@@ -174,7 +176,7 @@ func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
 	items := make([]any, len(msgs))
 	for i, m := range msgs {
-		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt)}
+		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt), m.Unread}
 	}
 	return s.fragments.list("received", items, s.renderFragment)
 }

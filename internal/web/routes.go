@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /index", s.member(s.showIndex))
 	m.Handle("POST /{$}", s.member(s.createPost))
 	m.Handle("POST /index", s.member(s.createPost))
+	m.Handle("GET /post/{id}", s.member(s.showPost))
 
 	// Profiles.
 	m.Handle("GET /user/{username}", s.member(s.showUser))
