@@ -141,3 +141,40 @@ func TestManifest(t *testing.T) {
 		}
 	}
 }
+
+// Members' pages load push.js and carry the suggestion to turn push on,
+// hidden until the script finds the browser able and not yet asked;
+// logged-out pages have neither.
+func TestPushScriptAndSuggestion(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+	loadsPush := func(r *response) bool {
+		for _, src := range findTag(r.Body, "script") {
+			if strings.HasPrefix(src.Attr["src"], "/static/push.") && src.Has("defer") {
+				return true
+			}
+		}
+		return false
+	}
+
+	in := alice.page(t, "/index")
+	if !loadsPush(in) {
+		t.Error("a member's page does not load push.js (deferred)")
+	}
+	box := in.byID("push-suggestion")
+	if !box.Has("hidden") {
+		t.Error("the push suggestion is not hidden in the HTML: only push.js knows whether the browser can take push")
+	}
+	if !strings.Contains(box.Inner, `href="/settings/notifications"`) || !strings.Contains(box.Inner, "data-push-dismiss") {
+		t.Errorf("the suggestion has no link to the settings or no dismiss button:\n%s", box.Inner)
+	}
+
+	out := s.browser().page(t, "/login")
+	if loadsPush(out) {
+		t.Error("the login page loads push.js")
+	}
+	if _, ok := findID(out.Body, "push-suggestion"); ok {
+		t.Error("the login page suggests turning notifications on")
+	}
+}
