@@ -32,8 +32,20 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 // url, tag}; a 'read' one has tags: [...], the notifications to close.
 self.addEventListener('push', (event) => {
   const payload = readPayload(event.data);
-  event.waitUntil(payload.type === 'read' ? closeRead(payload) : show(payload));
+  event.waitUntil(inTurn(() => (payload.type === 'read' ? closeRead(payload) : show(payload))));
 });
+
+// Pushes are handled one at a time, in the order they came. The browser
+// starts the next push event before the last has finished, and a 'read'
+// must not overtake the message it closes; besides, Chromium's
+// getNotifications() run while a showNotification() is under way can lose
+// that notification from every later list, so it could never be closed.
+let turn = Promise.resolve();
+function inTurn(task) {
+  const done = turn.then(task);
+  turn = done.catch(() => {});
+  return done;
+}
 
 // readPayload never fails: a push that cannot be read still shows a
 // notification, since browsers punish pushes that show nothing (Chrome
