@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/backgroundservice"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/serviceworker"
@@ -161,6 +162,84 @@ func TestPushSuggestion(t *testing.T) {
 	}
 }
 
+// push.js's controls show the browser's state: off, with the button to
+// turn notifications on; blocked, with no button; and it fills an empty
+// time zone field with the browser's. The controls live on the server
+// side's notification settings page; this test needs only the element
+// that page carries, so it adds it (and time zone fields) to the timeline
+// before push.js runs.
+func TestPushControls(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	alice.run(
+		emulation.SetTimezoneOverride("Pacific/Auckland"),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(pushControlsFixtureJS).Do(ctx)
+			return err
+		}),
+	)
+	// The controls fetch the key ahead of a click. The server side's
+	// endpoint is built on another branch; where it is missing, the 404 is
+	// no fault of the page (turning on would then say so).
+	alice.b.expect("/push/key", 404)
+	alice.register()
+
+	alice.open("/index")
+	alice.waitFor(`document.getElementById('push-controls').dataset.state === 'off'`)
+	var off struct {
+		Status, Button string
+		ButtonHidden   bool
+		Suggestion     bool
+		Empty, Set     string
+	}
+	alice.eval(`(() => {
+		const root = document.getElementById('push-controls');
+		return {
+			Status: root.querySelector('[role=status]').textContent,
+			Button: root.querySelector('button').textContent,
+			ButtonHidden: root.querySelector('button').hidden,
+			Suggestion: !document.getElementById('push-suggestion').hidden,
+			Empty: document.getElementById('tz-empty').value,
+			Set: document.getElementById('tz-set').value,
+		};
+	})()`, &off)
+	if off.Button != "Turn on notifications in this browser" || off.ButtonHidden || off.Status != "Notifications are off in this browser." {
+		t.Errorf("controls before turning on: %q, button %q (hidden %v)", off.Status, off.Button, off.ButtonHidden)
+	}
+	if off.Suggestion {
+		t.Error("the page with the controls also shows the suggestion")
+	}
+	if off.Empty != "Pacific/Auckland" || off.Set != "Europe/Oslo" {
+		t.Errorf("time zones %q and %q, want the empty one filled with the browser's (Pacific/Auckland) and the other kept (Europe/Oslo)", off.Empty, off.Set)
+	}
+
+	alice.setNotifications(cdpbrowser.PermissionSettingDenied)
+	alice.open("/index")
+	alice.waitFor(`document.getElementById('push-controls').dataset.state === 'blocked'`)
+	var blocked struct {
+		Status       string
+		ButtonHidden bool
+	}
+	alice.eval(`(() => {
+		const root = document.getElementById('push-controls');
+		return {Status: root.querySelector('[role=status]').textContent, ButtonHidden: root.querySelector('button').hidden};
+	})()`, &blocked)
+	if !blocked.ButtonHidden || !strings.Contains(blocked.Status, "blocked") {
+		t.Errorf("controls with notifications blocked: %q, button hidden %v", blocked.Status, blocked.ButtonHidden)
+	}
+}
+
+// pushControlsFixtureJS adds, as the settings page would have them, the
+// push controls' element and two time zone fields to the timeline. It
+// runs when the page's parsing ends, before deferred scripts (push.js).
+const pushControlsFixtureJS = `document.addEventListener('readystatechange', () => {
+	if (document.readyState !== 'interactive' || location.pathname !== '/index') return;
+	document.getElementById('main').insertAdjacentHTML('afterbegin',
+		'<div id="push-controls" data-key-url="/push/key" data-subscriptions-url="/push/subscriptions"></div>' +
+		'<input name="time_zone" id="tz-empty"><input name="time_zone" id="tz-set" value="Europe/Oslo">');
+});`
+
 // countPermissionRequestsJS counts the page's calls of
 // Notification.requestPermission.
 const countPermissionRequestsJS = `(() => {
@@ -173,9 +252,15 @@ const countPermissionRequestsJS = `(() => {
 // browser, as answering "Allow" would.
 func (m *member) allowNotifications() {
 	m.b.t.Helper()
+	m.setNotifications(cdpbrowser.PermissionSettingGranted)
+}
+
+// setNotifications sets the browser's notification permission for natter.
+func (m *member) setNotifications(setting cdpbrowser.PermissionSetting) {
+	m.b.t.Helper()
 	origin, _ := url.Parse(m.b.srv.URL)
 	m.run(chromedp.ActionFunc(func(ctx context.Context) error {
-		return cdpbrowser.SetPermission(&cdpbrowser.PermissionDescriptor{Name: "notifications"}, cdpbrowser.PermissionSettingGranted).
+		return cdpbrowser.SetPermission(&cdpbrowser.PermissionDescriptor{Name: "notifications"}, setting).
 			WithOrigin(origin.Scheme + "://" + origin.Host).
 			Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
 	}))
