@@ -8,15 +8,14 @@
 // - It fills in the settings form's empty time zone with the browser's.
 // - Once, on any page, it suggests turning notifications on, until the
 //   member dismisses the suggestion or answers the browser's question.
-// - It closes the "all caught up" note sw.js may leave: a natter page is
-//   open, so it has said what it had to.
+// - It tells the service worker that a natter page is open, which closes
+//   the "all caught up" note sw.js may have left.
 //
 // Nothing here asks for permission unprompted.
 (() => {
   'use strict';
 
   const SW_URL = '/sw.js';
-  const CAUGHT_UP_TAG = 'natter-caught-up'; // as in sw.js
   const SUGGESTION_KEY = 'natter.pushSuggestion'; // localStorage: 'dismissed'
 
   const supported = () => window.isSecureContext && 'serviceWorker' in navigator &&
@@ -239,11 +238,12 @@
   // The "all caught up" note
   // ---------------------------------------------------------------------
 
+  // The worker closes it: the page asking for the notifications itself
+  // could race a push being shown (see inTurn in sw.js).
   async function closeCaughtUp() {
     if (!supported() || Notification.permission !== 'granted') return;
     const registration = await navigator.serviceWorker.getRegistration('/');
-    if (!registration) return;
-    for (const n of await registration.getNotifications({tag: CAUGHT_UP_TAG})) n.close();
+    if (registration && registration.active) registration.active.postMessage({type: 'page-open'});
   }
 
   // ---------------------------------------------------------------------

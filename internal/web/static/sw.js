@@ -18,7 +18,7 @@ const SUBSCRIPTIONS_URL = '/push/subscriptions';
 const ICON_URL = '/static/icons/icon-192.png';
 const BADGE_URL = '/static/icons/badge-96.png';
 // The tag of the quiet note a 'read' push leaves when it closed everything
-// (see closeRead); the next notification and any natter page close it.
+// (see closeRead); the next notification and the next natter page close it.
 const CAUGHT_UP_TAG = 'natter-caught-up';
 
 self.addEventListener('install', () => self.skipWaiting());
@@ -121,6 +121,15 @@ async function pageInView() {
   const windows = await self.clients.matchAll({type: 'window', includeUncontrolled: true});
   return windows.some((w) => w.visibilityState === 'visible');
 }
+
+// A natter page opened (push.js says so): the member is looking at
+// natter, so the "all caught up" note has said what it had to. Closed in
+// turn with the pushes, for the reason inTurn gives.
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'page-open') {
+    event.waitUntil(inTurn(() => closeTagged(new Set([CAUGHT_UP_TAG]))));
+  }
+});
 
 // ---------------------------------------------------------------------
 // Clicks
