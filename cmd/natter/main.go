@@ -51,10 +51,11 @@ func main() {
 
 // usage introduces the flags in natter -h.
 const usage = `Usage:
-  natter [flags]            serve the site (the default)
-  natter migrate [flags]    apply database migrations and exit
+  natter [flags]               serve the site (the default)
+  natter migrate [flags]       apply database migrations and exit
+  natter backup [flags] FILE   copy the live SQLite database into FILE
 
-Both take the same flags; each defaults to the environment variable named
+All take the same flags; each defaults to the environment variable named
 in parentheses (see docs/operations.md).
 
 Flags:

@@ -160,6 +160,10 @@ type navbar struct {
 	UnreadMessages, UnreadActivity int
 }
 
+// Unread is what the tab's title counts and its icon's dot shows, with or
+// without JavaScript: everything unread ("(3) Home · natter").
+func (b navbar) Unread() int { return b.UnreadMessages + b.UnreadActivity }
+
 // The template functions that render fragments.
 
 // renderPosts renders a list of posts, each a kept fragment: one template

@@ -110,6 +110,22 @@ func TestMessageBadge(t *testing.T) {
 	if n, _ := alice.badges(t); n != 0 {
 		t.Errorf("alice's badge %d, want 0", n)
 	}
+	// The tab says so too, without JavaScript: the count in the title and a
+	// dot on the icon; with nothing unread, neither.
+	wantTab := func(m *member, title string, dot bool) {
+		t.Helper()
+		r := m.page(t, "/")
+		if got := findTag(r.Body, "title"); len(got) != 1 || got[0].Text() != title {
+			t.Errorf("%s's title %v, want %q", m.name, got, title)
+		}
+		for _, link := range findTag(r.Body, "link") {
+			if link.Attr["rel"] == "icon" && strings.Contains(link.Attr["href"], "favicon-unread") != dot {
+				t.Errorf("%s's icon %q, want the dot: %v", m.name, link.Attr["href"], dot)
+			}
+		}
+	}
+	wantTab(bob, "(2) Home · natter", true)
+	wantTab(alice, "Home · natter", false)
 }
 
 // /messages: the messages received, newest first, paginated; seeing a page
