@@ -48,8 +48,14 @@ func (a *App) SendMessage(ctx context.Context, sender natter.Account, recipient,
 		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
 			return err
 		}
-		return addActivity(ctx, tx, to.ID, natter.ActivityMessage, sender.Ref(), 0, msg.ID)
+		if err := addActivity(ctx, tx, to.ID, natter.ActivityMessage, sender.Ref(), 0, msg.ID); err != nil {
+			return err
+		}
+		return a.owe(ctx, tx, natter.Item{UserID: to.ID, Kind: natter.KindMessage, ID: msg.ID}, natter.MessageTag(sender.ID))
 	})
+	if err == nil {
+		a.wake()
+	}
 	return msg, err
 }
 
@@ -64,16 +70,22 @@ func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Pag
 	// u was read at the start of the request; with nothing unread then,
 	// there is nothing to mark and the page costs no write.
 	if u.UnreadMessages > 0 {
+		var queued bool
 		err := a.update(ctx, func(tx natter.Tx) error {
 			changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
 			if err != nil || !changed {
 				return err
 			}
-			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0)
-			return err
+			if _, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0); err != nil {
+				return err
+			}
+			return a.read(ctx, tx, u.ID, natter.KindMessage, "", &queued)
 		})
 		if err != nil {
 			return Page[natter.Message]{}, err
+		}
+		if queued {
+			a.wake()
 		}
 	}
 	msgs, err := a.store.MessagesReceived(ctx, u.ID, a.pagination(page))
@@ -123,16 +135,22 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 	if p.ID == u.ID {
 		return Conversation{}, notFound("You have no conversation with yourself.")
 	}
+	var queued bool
 	err = a.update(ctx, func(tx natter.Tx) error {
 		left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
 		if err != nil || !changed {
 			return err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
-		return err
+		if _, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left); err != nil {
+			return err
+		}
+		return a.read(ctx, tx, u.ID, natter.KindMessage, natter.MessageTag(p.ID), &queued)
 	})
 	if err != nil {
 		return Conversation{}, err
+	}
+	if queued {
+		a.wake()
 	}
 	msgs, err := a.store.ConversationMessages(ctx, u.ID, p.ID, before, ConversationSize+1)
 	if err != nil {

@@ -33,12 +33,19 @@ func (a *App) Activity(ctx context.Context, u natter.Account, page int) (Page[na
 
 // MarkActivityRead marks u's whole notification centre read.
 func (a *App) MarkActivityRead(ctx context.Context, u natter.Account) error {
-	return a.update(ctx, func(tx natter.Tx) error {
+	var queued bool
+	err := a.update(ctx, func(tx natter.Tx) error {
 		changed, err := tx.MarkActivityRead(ctx, u.ID)
 		if err != nil || !changed {
 			return err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, 0)
-		return err
+		if _, err = tx.SetNotification(ctx, u.ID, NotifyActivity, 0); err != nil {
+			return err
+		}
+		return a.read(ctx, tx, u.ID, natter.KindMention, "", &queued)
 	})
+	if err == nil && queued {
+		a.wake()
+	}
+	return err
 }

@@ -32,6 +32,7 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 		return natter.Post{}, rateLimited("posts", wait)
 	}
 	var post natter.Post
+	var owed bool
 	err := a.update(ctx, func(tx natter.Tx) error {
 		var err error
 		post, err = tx.CreatePost(ctx, author.Ref(), body)
@@ -59,9 +60,16 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 			if err := addActivity(ctx, tx, u.ID, natter.ActivityMention, author.Ref(), post.ID, 0); err != nil {
 				return err
 			}
+			if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+				return err
+			}
+			owed = true
 		}
 		return nil
 	})
+	if err == nil && owed {
+		a.wake()
+	}
 	return post, err
 }
 
