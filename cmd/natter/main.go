@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,17 +19,22 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // members' quiet hours are in their time zone, whatever the host has
 
 	"natter/internal/app"
+	"natter/internal/deliver"
 	"natter/internal/live"
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/web"
+	"natter/internal/webpush"
 )
 
 func main() {
@@ -55,6 +61,12 @@ type config struct {
 	sendLimit      app.Limit
 	shutdownWait   time.Duration
 	debugAddr      string
+
+	publicURL         string
+	push              bool
+	pushDelay         time.Duration
+	pushContact       string
+	pushAllowInsecure []string
 }
 
 // parseConfig reads flags, whose defaults come from the environment.
@@ -81,6 +93,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	send := fs.String("send-limit", env("NATTER_SEND_LIMIT", "60/1m"), "private messages a member may send, as N/duration (NATTER_SEND_LIMIT)")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", env("NATTER_PUBLIC_URL", ""), "the site's address as members reach it, such as https://natter.example.org (NATTER_PUBLIC_URL)")
+	fs.BoolVar(&c.push, "push", env("NATTER_PUSH", "on") != "off", "send Web Push notifications; NATTER_PUSH=off turns them off (NATTER_PUSH)")
+	fs.DurationVar(&c.pushDelay, "push-delay", duration(env("NATTER_PUSH_DELAY", "5s")), "grace period before a push: a member who reads within it is not pushed (NATTER_PUSH_DELAY)")
+	fs.StringVar(&c.pushContact, "push-contact", env("NATTER_PUSH_CONTACT", ""), "operator contact push services see, https: URL or mailto: address; default the public URL (NATTER_PUSH_CONTACT)")
+	allow := fs.String("push-allow-insecure", env("NATTER_PUSH_ALLOW_INSECURE", ""), "comma-separated host:port push services reached over plain http and at private addresses, for tests and private services (NATTER_PUSH_ALLOW_INSECURE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -106,7 +123,41 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
 		return c, fmt.Errorf("bad -trusted-proxies: %w", err)
 	}
+	if c.pushDelay < 0 {
+		return c, errors.New("bad -push-delay / NATTER_PUSH_DELAY: want a duration such as 5s")
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("bad -public-url %q: want an http or https URL", c.publicURL)
+		}
+	}
+	if c.pushContact != "" {
+		if err := webpush.CheckSubject(c.pushContact); err != nil {
+			return c, fmt.Errorf("bad -push-contact: %w", err)
+		}
+	}
+	for _, hp := range strings.Split(*allow, ",") {
+		if hp = strings.TrimSpace(hp); hp != "" {
+			if _, _, err := net.SplitHostPort(hp); err != nil {
+				return c, fmt.Errorf("bad -push-allow-insecure entry %q: want host:port", hp)
+			}
+			c.pushAllowInsecure = append(c.pushAllowInsecure, hp)
+		}
+	}
 	return c, nil
+}
+
+// pushSubject is the contact in VAPID tokens: the operator's, else the
+// public URL if it is https (RFC 8292 wants https: or mailto:).
+func (c config) pushSubject() (subject string, fallback bool) {
+	switch {
+	case c.pushContact != "":
+		return c.pushContact, false
+	case strings.HasPrefix(c.publicURL, "https://"):
+		return c.publicURL, false
+	}
+	return "mailto:natter@localhost", true
 }
 
 // atoi and duration turn a malformed environment value into an invalid one
@@ -205,7 +256,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return errors.Join(db.Ping(ctx), listener.Ready(ctx))
 		}
 	}
-	a, err := app.New(db, hub, app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit})
+	appCfg := app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit, Channels: []app.Channel{}}
+	if cfg.push {
+		engine, stopEngine, err := startDelivery(cfg, db, hub, logger)
+		if err != nil {
+			return err
+		}
+		// Deferred after db.Close: the engine stops, and its sends in
+		// flight end, before the database closes.
+		defer stopEngine()
+		appCfg.Channels = []app.Channel{{Name: natter.ChannelPush, Delay: cfg.pushDelay}}
+		appCfg.Deliveries, appCfg.PushKey, appCfg.Endpoints = engine.Engine, engine.key.PublicKey(), engine.sender
+	}
+	a, err := app.New(db, hub, appCfg)
 	if err != nil {
 		return err
 	}
@@ -272,6 +335,77 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// delivery is the running delivery engine and what the app needs of it.
+type delivery struct {
+	*deliver.Engine
+	key    *webpush.VAPIDKey
+	sender *webpush.Sender
+}
+
+// startDelivery starts the delivery engine (and, on PostgreSQL, this
+// instance's presence record). stop ends both and waits for them.
+func startDelivery(cfg config, db *store.Store, hub *live.Hub, logger *slog.Logger) (delivery, func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	raw, err := db.SiteKey(ctx, "vapid", func() ([]byte, error) {
+		k, err := webpush.GenerateVAPIDKey()
+		if err != nil {
+			return nil, err
+		}
+		return k.MarshalBinary()
+	})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	key, err := webpush.ParseVAPIDKey(raw)
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	subject, fallback := cfg.pushSubject()
+	if fallback {
+		logger.Warn("push: no -push-contact and no https -public-url; push services such as Apple's may refuse pushes", "contact", subject)
+	}
+	sender, err := webpush.NewSender(webpush.Options{Key: key, Subject: subject, AllowInsecure: cfg.pushAllowInsecure})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	var presence deliver.Presence = deliver.LocalPresence{Streams: hub}
+	presenceDone := make(chan struct{})
+	if db.Dialect() == store.Postgres {
+		shared := &deliver.SharedPresence{Streams: hub, Store: db, Instance: rand.Text(), Logger: logger}
+		presence = shared
+		go func() { shared.Run(ctx); close(presenceDone) }()
+	} else {
+		close(presenceDone)
+		// One process per SQLite file: jobs a dead process had taken are
+		// free now, rather than when their lease ends.
+		if err := db.ReleaseLeases(ctx); err != nil {
+			cancel()
+			return delivery{}, nil, err
+		}
+	}
+	engine, err := deliver.New(deliver.Options{
+		Store: db, Presence: presence, Logger: logger,
+		Channels: []deliver.Channel{&deliver.Push{Store: db, Sender: sender}},
+	})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	engineDone := make(chan struct{})
+	go func() { engine.Run(ctx); close(engineDone) }()
+	logger.Info("push on", "delay", cfg.pushDelay, "contact", subject)
+	stop := func() {
+		cancel()
+		<-engineDone
+		<-presenceDone
+		sender.Close()
+	}
+	return delivery{Engine: engine, key: key, sender: sender}, stop, nil
 }
 
 // sweepSessions deletes expired sessions every hour.

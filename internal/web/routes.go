@@ -47,6 +47,15 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /activity", s.member(s.showActivity))
 	m.Handle("POST /activity/read", s.member(s.markActivityRead))
 
+	// Beyond the open page: Web Push subscriptions (their URLs and JSON
+	// are kept exactly, for other clients) and the settings page.
+	m.Handle("POST /push/subscriptions", s.memberAPI(s.subscribePush))
+	m.Handle("DELETE /push/subscriptions", s.memberAPI(s.unsubscribePush))
+	m.Handle("GET /settings/notifications", s.member(s.showSettings))
+	m.Handle("POST /settings/notifications", s.member(s.saveSettings))
+	m.Handle("POST /settings/notifications/devices/{id}/off", s.member(s.turnOffDevice))
+	m.Handle("POST /settings/notifications/test", s.member(s.sendTestPush))
+
 	// Files and probes need no session: they skip the session lookup.
 	root := http.NewServeMux()
 
@@ -59,6 +68,7 @@ func (s *Server) routes() http.Handler {
 	// GET /events, the live stream, is served before all of this (below);
 	// any other method that reaches here is refused.
 	root.Handle("/events", methodNotAllowed(http.MethodGet))
+	root.Handle("GET /push/key", http.HandlerFunc(s.pushKey))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"natter/internal/webpush/pushtest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// natterBinary builds natter once for the tests that run the real process.
+func natterBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "natter-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "natter")
+		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binary = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, binary)
+	}
+	return binary
+}
+
+// process is natter running as its own process.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+var listeningRE = regexp.MustCompile(`natter listening"? url=(\S+)`)
+
+// startProcess runs the binary with env added to this process's
+// environment, and returns once it listens.
+func startProcess(t *testing.T, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(natterBinary(t), "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd}
+	t.Cleanup(func() { p.kill() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.base = <-found:
+	case <-time.After(60 * time.Second):
+		t.Fatal("natter did not start listening within 60 s")
+	}
+	return p
+}
+
+// kill ends the process as kill -9 does: no shutdown, nothing flushed.
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+}
+
+// subscribe plays a browser turning push on for the client's member.
+func (c *client) subscribe(svc *pushtest.Service) *pushtest.Subscription {
+	c.t.Helper()
+	_, body := c.get("/push/key")
+	var key struct{ PublicKey string }
+	if err := json.Unmarshal([]byte(body), &key); err != nil || key.PublicKey == "" {
+		c.t.Fatalf("GET /push/key: %q", body)
+	}
+	sub := svc.Subscribe(key.PublicKey)
+	resp, err := c.http.Post(c.base+"/push/subscriptions", "application/json", bytes.NewReader(sub.JSON()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		c.t.Fatalf("POST /push/subscriptions: %s", resp.Status)
+	}
+	return sub
+}
+
+func nextPush(t *testing.T, svc *pushtest.Service) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	d, err := svc.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A message is committed and natter is killed before its push is due: the
+// restarted natter pushes it, once.
+func TestPushSurvivesKill(t *testing.T) {
+	svc := pushtest.NewService(t)
+	const delay = 8 * time.Second // long enough that the kill always comes first
+	env := []string{
+		"DATABASE_URL=" + filepath.Join(t.TempDir(), "natter.db"),
+		"NATTER_PUSH_DELAY=" + delay.String(),
+		"NATTER_PUSH_ALLOW_INSECURE=" + svc.HostPort(),
+	}
+	first := startProcess(t, env...)
+	alice, bob := newClient(t, first.base), newClient(t, first.base)
+	alice.register("alice")
+	bob.register("bob")
+	bob.subscribe(svc)
+	sent := time.Now()
+	alice.send("bob", "before the crash")
+	first.kill()
+	if time.Since(sent) >= delay || svc.Requests() != 0 {
+		t.Skip("the machine is too slow to kill natter within the push delay")
+	}
+
+	second := startProcess(t, env...)
+	if p := nextPush(t, svc); p["type"] != "message" || p["title"] != "alice" || p["body"] != "before the crash" {
+		t.Fatalf("after the restart got %v", p)
+	}
+	// Once: a later message is pushed next, and nothing came in between.
+	alice.at(second.base).send("bob", "after the restart")
+	if p := nextPush(t, svc); p["body"] != "after the restart" {
+		t.Fatalf("then got %v, want the later message", p)
+	}
+	n := 0
+	for _, d := range svc.Deliveries() {
+		if strings.Contains(string(d.Payload), "before the crash") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the message was pushed %d times", n)
+	}
+}
