@@ -73,7 +73,11 @@ func (a *App) EmailEnabled() bool {
 	return false
 }
 
-// PushKey is the application server key browsers subscribe with.
+// ErrPushOff answers push requests on a site that sends no push.
+var ErrPushOff = &natter.Error{Kind: natter.NotFound, Message: "This site does not send push notifications."}
+
+// PushKey is the application server key browsers subscribe with; empty
+// when the site sends no push.
 func (a *App) PushKey() string { return a.cfg.PushKey }
 
 // maxUserAgent bounds the user agent kept with a subscription.
@@ -82,6 +86,9 @@ const maxUserAgent = 512
 // SubscribePush stores the browser's subscription (the JSON of
 // PushSubscription.toJSON()) for u. The same endpoint again updates it.
 func (a *App) SubscribePush(ctx context.Context, u natter.Account, data []byte, userAgent string) (natter.PushSubscription, error) {
+	if a.cfg.PushKey == "" {
+		return natter.PushSubscription{}, ErrPushOff
+	}
 	sub, err := webpush.ParseSubscription(data)
 	if err != nil {
 		return natter.PushSubscription{}, &natter.Error{Kind: natter.Malformed, Message: strings.TrimPrefix(err.Error(), "webpush: ")}

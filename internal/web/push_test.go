@@ -242,4 +242,3 @@ func TestNotificationSettings(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
