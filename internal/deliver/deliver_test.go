@@ -510,3 +510,42 @@ func TestTestPush(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL a page open on another instance counts: each instance
+// records its members with open streams, and a dead instance's record
+// lapses.
+func TestSharedPresence(t *testing.T) {
+	f := newFixture(t, store.Postgres)
+	alice, bob := f.member("alice"), f.member("bob")
+	f.device(bob)
+	otherHub := live.NewHub(8)
+	other := &deliver.SharedPresence{Streams: otherHub, Store: f.store, Instance: "other"}
+	here := &deliver.SharedPresence{Streams: f.hub, Store: f.store, Instance: "here"}
+	f.engine = func() *deliver.Engine {
+		e, err := deliver.New(deliver.Options{Store: f.store, Presence: here, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Channels: []deliver.Channel{&deliver.Push{Store: f.store, Sender: f.sender}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}()
+
+	otherHub.Subscribe(bob.ID)
+	if err := other.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.send(alice, "bob", "seen elsewhere")
+	f.clock.Advance(delay)
+	f.drain()
+	f.expectNoRequests(0)
+
+	// The other instance dies: its record lapses, and the next message is
+	// pushed.
+	f.clock.Advance(10 * time.Second)
+	f.send(alice, "bob", "nobody home")
+	f.clock.Advance(delay)
+	f.drain()
+	if _, p := f.next(); p.Body != "nobody home" {
+		t.Errorf("got %+v", p)
+	}
+}
