@@ -76,6 +76,9 @@ func (a *App) EmailEnabled() bool {
 // ErrPushOff answers push requests on a site that sends no push.
 var ErrPushOff = &natter.Error{Kind: natter.NotFound, Message: "This site does not send push notifications."}
 
+// PushEnabled reports whether this site sends push notifications.
+func (a *App) PushEnabled() bool { return a.cfg.PushKey != "" }
+
 // PushKey is the application server key browsers subscribe with; empty
 // when the site sends no push.
 func (a *App) PushKey() string { return a.cfg.PushKey }
@@ -162,6 +165,9 @@ func (a *App) Devices(ctx context.Context, u natter.Account) ([]Device, error) {
 // SendTestPush queues a test notification to each of u's devices and
 // reports how many there are.
 func (a *App) SendTestPush(ctx context.Context, u natter.Account) (int, error) {
+	if a.cfg.PushKey == "" {
+		return 0, ErrPushOff
+	}
 	var n int
 	err := a.update(ctx, func(tx natter.Tx) error {
 		var err error

@@ -82,6 +82,13 @@ func TestPushKey(t *testing.T) {
 	t.Run("PushOff", func(t *testing.T) {
 		off := newSite(t)
 		jsonError(t, off.browser().get(t, "/push/key").wantStatus(http.StatusNotFound))
+		bob := off.register(t, "bob")
+		sub := s.svc.Subscribe(s.key.PublicKey())
+		jsonError(t, bob.sendJSON(t, http.MethodPost, "/push/subscriptions", string(sub.JSON())).wantStatus(http.StatusNotFound))
+		r := bob.page(t, "/settings/notifications").wantText("This site does not send push notifications")
+		if _, ok := findID(r.Body, "push-controls"); ok {
+			t.Error("a site without push offers to turn it on")
+		}
 	})
 }
 

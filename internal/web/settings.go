@@ -27,6 +27,7 @@ type settingsPage struct {
 	TimeZone     string
 	Previews     bool
 	EmailEnabled bool
+	PushEnabled  bool
 	Devices      []app.Device
 	EmailLevels  []emailLevel
 }
@@ -69,7 +70,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	errs, msg := formMessages(refused)
 	data := &settingsPage{
 		Page: s.base(r, "Notification settings", "settings"), Error: msg, Errors: errs,
-		TimeZone: p.TimeZone, Previews: p.Previews, EmailEnabled: s.app.EmailEnabled(),
+		TimeZone: p.TimeZone, Previews: p.Previews, EmailEnabled: s.app.EmailEnabled(), PushEnabled: s.app.PushEnabled(),
 		Devices: devices, EmailLevels: emailLevels,
 	}
 	if p.QuietFrom != p.QuietTo {
