@@ -265,6 +265,11 @@ func (e *Engine) deliver(ctx context.Context, job natter.Job) {
 		return
 	}
 	out := ch.Send(ctx, job, *n)
+	if out.Result == Retry && ctx.Err() != nil {
+		// Cut short by shutdown, not failed: due again at once.
+		retry(e.store.Now(), false)
+		return
+	}
 	switch out.Result {
 	case Sent:
 		log.Debug("delivery: sent")

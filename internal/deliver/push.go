@@ -118,6 +118,8 @@ func (p *Push) Send(ctx context.Context, job natter.Job, n Notice) Outcome {
 	switch {
 	case err != nil && webpush.Permanent(err):
 		return p.drop(after, sub, err)
+	case err != nil && ctx.Err() != nil:
+		return Outcome{Result: Retry, Err: err} // shutting down: not the device's fault
 	case err != nil:
 		return p.failed(after, sub, Outcome{Result: Retry, Err: err})
 	case res.Outcome == webpush.Delivered:
