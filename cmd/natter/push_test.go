@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"natter/internal/store"
+	"natter/internal/store/storetest"
 	"natter/internal/webpush/pushtest"
 )
 
@@ -171,5 +173,41 @@ func TestPushSurvivesKill(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the message was pushed %d times", n)
+	}
+}
+
+// Two instances on one PostgreSQL database sign with the same key (made by
+// whichever started first) and push each message once, whichever
+// instance it was sent through.
+func TestPushTwoInstances(t *testing.T) {
+	svc := pushtest.NewService(t)
+	dsn := storetest.DSN(t, store.Postgres)
+	env := map[string]string{"NATTER_PUSH_DELAY": "1s", "NATTER_PUSH_ALLOW_INSECURE": svc.HostPort()}
+	instA, instB := instance(t, env, "-database-url", dsn), instance(t, env, "-database-url", dsn)
+
+	alice, bob := newClient(t, instA), newClient(t, instB)
+	alice.register("alice")
+	bob.register("bob")
+	bob.subscribe(svc) // with B's key; A must sign with the same
+	const n = 6
+	for i := range n {
+		c := alice
+		if i%2 == 1 {
+			c = alice.at(instB)
+		}
+		c.send("bob", "message "+string(rune('a'+i)))
+	}
+	seen := map[string]int{}
+	for range n {
+		seen[nextPush(t, svc)["body"].(string)]++
+	}
+	alice.send("bob", "marker")
+	if p := nextPush(t, svc); p["body"] != "marker" {
+		t.Fatalf("got %v, want the marker: something was pushed twice", p)
+	}
+	for i := range n {
+		if body := "message " + string(rune('a'+i)); seen[body] != 1 {
+			t.Errorf("%q pushed %d times", body, seen[body])
+		}
 	}
 }
