@@ -94,7 +94,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
 	fs.StringVar(&c.publicURL, "public-url", env("NATTER_PUBLIC_URL", ""), "the site's address as members reach it, such as https://natter.example.org (NATTER_PUBLIC_URL)")
-	fs.BoolVar(&c.push, "push", env("NATTER_PUSH", "on") != "off", "send Web Push notifications; NATTER_PUSH=off turns them off (NATTER_PUSH)")
+	pushOn, pushErr := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(env("NATTER_PUSH", "on"))))
+	fs.BoolVar(&c.push, "push", pushOn, "send Web Push notifications; NATTER_PUSH=off turns them off (NATTER_PUSH)")
 	fs.DurationVar(&c.pushDelay, "push-delay", duration(env("NATTER_PUSH_DELAY", "5s")), "grace period before a push: a member who reads within it is not pushed (NATTER_PUSH_DELAY)")
 	fs.StringVar(&c.pushContact, "push-contact", env("NATTER_PUSH_CONTACT", ""), "operator contact push services see, https: URL or mailto: address; default the public URL (NATTER_PUSH_CONTACT)")
 	allow := fs.String("push-allow-insecure", env("NATTER_PUSH_ALLOW_INSECURE", ""), "comma-separated host:port push services reached over plain http and at private addresses, for tests and private services (NATTER_PUSH_ALLOW_INSECURE)")
@@ -122,6 +123,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
 		return c, fmt.Errorf("bad -trusted-proxies: %w", err)
+	}
+	if pushErr != nil {
+		return c, fmt.Errorf("bad NATTER_PUSH %q: want on or off", getenv("NATTER_PUSH"))
 	}
 	if c.pushDelay < 0 {
 		return c, errors.New("bad -push-delay / NATTER_PUSH_DELAY: want a duration such as 5s")

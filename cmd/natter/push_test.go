@@ -211,3 +211,47 @@ func TestPushTwoInstances(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePushConfig(t *testing.T) {
+	parse := func(env map[string]string, args ...string) (config, error) {
+		return parseConfig(args, func(k string) string { return env[k] }, io.Discard)
+	}
+	c, err := parse(nil)
+	if err != nil || !c.push || c.pushDelay != 5*time.Second || len(c.pushAllowInsecure) != 0 {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	if s, fallback := c.pushSubject(); !fallback || s != "mailto:natter@localhost" {
+		t.Errorf("subject with nothing set: %q", s)
+	}
+	c, err = parse(map[string]string{"NATTER_PUSH_DELAY": "30s", "NATTER_PUBLIC_URL": "https://natter.example.org",
+		"NATTER_PUSH_ALLOW_INSECURE": "push.local:8080, 10.0.0.5:443"})
+	if err != nil || c.pushDelay != 30*time.Second || len(c.pushAllowInsecure) != 2 {
+		t.Fatalf("from the environment: %+v, %v", c, err)
+	}
+	if s, _ := c.pushSubject(); s != "https://natter.example.org" {
+		t.Errorf("subject defaults to %q, want the public URL", s)
+	}
+	c, _ = parse(map[string]string{"NATTER_PUSH_CONTACT": "mailto:ops@example.org", "NATTER_PUBLIC_URL": "https://natter.example.org"})
+	if s, _ := c.pushSubject(); s != "mailto:ops@example.org" {
+		t.Errorf("subject %q, want the contact", s)
+	}
+	for _, off := range []map[string]string{{"NATTER_PUSH": "off"}, {"NATTER_PUSH": "false"}, {"NATTER_PUSH": "0"}} {
+		if c, err := parse(off); err != nil || c.push {
+			t.Errorf("%v: push %v, %v", off, c.push, err)
+		}
+	}
+	if c, err := parse(nil, "-push=false"); err != nil || c.push {
+		t.Errorf("-push=false: push %v, %v", c.push, err)
+	}
+	for _, bad := range []map[string]string{
+		{"NATTER_PUSH": "maybe"},
+		{"NATTER_PUSH_DELAY": "soon"},
+		{"NATTER_PUSH_CONTACT": "ops@example.org"},
+		{"NATTER_PUBLIC_URL": "natter.example.org"},
+		{"NATTER_PUSH_ALLOW_INSECURE": "push.local"},
+	} {
+		if _, err := parse(bad); err == nil {
+			t.Errorf("no error for %v", bad)
+		}
+	}
+}
