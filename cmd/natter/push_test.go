@@ -28,6 +28,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the process tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildErr == nil && binary != "" {
+		os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
 // natterBinary builds natter once for the tests that run the real process.
 func natterBinary(t *testing.T) string {
 	t.Helper()
