@@ -93,6 +93,7 @@ func TestAccessibility(t *testing.T) {
 		{"profile", "/user/bob", 200, nil},
 		{"own profile", "/user/alice", 200, nil},
 		{"edit profile", "/edit-profile", 200, nil},
+		{"notification settings", "/settings/notifications", 200, nil},
 		{"send message", "/send-message/bob", 200, nil},
 		{"messages", "/messages", 200, nil},
 		{"conversation", "/messages/erin", 200, nil},

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -27,13 +29,17 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // members' quiet hours are in their time zone, whatever the host has
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"natter/internal/app"
+	"natter/internal/deliver"
 	"natter/internal/live"
+	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/web"
+	"natter/internal/webpush"
 )
 
 func main() {
@@ -81,6 +87,12 @@ type config struct {
 	listenerPing   time.Duration
 	// args are what follows the flags: the backup's file.
 	args []string
+
+	publicURL         string
+	push              bool
+	pushDelay         time.Duration
+	pushContact       string
+	pushAllowInsecure []string
 }
 
 // parseConfig reads flags, whose defaults come from the environment.
@@ -114,6 +126,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.requestTimeout, "request-timeout", duration(env("NATTER_REQUEST_TIMEOUT", "10s")), "how long a request (event streams excepted) may take, database calls included, before it is answered 503 (NATTER_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.startTimeout, "start-timeout", duration(env("NATTER_START_TIMEOUT", "1m")), "how long to keep retrying a database that cannot be reached at start (NATTER_START_TIMEOUT)")
 	fs.DurationVar(&c.listenerPing, "listener-ping", duration(env("NATTER_LISTENER_PING", "5s")), "PostgreSQL: how long the notification listener's connection may be silent before it is checked, and the check may take (NATTER_LISTENER_PING)")
+	fs.StringVar(&c.publicURL, "public-url", env("NATTER_PUBLIC_URL", ""), "the site's address as members reach it, such as https://natter.example.org (NATTER_PUBLIC_URL)")
+	pushOn, pushErr := strconv.ParseBool(strings.NewReplacer("on", "true", "off", "false").Replace(strings.ToLower(env("NATTER_PUSH", "on"))))
+	fs.BoolVar(&c.push, "push", pushOn, "send Web Push notifications; NATTER_PUSH=off turns them off (NATTER_PUSH)")
+	fs.DurationVar(&c.pushDelay, "push-delay", duration(env("NATTER_PUSH_DELAY", "5s")), "grace period before a push: a member who reads within it is not pushed (NATTER_PUSH_DELAY)")
+	fs.StringVar(&c.pushContact, "push-contact", env("NATTER_PUSH_CONTACT", ""), "operator contact push services see, https: URL or mailto: address; default the public URL (NATTER_PUSH_CONTACT)")
+	allow := fs.String("push-allow-insecure", env("NATTER_PUSH_ALLOW_INSECURE", ""), "comma-separated host:port push services reached over plain http and at private addresses, for tests and private services (NATTER_PUSH_ALLOW_INSECURE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -140,7 +158,44 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
 		return c, fmt.Errorf("bad -trusted-proxies: %w", err)
 	}
+	if pushErr != nil {
+		return c, fmt.Errorf("bad NATTER_PUSH %q: want on or off", getenv("NATTER_PUSH"))
+	}
+	if c.pushDelay < 0 {
+		return c, errors.New("bad -push-delay / NATTER_PUSH_DELAY: want a duration such as 5s")
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("bad -public-url %q: want an http or https URL", c.publicURL)
+		}
+	}
+	if c.pushContact != "" {
+		if err := webpush.CheckSubject(c.pushContact); err != nil {
+			return c, fmt.Errorf("bad -push-contact: %w", err)
+		}
+	}
+	for _, hp := range strings.Split(*allow, ",") {
+		if hp = strings.TrimSpace(hp); hp != "" {
+			if _, _, err := net.SplitHostPort(hp); err != nil {
+				return c, fmt.Errorf("bad -push-allow-insecure entry %q: want host:port", hp)
+			}
+			c.pushAllowInsecure = append(c.pushAllowInsecure, hp)
+		}
+	}
 	return c, nil
+}
+
+// pushSubject is the contact in VAPID tokens: the operator's, else the
+// public URL if it is https (RFC 8292 wants https: or mailto:).
+func (c config) pushSubject() (subject string, fallback bool) {
+	switch {
+	case c.pushContact != "":
+		return c.pushContact, false
+	case strings.HasPrefix(c.publicURL, "https://"):
+		return c.publicURL, false
+	}
+	return "mailto:natter@localhost", true
 }
 
 // atoi and duration turn a malformed environment value into an invalid one
@@ -269,7 +324,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return errors.Join(db.Ready(ctx), listener.Ready(ctx))
 		}
 	}
-	a, err := app.New(db, hub, app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit})
+	appCfg := app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit, Channels: []app.Channel{}}
+	if cfg.push {
+		engine, stopEngine, err := startDelivery(cfg, db, hub, logger)
+		if err != nil {
+			return err
+		}
+		// Deferred after db.Close: the engine stops, and its sends in
+		// flight end, before the database closes.
+		defer stopEngine()
+		appCfg.Channels = []app.Channel{{Name: natter.ChannelPush, Delay: cfg.pushDelay}}
+		appCfg.Deliveries, appCfg.PushKey, appCfg.Endpoints = engine.Engine, engine.key.PublicKey(), engine.sender
+	}
+	a, err := app.New(db, hub, appCfg)
 	if err != nil {
 		return err
 	}
@@ -406,6 +473,77 @@ func backup(ctx context.Context, dsn, file string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "natter: backed up %s to %s: %.1f MB in %s\n", dsn, file, float64(res.Size)/1e6, res.Duration.Round(time.Millisecond))
 	return nil
+}
+
+// delivery is the running delivery engine and what the app needs of it.
+type delivery struct {
+	*deliver.Engine
+	key    *webpush.VAPIDKey
+	sender *webpush.Sender
+}
+
+// startDelivery starts the delivery engine (and, on PostgreSQL, this
+// instance's presence record). stop ends both and waits for them.
+func startDelivery(cfg config, db *store.Store, hub *live.Hub, logger *slog.Logger) (delivery, func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	raw, err := db.SiteKey(ctx, "vapid", func() ([]byte, error) {
+		k, err := webpush.GenerateVAPIDKey()
+		if err != nil {
+			return nil, err
+		}
+		return k.MarshalBinary()
+	})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	key, err := webpush.ParseVAPIDKey(raw)
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	subject, fallback := cfg.pushSubject()
+	if fallback {
+		logger.Warn("push: no -push-contact and no https -public-url; push services such as Apple's may refuse pushes", "contact", subject)
+	}
+	sender, err := webpush.NewSender(webpush.Options{Key: key, Subject: subject, AllowInsecure: cfg.pushAllowInsecure})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	var presence deliver.Presence = deliver.LocalPresence{Streams: hub}
+	presenceDone := make(chan struct{})
+	if db.Dialect() == store.Postgres {
+		shared := &deliver.SharedPresence{Streams: hub, Store: db, Instance: rand.Text(), Logger: logger}
+		presence = shared
+		go func() { shared.Run(ctx); close(presenceDone) }()
+	} else {
+		close(presenceDone)
+		// One process per SQLite file: jobs a dead process had taken are
+		// free now, rather than when their lease ends.
+		if err := db.ReleaseLeases(ctx); err != nil {
+			cancel()
+			return delivery{}, nil, err
+		}
+	}
+	engine, err := deliver.New(deliver.Options{
+		Store: db, Presence: presence, Logger: logger,
+		Channels: []deliver.Channel{&deliver.Push{Store: db, Sender: sender}},
+	})
+	if err != nil {
+		cancel()
+		return delivery{}, nil, err
+	}
+	engineDone := make(chan struct{})
+	go func() { engine.Run(ctx); close(engineDone) }()
+	logger.Info("push on", "delay", cfg.pushDelay, "contact", subject)
+	stop := func() {
+		cancel()
+		<-engineDone
+		<-presenceDone
+		sender.Close()
+	}
+	return delivery{Engine: engine, key: key, sender: sender}, stop, nil
 }
 
 // sweepSessions deletes expired sessions every hour.

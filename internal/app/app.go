@@ -33,6 +33,18 @@ type Config struct {
 	RegisterPerAddr Limit // registrations per client address; default 20 per hour
 	SendPerMember   Limit // messages sent per member; default 60 per minute
 	PostPerMember   Limit // posts per member; default 30 per minute
+
+	// Channels are the delivery channels notifying things are owed to
+	// (delivery.go); nil means push alone, after DefaultPushDelay. The
+	// email channel is added here when the site sends email.
+	Channels []Channel
+	// Deliveries is woken after a commit that owed something; nil wakes
+	// nobody (the engine still polls).
+	Deliveries Waker
+	// PushKey is the VAPID public key browsers subscribe with; Endpoints
+	// judges their push endpoints (nil accepts any valid one).
+	PushKey   string
+	Endpoints EndpointChecker
 }
 
 func (c *Config) setDefaults() {
@@ -50,6 +62,9 @@ func (c *Config) setDefaults() {
 	setLimit(&c.RegisterPerAddr, Limit{20, time.Hour})
 	setLimit(&c.SendPerMember, Limit{60, time.Minute})
 	setLimit(&c.PostPerMember, Limit{30, time.Minute})
+	if c.Channels == nil {
+		c.Channels = []Channel{{Name: natter.ChannelPush, Delay: DefaultPushDelay}}
+	}
 }
 
 func setLimit(l *Limit, def Limit) {

@@ -47,9 +47,14 @@ func (a *App) SendMessage(ctx context.Context, sender natter.Account, recipient,
 		}
 		// The Messages badge counts it; the notification centre does not
 		// (one count per thing).
-		_, err = tx.SetNotification(ctx, to.ID, NotifyMessages, unread)
-		return err
+		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
+			return err
+		}
+		return a.owe(ctx, tx, natter.Item{UserID: to.ID, Kind: natter.KindMessage, ID: msg.ID}, natter.MessageTag(sender.ID))
 	})
+	if err == nil {
+		a.wake()
+	}
 	return msg, err
 }
 
@@ -77,17 +82,36 @@ func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Pag
 	if len(shown) == 0 {
 		return p, left, nil // nothing to mark: the page costs no write
 	}
+	// What is still owed about these conversations is withdrawn, and the
+	// devices pushed about them told to close it.
+	var peers []int64
+	for _, m := range p.Items {
+		if m.Unread && !slices.Contains(peers, m.Sender.ID) {
+			peers = append(peers, m.Sender.ID)
+		}
+	}
+	var queued bool
 	err = a.update(ctx, func(tx natter.Tx) error {
 		n, changed, err := tx.MarkMessagesRead(ctx, u.ID, shown)
 		if err != nil || !changed {
 			return err
 		}
 		left = n
-		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, n)
-		return err
+		if _, err = tx.SetNotification(ctx, u.ID, NotifyMessages, n); err != nil {
+			return err
+		}
+		for _, peer := range peers {
+			if err := a.read(ctx, tx, u.ID, natter.KindMessage, natter.MessageTag(peer), &queued); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Page[natter.Message]{}, 0, err
+	}
+	if queued {
+		a.wake()
 	}
 	return p, left, nil
 }
@@ -144,6 +168,7 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 	c := Conversation{Peer: p, Unread: u.UnreadMessages}
 	// u was read at the start of the request; with nothing unread then,
 	// there is nothing to mark and opening costs no write.
+	var queued bool
 	if u.UnreadMessages > 0 {
 		err = a.update(ctx, func(tx natter.Tx) error {
 			left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
@@ -151,12 +176,17 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 				return err
 			}
 			c.Unread = left
-			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
-			return err
+			if _, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left); err != nil {
+				return err
+			}
+			return a.read(ctx, tx, u.ID, natter.KindMessage, natter.MessageTag(p.ID), &queued)
 		})
 		if err != nil {
 			return Conversation{}, err
 		}
+	}
+	if queued {
+		a.wake()
 	}
 	msgs, err := a.store.ConversationMessages(ctx, u.ID, p.ID, before, ConversationSize+1)
 	if err != nil {

@@ -62,14 +62,21 @@ func (a *App) MarkActivityRead(ctx context.Context, u natter.Account, newest int
 	if newest <= 0 {
 		return natter.Errorf(natter.Malformed, "newest must be the newest entry shown.")
 	}
-	return a.update(ctx, func(tx natter.Tx) error {
+	var queued bool
+	err := a.update(ctx, func(tx natter.Tx) error {
 		left, changed, err := tx.MarkActivityRead(ctx, u.ID, newest)
 		if err != nil || !changed {
 			return err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, left)
-		return err
+		if _, err = tx.SetNotification(ctx, u.ID, NotifyActivity, left); err != nil {
+			return err
+		}
+		return a.read(ctx, tx, u.ID, natter.KindMention, "", &queued)
 	})
+	if err == nil && queued {
+		a.wake()
+	}
+	return err
 }
 
 // ActivityUnread reports whether the entry of a notification centre is

@@ -33,6 +33,7 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 		return natter.Post{}, rateLimited("posts", wait)
 	}
 	var post natter.Post
+	var owed bool
 	err := a.update(ctx, func(tx natter.Tx) error {
 		var err error
 		post, err = tx.CreatePost(ctx, author.Ref(), body)
@@ -63,9 +64,16 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 				Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
 				return err
 			}
+			if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+				return err
+			}
+			owed = true
 		}
 		return nil
 	})
+	if err == nil && owed {
+		a.wake()
+	}
 	return post, err
 }
 
@@ -96,17 +104,25 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 	if left == 0 {
 		return p, 0, nil
 	}
+	var queued bool
 	err = a.update(ctx, func(tx natter.Tx) error {
 		n, changed, err := tx.MarkPostActivityRead(ctx, u.ID, id)
 		if err != nil || !changed {
 			return err
 		}
 		left = n
-		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, n)
-		return err
+		if _, err = tx.SetNotification(ctx, u.ID, NotifyActivity, n); err != nil {
+			return err
+		}
+		// What is still owed about the post is withdrawn, and the devices
+		// pushed about it told to close it.
+		return a.read(ctx, tx, u.ID, natter.KindMention, natter.PostTag(id), &queued)
 	})
 	if err != nil {
 		return natter.Post{}, 0, err
+	}
+	if queued {
+		a.wake()
 	}
 	return p, left, nil
 }

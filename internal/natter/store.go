@@ -61,6 +61,7 @@ type Store interface {
 	// NotificationsSince returns userID's notifications changed after
 	// since, oldest first.
 	NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error)
+	DeliveryStore
 	// AnnounceEndStreams tells every instance to end userID's event
 	// streams.
 	AnnounceEndStreams(ctx context.Context, userID int64) error
@@ -75,6 +76,7 @@ type Store interface {
 
 // Tx is one write transaction: the only way to change data.
 type Tx interface {
+	DeliveryTx
 	// Now is the transaction's single clock reading.
 	Now() time.Time
 
@@ -123,4 +125,35 @@ type Tx interface {
 	// SetNotification replaces userID's notification called name with
 	// data, under their next sequence number.
 	SetNotification(ctx context.Context, userID int64, name string, data any) (Notification, error)
+}
+
+// DeliveryTx is what the application needs from a transaction for the
+// delivery engine (DESIGN.md §8): owing notifications, withdrawing them
+// when read, push subscriptions and preferences.
+type DeliveryTx interface {
+	// Owe records that item is owed to its member on channel from due on.
+	Owe(ctx context.Context, channel string, item Item, tag string, due time.Time) error
+	// Withdraw drops what is owed for the member's items of kind with tag
+	// (every tag of the kind if empty), which they have just read, and
+	// queues read pushes to the devices told of them. It reports whether
+	// it queued any.
+	Withdraw(ctx context.Context, userID int64, kind, tag string) (bool, error)
+	// OweTest queues a test push to each of the member's devices and
+	// reports how many there are.
+	OweTest(ctx context.Context, userID int64) (int, error)
+	// SavePushSubscription adds or (same endpoint) updates a subscription.
+	SavePushSubscription(ctx context.Context, sub PushSubscription) (PushSubscription, error)
+	// DeletePushSubscription removes the member's subscription with
+	// endpoint, or with id when endpoint is empty; false if none.
+	DeletePushSubscription(ctx context.Context, userID, id int64, endpoint string) (bool, error)
+	// SetPrefs replaces the member's notification preferences.
+	SetPrefs(ctx context.Context, userID int64, p Prefs) error
+}
+
+// DeliveryStore is what the application reads for the delivery engine.
+type DeliveryStore interface {
+	// PushSubscriptions lists the member's devices, oldest first.
+	PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error)
+	// Prefs are the member's notification preferences.
+	Prefs(ctx context.Context, userID int64) (Prefs, error)
 }

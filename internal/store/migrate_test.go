@@ -80,8 +80,8 @@ func TestMigrationCentre(t *testing.T) {
 				t.Fatalf("migrating: %v", err)
 			}
 			defer s.Close()
-			if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
-				t.Fatalf("schema version %d, %v; want 4", v, err)
+			if v, err := s.SchemaVersion(ctx); err != nil || v < 4 {
+				t.Fatalf("schema version %d, %v; want 4 or later", v, err)
 			}
 			for id, want := range map[int64]bool{m1: false, m2: true, m3: true, toBob: false} {
 				if got, err := s.MessageUnread(ctx, id); err != nil || got != want {

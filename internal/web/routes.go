@@ -52,6 +52,15 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /activity", s.member(s.showActivity))
 	m.Handle("POST /activity/read", s.member(s.markActivityRead))
 
+	// Beyond the open page: Web Push subscriptions (their URLs and JSON
+	// are kept exactly, for other clients) and the settings page.
+	m.Handle("POST /push/subscriptions", s.memberAPI(s.subscribePush))
+	m.Handle("DELETE /push/subscriptions", s.memberAPI(s.unsubscribePush))
+	m.Handle("GET /settings/notifications", s.member(s.showSettings))
+	m.Handle("POST /settings/notifications", s.member(s.saveSettings))
+	m.Handle("POST /settings/notifications/devices/{id}/off", s.member(s.turnOffDevice))
+	m.Handle("POST /settings/notifications/test", s.member(s.sendTestPush))
+
 	// Files and probes need no session: they skip the session lookup.
 	root := http.NewServeMux()
 
@@ -63,6 +72,7 @@ func (s *Server) routes() http.Handler {
 	root.Handle("GET /sw.js", http.HandlerFunc(s.serveRoot))                // the service worker: Web Push
 	root.Handle("GET /manifest.webmanifest", http.HandlerFunc(s.serveRoot)) // natter as an installable app
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
+	root.Handle("GET /push/key", http.HandlerFunc(s.pushKey))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.loadSession(s.loadUser(m)))

@@ -1,0 +1,552 @@
+package deliver_test
+
+// The delivery engine against real components: a real store (SQLite, and
+// PostgreSQL when configured), the real app writing the outbox, the real
+// webpush.Sender, and pushtest's fake push service, which checks VAPID and
+// decrypts. The clock is the store's, set by the test; the engine is
+// stepped with Drain, which returns when every due job has been sent, so
+// "nothing was pushed" is read right after it, never waited for.
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/deliver"
+	"natter/internal/live"
+	"natter/internal/natter"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+	"natter/internal/webpush"
+	"natter/internal/webpush/pushtest"
+)
+
+// clock is the test's time, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	t      *testing.T
+	clock  *clock
+	store  *store.Store
+	hub    *live.Hub
+	app    *app.App
+	engine *deliver.Engine
+	svc    *pushtest.Service
+	key    *webpush.VAPIDKey
+	sender *webpush.Sender
+}
+
+const delay = 5 * time.Second
+
+func newFixture(t *testing.T, d store.Dialect) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: &clock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
+	f.store = storetest.Open(t, d, store.Options{Now: f.clock.Now})
+	f.hub = live.NewHub(8)
+	f.svc = pushtest.NewService(t)
+	var err error
+	if f.key, err = webpush.GenerateVAPIDKey(); err != nil {
+		t.Fatal(err)
+	}
+	f.sender, err = webpush.NewSender(webpush.Options{Key: f.key, Subject: "mailto:ops@example.org", AllowInsecure: []string{f.svc.HostPort()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.sender.Close)
+	f.engine = f.newEngine(&deliver.Push{Store: f.store, Sender: f.sender})
+	f.app, err = app.New(f.store, f.hub, app.Config{
+		Password: app.FastPasswordParams, PushKey: f.key.PublicKey(), Endpoints: f.sender,
+		Channels: []app.Channel{{Name: natter.ChannelPush, Delay: delay}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) newEngine(push *deliver.Push) *deliver.Engine {
+	e, err := deliver.New(deliver.Options{Store: f.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Presence: deliver.LocalPresence{Streams: f.hub}, Channels: []deliver.Channel{push}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+func (f *fixture) member(name string) natter.Account {
+	f.t.Helper()
+	var a natter.Account
+	_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
+		var err error
+		a, err = tx.CreateUser(context.Background(), name, name+"@example.com", "not a hash")
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a
+}
+
+// device turns push on for a in a new browser.
+func (f *fixture) device(a natter.Account) *pushtest.Subscription {
+	f.t.Helper()
+	sub := f.svc.Subscribe(f.key.PublicKey())
+	if _, err := f.app.SubscribePush(context.Background(), a, sub.JSON(), "Mozilla/5.0 (Android 14) Firefox/130.0"); err != nil {
+		f.t.Fatal(err)
+	}
+	return sub
+}
+
+// account re-reads a member, as a request would.
+func (f *fixture) account(a natter.Account) natter.Account {
+	f.t.Helper()
+	acc, err := f.store.Account(context.Background(), a.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return acc
+}
+
+func (f *fixture) send(from natter.Account, to, body string) natter.Message {
+	f.t.Helper()
+	m, err := f.app.SendMessage(context.Background(), from, to, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+func (f *fixture) drain() {
+	f.t.Helper()
+	if err := f.engine.Drain(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// next returns the next push, decrypted.
+func (f *fixture) next() (pushtest.Delivery, deliver.PushPayload) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := f.svc.Next(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var p deliver.PushPayload
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		f.t.Fatalf("payload %q: %v", d.Payload, err)
+	}
+	return d, p
+}
+
+func (f *fixture) expectNoRequests(want int) {
+	f.t.Helper()
+	if got := f.svc.Requests(); got != want {
+		f.t.Fatalf("the push service has had %d requests, want %d", got, want)
+	}
+}
+
+func TestPushMessage(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		phone := f.device(bob)
+
+		f.send(alice, "bob", "lunch at noon?")
+		f.drain()
+		f.expectNoRequests(0) // within the grace period
+		f.clock.Advance(delay)
+		f.drain()
+		d1, p := f.next()
+		if d1.Subscription != phone {
+			t.Error("pushed to the wrong subscription")
+		}
+		if p.Type != "message" || p.Title != "alice" || p.Body != "lunch at noon?" || p.URL != "/messages/alice" || p.Tag != natter.MessageTag(alice.ID) {
+			t.Errorf("payload %+v", p)
+		}
+		if d1.Urgency != "high" || d1.Topic != webpush.TopicFor(natter.MessageTag(alice.ID)) || d1.TTL < 24*time.Hour {
+			t.Errorf("urgency %q, topic %q, TTL %v", d1.Urgency, d1.Topic, d1.TTL)
+		}
+		f.drain()
+		f.expectNoRequests(1) // once
+
+		t.Run("PreviewsOff", func(t *testing.T) {
+			p := natter.DefaultPrefs()
+			p.Previews = false
+			if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
+				t.Fatal(err)
+			}
+			f.send(alice, "bob", "a secret")
+			f.clock.Advance(delay)
+			f.drain()
+			_, got := f.next()
+			if got.Body == "a secret" || got.Title != "alice" {
+				t.Errorf("with previews off the push says %+v", got)
+			}
+		})
+	})
+}
+
+// dialect runs fn per engine with a fresh fixture.
+func dialect(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) { fn(t, newFixture(t, d)) })
+	}
+}
+
+func TestOpenPageGetsNoPush(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		stream := f.hub.Subscribe(bob.ID)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(0)
+		// The job is done with: closing the page later pushes nothing.
+		stream.Close()
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectNoRequests(0)
+	})
+}
+
+func TestReadWithinGracePeriodIsNeverPushed(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(delay / 2)
+		if _, err := f.app.Conversation(context.Background(), f.account(bob), "alice", 0); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(0)
+
+		// A mention read on the notification centre likewise.
+		if _, err := f.app.CreatePost(context.Background(), alice, "hey @bob"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.MarkActivityRead(context.Background(), f.account(bob), math.MaxInt64); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(0)
+	})
+}
+
+func TestMentionPushed(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		post, err := f.app.CreatePost(context.Background(), alice, "thanks @bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		d, p := f.next()
+		if p.Type != "mention" || p.Title != "alice mentioned you" || p.Body != "thanks @bob" || p.Tag != natter.PostTag(post.ID) || d.Urgency == "high" {
+			t.Errorf("payload %+v, urgency %q", p, d.Urgency)
+		}
+	})
+}
+
+func TestQuietHoursHold(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		// 12:00 UTC is 13:00 in Paris; quiet from 13:00 to 13:30 there.
+		p := natter.DefaultPrefs()
+		p.QuietFrom, p.QuietTo, p.TimeZone = 13*60, 13*60+30, "Europe/Paris"
+		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
+			t.Fatal(err)
+		}
+		f.send(alice, "bob", "psst")
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(0)
+		f.clock.Advance(20 * time.Minute)
+		f.drain()
+		f.expectNoRequests(0)
+		f.clock.Advance(10 * time.Minute) // 13:30 in Paris
+		f.drain()
+		if _, got := f.next(); got.Body != "psst" {
+			t.Errorf("after quiet hours got %+v", got)
+		}
+	})
+}
+
+func TestPushTurnedOffForKind(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		p := natter.DefaultPrefs()
+		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: false, Email: natter.EmailAway}
+		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
+			t.Fatal(err)
+		}
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(0)
+	})
+}
+
+func TestGoneSubscriptionIsDeleted(t *testing.T) {
+	for _, status := range []int{404, 410} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			f := newFixture(t, store.SQLite)
+			alice, bob := f.member("alice"), f.member("bob")
+			f.device(bob)
+			f.svc.Answer(1, pushtest.Answer{Status: status})
+			f.send(alice, "bob", "hi")
+			f.clock.Advance(delay)
+			f.drain()
+			f.expectNoRequests(1)
+			devs, err := f.app.Devices(context.Background(), bob)
+			if err != nil || len(devs) != 0 {
+				t.Fatalf("after %d the member still has %d devices (%v)", status, len(devs), err)
+			}
+			f.clock.Advance(time.Hour)
+			f.drain()
+			f.expectNoRequests(1)
+		})
+	}
+}
+
+func TestFailingPushIsRetried(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		f.svc.Answer(1, pushtest.Answer{Status: 500})
+		f.svc.Answer(1, pushtest.Answer{Status: 429, RetryAfter: "120"})
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(1)
+		f.clock.Advance(30 * time.Second) // the first back-off
+		f.drain()
+		f.expectNoRequests(2)
+		f.clock.Advance(90 * time.Second) // Retry-After: 120 is not over
+		f.drain()
+		f.expectNoRequests(2)
+		f.clock.Advance(30 * time.Second)
+		f.drain()
+		if _, p := f.next(); p.Body != "hi" {
+			t.Errorf("got %+v", p)
+		}
+		devs, _ := f.app.Devices(context.Background(), bob)
+		if len(devs) != 1 || devs[0].Failing || devs[0].LastSuccess.IsZero() {
+			t.Errorf("device after success: %+v", devs)
+		}
+	})
+}
+
+func TestFailingForADayIsDropped(t *testing.T) {
+	f := newFixture(t, store.SQLite)
+	alice, bob := f.member("alice"), f.member("bob")
+	f.device(bob)
+	f.svc.Answer(100, pushtest.Answer{Status: 503})
+	f.send(alice, "bob", "hi")
+	f.clock.Advance(delay)
+	for range 40 {
+		f.drain()
+		f.clock.Advance(time.Hour)
+	}
+	devs, _ := f.app.Devices(context.Background(), bob)
+	if len(devs) != 0 {
+		t.Errorf("a subscription failing for more than a day is kept: %+v", devs)
+	}
+	if n := f.svc.Requests(); n < 20 || n > 30 {
+		t.Errorf("%d attempts in 40 hours, want about one an hour for a day", n)
+	}
+}
+
+func TestReadClosesOtherDevices(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
+		phone, laptop := f.device(bob), f.device(bob)
+		f.send(alice, "bob", "one")
+		f.send(carol, "bob", "two")
+		f.clock.Advance(delay)
+		f.drain()
+		for range 4 {
+			f.next()
+		}
+		// Bob reads alice's conversation (on some device): both devices
+		// close alice's notification, and only hers.
+		if _, err := f.app.Conversation(context.Background(), f.account(bob), "alice", 0); err != nil {
+			t.Fatal(err)
+		}
+		f.drain() // read pushes are due at once
+		got := map[*pushtest.Subscription][]string{}
+		for range 2 {
+			d, p := f.next()
+			if p.Type != "read" {
+				t.Fatalf("got %+v, want a read push", p)
+			}
+			got[d.Subscription] = p.Tags
+		}
+		for _, dev := range []*pushtest.Subscription{phone, laptop} {
+			if tags := got[dev]; len(tags) != 1 || tags[0] != natter.MessageTag(alice.ID) {
+				t.Errorf("read push carries %v, want [%s]", tags, natter.MessageTag(alice.ID))
+			}
+		}
+		// Reading everything closes carol's too; alice's is not closed twice.
+		if _, _, err := f.app.ReadMessages(context.Background(), f.account(bob), 1); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		for range 2 {
+			_, p := f.next()
+			if p.Type != "read" || len(p.Tags) != 1 || p.Tags[0] != natter.MessageTag(carol.ID) {
+				t.Errorf("got %+v, want a read push for carol's conversation", p)
+			}
+		}
+		f.drain()
+		f.expectNoRequests(8)
+	})
+}
+
+func TestPrivateEndpointRefusedUnlessAllowed(t *testing.T) {
+	f := newFixture(t, store.SQLite)
+	bob := f.member("bob")
+	strict, err := webpush.NewSender(webpush.Options{Key: f.key, Subject: "mailto:ops@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(f.store, f.hub, app.Config{Password: app.FastPasswordParams, PushKey: f.key.PublicKey(), Endpoints: strict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := f.svc.Subscribe(f.key.PublicKey())
+	for _, endpoint := range []string{sub.Endpoint, "https://10.1.2.3/push/x", "https://[::1]/push/x", "http://push.example.net/x"} {
+		var js map[string]any
+		json.Unmarshal(sub.JSON(), &js)
+		js["endpoint"] = endpoint
+		raw, _ := json.Marshal(js)
+		if _, err := a.SubscribePush(context.Background(), bob, raw, ""); natter.ErrorKind(err) != natter.Malformed {
+			t.Errorf("%s: got %v, want it refused", endpoint, err)
+		}
+	}
+	// The operator's allow list lets the same endpoint in.
+	if _, err := f.app.SubscribePush(context.Background(), bob, sub.JSON(), ""); err != nil {
+		t.Errorf("allowed endpoint refused: %v", err)
+	}
+}
+
+// Two instances share one PostgreSQL database: each pushes what it claims,
+// and every item is pushed exactly once.
+func TestTwoEnginesPushEachItemOnce(t *testing.T) {
+	f := newFixture(t, store.Postgres)
+	other := f.newEngine(&deliver.Push{Store: f.store, Sender: f.sender})
+	alice := f.member("alice")
+	const members = 40
+	subs := map[*pushtest.Subscription]bool{}
+	for i := range members {
+		m := f.member("m" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
+		subs[f.device(m)] = true
+		f.send(alice, m.Username, "hello")
+	}
+	f.clock.Advance(delay)
+	var wg sync.WaitGroup
+	for _, e := range []*deliver.Engine{f.engine, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.Drain(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[*pushtest.Subscription]int{}
+	for _, d := range f.svc.Deliveries() {
+		seen[d.Subscription]++
+	}
+	for s := range subs {
+		if seen[s] != 1 {
+			t.Errorf("a subscription got %d pushes, want 1", seen[s])
+		}
+	}
+	f.expectNoRequests(members)
+}
+
+func TestTestPush(t *testing.T) {
+	f := newFixture(t, store.SQLite)
+	bob := f.member("bob")
+	f.device(bob)
+	f.device(bob)
+	n, err := f.app.SendTestPush(context.Background(), bob)
+	if err != nil || n != 2 {
+		t.Fatalf("SendTestPush = %d, %v", n, err)
+	}
+	f.drain()
+	for range 2 {
+		if _, p := f.next(); p.Type != "test" {
+			t.Errorf("got %+v", p)
+		}
+	}
+}
+
+// On PostgreSQL a page open on another instance counts: each instance
+// records its members with open streams, and a dead instance's record
+// lapses.
+func TestSharedPresence(t *testing.T) {
+	f := newFixture(t, store.Postgres)
+	alice, bob := f.member("alice"), f.member("bob")
+	f.device(bob)
+	otherHub := live.NewHub(8)
+	other := &deliver.SharedPresence{Streams: otherHub, Store: f.store, Instance: "other"}
+	here := &deliver.SharedPresence{Streams: f.hub, Store: f.store, Instance: "here"}
+	f.engine = func() *deliver.Engine {
+		e, err := deliver.New(deliver.Options{Store: f.store, Presence: here, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Channels: []deliver.Channel{&deliver.Push{Store: f.store, Sender: f.sender}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}()
+
+	otherHub.Subscribe(bob.ID)
+	if err := other.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.send(alice, "bob", "seen elsewhere")
+	f.clock.Advance(delay)
+	f.drain()
+	f.expectNoRequests(0)
+
+	// The other instance dies: its record lapses, and the next message is
+	// pushed.
+	f.clock.Advance(10 * time.Second)
+	f.send(alice, "bob", "nobody home")
+	f.clock.Advance(delay)
+	f.drain()
+	if _, p := f.next(); p.Body != "nobody home" {
+		t.Errorf("got %+v", p)
+	}
+}
