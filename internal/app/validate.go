@@ -14,7 +14,7 @@ const (
 	MaxBodyLen     = 140
 	MaxAboutMeLen  = 140
 	MinPasswordLen = 8
-	MaxPasswordLen = 1024 // long passphrases are welcome; unbounded input is not
+	MaxPasswordLen = 256 // long passphrases are welcome; unbounded input is not
 	MaxEmailLen    = 254
 )
 

@@ -51,6 +51,9 @@ type Store interface {
 	// NotificationsSince returns userID's notifications changed after
 	// since, oldest first.
 	NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error)
+	// Secret returns the site's secret called name, made of size random
+	// bytes the first time any instance asks for it.
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
 	// AnnounceEndStreams tells every instance to end userID's event
 	// streams.
 	AnnounceEndStreams(ctx context.Context, userID int64) error

@@ -47,7 +47,7 @@ func TestRegister(t *testing.T) {
 
 	// Passwords: at least 8 characters, and long passphrases are welcome.
 	for name, pass := range map[string]string{
-		"OKShortestPassword": "12345678",
+		"OKShortestPassword": "k8#vQ2xz",
 		"OKLongPassphrase":   strings.Repeat("correct horse battery staple ", 4)[:100],
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestRegister(t *testing.T) {
 
 	valid := url.Values{
 		"username": {"newbie"}, "email": {"newbie@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	}
 	for _, tt := range []struct {
 		name   string
@@ -128,15 +128,15 @@ func TestRegister(t *testing.T) {
 		b := s.browser()
 		b.postForm(t, "/register", url.Values{
 			"username": {"ALICE"}, "email": {"carol@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantStatus(http.StatusUnprocessableEntity)
 		b.postForm(t, "/register", url.Values{
 			"username": {"carol"}, "email": {"ALICE@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantStatus(http.StatusUnprocessableEntity)
 		b.postForm(t, "/register", url.Values{
 			"username": {"carol"}, "email": {"carol@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantRedirect("/")
 	})
 
@@ -289,7 +289,7 @@ func TestSecureCookies(t *testing.T) {
 	s := newSite(t, siteOptions{SecureCookies: true})
 	r := s.browser().postForm(t, "/register", url.Values{
 		"username": {"alice"}, "email": {"alice@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	})
 	r.wantRedirect("/")
 	if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly {
@@ -338,7 +338,7 @@ func TestLoginRateLimit(t *testing.T) {
 			wantStatus(http.StatusUnprocessableEntity)
 	}
 	r := s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {alice.password}})
-	r.wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins. Please try again in")
+	r.wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins to this account from new browsers. Please try again in")
 	wantRetryAfter(t, r)
 	if r.fieldValue("username") != "alice" {
 		t.Errorf("the refused form lost the username")
@@ -360,7 +360,7 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 		s.browser().do(t, req).wantStatus(http.StatusUnprocessableEntity)
 	}
 	s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {alice.password}}).
-		wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins.")
+		wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins from your address.")
 }
 
 // Registrations are limited per client address.
@@ -371,13 +371,13 @@ func TestRegisterRateLimit(t *testing.T) {
 	s.register(t, "bob")
 	r := s.browser().postForm(t, "/register", url.Values{
 		"username": {"carol"}, "email": {"carol@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	})
 	r.wantStatus(http.StatusTooManyRequests).wantText("Too many registrations from your address. Please try again in")
 	if r.fieldValue("username") != "carol" {
 		t.Error("the refused form lost the username")
 	}
-	s.browser().postForm(t, "/login", url.Values{"username": {"carol"}, "password": {"long enough"}}).
+	s.browser().postForm(t, "/login", url.Values{"username": {"carol"}, "password": {"long enough k9"}}).
 		wantStatus(http.StatusUnprocessableEntity)
 }
 

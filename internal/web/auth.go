@@ -35,7 +35,11 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	remember := r.PostFormValue("remember_me") != ""
-	u, err := s.app.Authenticate(r.Context(), username, password, s.clientAddr(r))
+	in := app.LoginInput{Username: username, Password: password, Addr: s.clientAddr(r)}
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		in.Device = c.Value
+	}
+	u, err := s.app.Authenticate(r.Context(), in)
 	if e, status, ok := refusal(w, err); ok {
 		return s.renderLogin(w, r, status, username, remember, e.Message)
 	}
@@ -43,6 +47,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.startSession(r, u.ID, remember); err != nil {
+		return err
+	}
+	if err := s.setDeviceCookie(w, r, u.ID); err != nil {
 		return err
 	}
 	target := safeNext(r.URL.Query().Get("next"))
@@ -62,6 +69,29 @@ func (s *Server) startSession(r *http.Request, userID int64, remember bool) erro
 	}
 	s.sessions.Put(ctx, sessionUserID, userID)
 	s.sessions.RememberMe(ctx, remember)
+	return nil
+}
+
+// deviceCookie names the cookie that tells the login limits this browser
+// has logged in to the account before (app.DeviceToken).
+const deviceCookie = "natter_device"
+
+// setDeviceCookie gives the browser a device cookie for the member who
+// just logged in with it. One cookie holds one member: the last one.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, memberID int64) error {
+	token, err := s.app.DeviceToken(r.Context(), memberID)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     deviceCookie,
+		Value:    token,
+		Path:     "/login",
+		MaxAge:   int(app.DeviceLifetime.Seconds()),
+		HttpOnly: true,
+		Secure:   s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
 	return nil
 }
 
