@@ -295,6 +295,22 @@ func TestSecureCookies(t *testing.T) {
 	if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly {
 		t.Errorf("cookie Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
 	}
+	// Under TLS, browsers are told to use nothing else for a year.
+	if got := r.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("Strict-Transport-Security = %q, want max-age=31536000", got)
+	}
+	login := s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {"long enough k9"}})
+	for _, c := range login.Cookies() {
+		if c.Name == "natter_device" && (!c.Secure || !c.HttpOnly) {
+			t.Errorf("device cookie Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
+		}
+	}
+	// Without -secure-cookies natter may be on plain HTTP: no HSTS, which
+	// would lock browsers out of it.
+	plain := newSite(t)
+	if got := plain.browser().get(t, "/login").Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("Strict-Transport-Security = %q without -secure-cookies", got)
+	}
 }
 
 // sessionCookie returns the session cookie a response sets.

@@ -278,8 +278,11 @@ func limitBodies(next http.Handler) http.Handler {
 }
 
 // securityHeaders sets a strict Content Security Policy (natter loads
-// nothing from elsewhere and runs no inline script) and its friends.
-func securityHeaders(next http.Handler) http.Handler {
+// nothing from elsewhere and runs no inline script) and its friends; with
+// hsts (natter is served over HTTPS: -secure-cookies), also
+// Strict-Transport-Security, so that browsers never again try plain HTTP,
+// where a network attacker could intercept the first request.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 		"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
 		"form-action 'self'; frame-ancestors 'none'"
@@ -289,6 +292,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

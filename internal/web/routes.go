@@ -63,7 +63,7 @@ func (s *Server) routes() http.Handler {
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))
 
-	pages := s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
+	pages := s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)), s.cfg.SecureCookies)))
 
 	// GET /events skips the middleware: a stream's goroutine waits for
 	// hours, and every layer above it deepens the stack it keeps
