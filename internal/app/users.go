@@ -222,6 +222,8 @@ func (a *App) Seen(ctx context.Context, u natter.Account) error {
 // that logged out must not go on hearing the member's counts. Streams of
 // their other sessions reconnect and carry on.
 func (a *App) LoggedOut(ctx context.Context, userID int64) error {
-	a.pub.Disconnect(userID)
+	if a.pub != nil {
+		a.pub.Disconnect(userID)
+	}
 	return a.store.AnnounceEndStreams(ctx, userID)
 }

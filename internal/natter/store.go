@@ -54,6 +54,22 @@ type Store interface {
 	// Secret returns the site's secret called name, made of size random
 	// bytes the first time any instance asks for it.
 	Secret(ctx context.Context, name string, size int) ([]byte, error)
+	// StartLogin records who logged in under the session token, from
+	// where, and until when it lasts unused (l.ID is ignored).
+	StartLogin(ctx context.Context, token string, l Login) error
+	// Login returns the live login session with that token, or
+	// ErrNotFound (none, expired, or idle past its IdleUntil).
+	Login(ctx context.Context, token string) (Login, error)
+	// Logins returns the member's live login sessions, the most recently
+	// active first.
+	Logins(ctx context.Context, userID int64) ([]Login, error)
+	// TouchLogin records the session as active at now, lasting unused
+	// until idleUntil.
+	TouchLogin(ctx context.Context, token string, now, idleUntil time.Time) error
+	// EndLogins deletes the member's login sessions with the given IDs,
+	// or all of them when none are given, and returns how many it ended.
+	// Their cookies are worthless afterwards.
+	EndLogins(ctx context.Context, userID int64, ids ...string) (int, error)
 	// AnnounceEndStreams tells every instance to end userID's event
 	// streams.
 	AnnounceEndStreams(ctx context.Context, userID int64) error

@@ -69,7 +69,7 @@ func (s *Server) startSession(r *http.Request, userID int64, remember bool) erro
 	}
 	s.sessions.Put(ctx, sessionUserID, userID)
 	s.sessions.RememberMe(ctx, remember)
-	return nil
+	return s.app.StartLogin(ctx, s.sessions.Token(ctx), userID, remember, r.UserAgent(), s.clientAddr(r))
 }
 
 // deviceCookie names the cookie that tells the login limits this browser

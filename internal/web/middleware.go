@@ -235,13 +235,22 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 		// from here, so a change between the two is not missed.
 		ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
 		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
-			u, err := s.app.Account(ctx, id)
+			token := s.sessions.Token(ctx)
+			login, err := s.app.Login(ctx, token, id)
+			var u natter.Account
+			if err == nil {
+				u, err = s.app.Account(ctx, id)
+			}
 			switch {
 			case err == nil:
 				ctx = context.WithValue(ctx, userKey, u)
+				ctx = context.WithValue(ctx, loginKey, login)
 				if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
 					if err := s.app.Seen(ctx, u); err != nil {
 						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
+					}
+					if err := s.app.LoginActive(ctx, token, login); err != nil {
+						s.log.WarnContext(ctx, "record session active", "user", u.ID, "err", err)
 					}
 				}
 			case natter.ErrorKind(err) == natter.NotFound:

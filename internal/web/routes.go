@@ -18,6 +18,9 @@ func (s *Server) routes() http.Handler {
 	m.Handle("POST /login", s.guest(s.login))
 	m.Handle("GET /logout", s.handle(s.showLogout))
 	m.Handle("POST /logout", s.handle(s.logout))
+	m.Handle("GET /settings/sessions", s.member(s.showSessions))
+	m.Handle("POST /settings/sessions/{id}/logout", s.member(s.endSession))
+	m.Handle("POST /settings/sessions/logout-others", s.member(s.endOtherSessions))
 
 	// The timeline.
 	m.Handle("GET /{$}", s.member(s.showIndex))

@@ -7,21 +7,18 @@ CREATE TABLE secrets (
     value BLOB NOT NULL
 );
 
--- The login sessions a member sees on /settings/sessions and can end. token
--- is the session's token in the sessions table (scs's); a session whose
--- row here is gone, or idle too long, is logged out.
-CREATE TABLE logins (
-    id          INTEGER PRIMARY KEY,
-    user_id     INTEGER NOT NULL REFERENCES users (id),
-    token       TEXT    NOT NULL UNIQUE,
-    remember    INTEGER NOT NULL, -- 1: "remember me"
-    user_agent  TEXT    NOT NULL,
-    address     TEXT    NOT NULL,
-    created_at  INTEGER NOT NULL,
-    last_active INTEGER NOT NULL
-);
-CREATE INDEX logins_user ON logins (user_id, last_active);
-CREATE INDEX logins_last_active ON logins (last_active);
+-- What a member sees of each of their login sessions on /settings/sessions.
+-- The session store (scs) writes token, data and expiry; natter writes these
+-- when the member logs in, and last_active and idle_until as they use it. A
+-- session whose idle_until has passed is gone: it is never found again.
+ALTER TABLE sessions ADD COLUMN user_id     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN remember    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN user_agent  TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN address     TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN created_at  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN last_active INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN idle_until  INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_user ON sessions (user_id);
 
 -- Names members had before they renamed themselves, kept for them: the old
 -- profile URL and old @mentions lead to the new name, and nobody else can
