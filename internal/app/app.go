@@ -42,6 +42,9 @@ type Config struct {
 	HashWorkers, HashQueue, HashPerClient int
 
 	RegisterPerAddr Limit // registrations per client address; default 20 per hour
+	// AddressVerifier, if set, confirms a changed email address before it
+	// takes effect (email on); nil applies changes at once.
+	AddressVerifier AddressVerifier
 	SendPerMember   Limit // messages sent per member; default 60 per minute
 	PostPerMember   Limit // posts per member; default 30 per minute
 }
@@ -93,6 +96,7 @@ type App struct {
 	failByAccountAddress, failByAccount, failByAddress *limiter
 	loginByAccount, loginByAddress                     *limiter
 	registerByAddress, sendByMember, postByMember      *limiter
+	reauthByMember                                     *limiter
 	// dummyHash is checked when a login names no member, so that a wrong
 	// username costs as much time as a wrong password.
 	dummyHash string
@@ -121,6 +125,7 @@ func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 		registerByAddress:    newLimiter(cfg.RegisterPerAddr),
 		sendByMember:         newLimiter(cfg.SendPerMember),
 		postByMember:         newLimiter(cfg.PostPerMember),
+		reauthByMember:       newLimiter(reauthLimit),
 		dummyHash:            dummy,
 		hashing:              newHashQueue(cfg.HashWorkers, cfg.HashQueue, cfg.HashPerClient),
 		devices:              &deviceKeys{store: s},

@@ -70,6 +70,14 @@ type Store interface {
 	// or all of them when none are given, and returns how many it ended.
 	// Their cookies are worthless afterwards.
 	EndLogins(ctx context.Context, userID int64, ids ...string) (int, error)
+	// MemberByFormerName returns the member who used to be called
+	// username (a rename keeps the old name for them), or ErrNotFound.
+	MemberByFormerName(ctx context.Context, username string) (Member, error)
+	// Writings returns the member's posts and every message they sent or
+	// received, oldest first.
+	Writings(ctx context.Context, userID int64) ([]Post, []Message, error)
+	// Members returns every member, in the order they registered.
+	Members(ctx context.Context) ([]Account, error)
 	// AnnounceEndStreams tells every instance to end userID's event
 	// streams.
 	AnnounceEndStreams(ctx context.Context, userID int64) error
@@ -98,6 +106,17 @@ type Tx interface {
 	// UpdateProfile renames a member and sets their about-me text; a taken
 	// username is ErrUsernameTaken.
 	UpdateProfile(ctx context.Context, id int64, username, aboutMe string) error
+	// SetPassword replaces the member's password hash.
+	SetPassword(ctx context.Context, id int64, passwordHash string) error
+	// SetEmail changes the member's email address; a taken one is
+	// ErrEmailTaken.
+	SetEmail(ctx context.Context, id int64, email string) error
+	// DeleteAccount removes the member's posts, inbox, notification centre
+	// and blocks, and empties their row, which keeps their name taken; the
+	// messages they exchanged stay with the other members. It returns the
+	// new unread notification-centre counts of the members whose centres
+	// lost entries.
+	DeleteAccount(ctx context.Context, id int64) (map[int64]int, error)
 	// TouchLastSeen records the member as seen now, unless that was
 	// recorded less than interval ago.
 	TouchLastSeen(ctx context.Context, id int64, interval time.Duration) error
