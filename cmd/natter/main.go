@@ -2,6 +2,8 @@
 //
 //	natter [flags]            serve (the default)
 //	natter migrate [flags]    apply database migrations and exit
+//	natter user list|set-password NAME|logout NAME [flags]
+//	                          manage members (see docs/operations.md)
 //
 // Configuration comes from flags, each of which defaults to an environment
 // variable; see docs/operations.md. This is the only place that reads the
@@ -34,7 +36,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		err = runUser(ctx, os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "natter:", err)
 		os.Exit(1)
 	}
