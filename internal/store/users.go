@@ -226,6 +226,7 @@ func (tx *Tx) TouchLastSeen(ctx context.Context, id int64, interval time.Duratio
 
 // SetPassword replaces the member's password hash.
 func (tx *Tx) SetPassword(ctx context.Context, id int64, passwordHash string) error {
+	tx.userChanged(id) // the cached account holds no hash, but the rule is simple
 	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, id); err != nil {
 		return fmt.Errorf("store: set password: %w", err)
 	}
