@@ -99,7 +99,7 @@ func (a *App) ChangeEmail(ctx context.Context, m natter.Account, email, current 
 	if err := fe.err(); err != nil {
 		return false, err
 	}
-	if natter.Key(email) == natter.Key(m.Email) && email == m.Email {
+	if email == m.Email {
 		return false, invalid("email", "That is your address already.")
 	}
 	if err := a.verifyPassword(ctx, m, "current_password", current); err != nil {
