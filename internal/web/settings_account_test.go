@@ -92,6 +92,11 @@ func TestRenameKeepsTheOldName(t *testing.T) {
 		t.Fatalf("the old mention does not link /user/bob")
 	}
 	carol.page(t, "/user/robert").wantText("robert")
+	// A new @bob mentions him too.
+	carol.post(t, "still @bob to me")
+	if _, activity := bob.badges(t); activity != 2 {
+		t.Errorf("robert has %d unread notifications, want 2 mentions (one as @bob after the rename)", activity)
+	}
 
 	// Nobody else can have it, by registering or renaming.
 	r := s.browser().postForm(t, "/register", url.Values{"username": {"Bob"}, "email": {"imposter@example.com"},
