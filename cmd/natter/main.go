@@ -3,6 +3,8 @@
 //	natter [flags]               serve (the default)
 //	natter migrate [flags]       apply database migrations and exit
 //	natter backup [flags] FILE   copy the live SQLite database into FILE
+//	natter user list|set-password NAME|logout NAME [flags]
+//	                             manage members (see docs/operations.md)
 //	natter -h                    list the subcommands and flags
 //
 // Configuration comes from flags, each of which defaults to an environment
@@ -45,7 +47,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		err = runUser(ctx, os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		return // the usage is printed; asking for it is no failure
 	}
@@ -60,6 +67,8 @@ const usage = `Usage:
   natter [flags]               serve the site (the default)
   natter migrate [flags]       apply database migrations and exit
   natter backup [flags] FILE   copy the live SQLite database into FILE
+  natter user list|set-password NAME|logout NAME [flags]
+                               manage members
 
 All take the same flags; each defaults to the environment variable named
 in parentheses (see docs/operations.md).

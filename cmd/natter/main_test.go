@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,6 +200,37 @@ func TestTwoInstances(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLogoutEverywhereElseAcrossInstances: "log out everywhere else" on
+// instance A ends, at once, the other session's stream served by B, and
+// that session's pages on B; the session that asked carries on.
+func TestLogoutEverywhereElseAcrossInstances(t *testing.T) {
+	_, instA, instB := twoInstances(t)
+	carol := newClient(t, instA)
+	carol.register("carol")
+	other := newClient(t, instB)
+	if resp := other.post("/login", url.Values{"username": {"carol"}, "password": {"correct horse battery"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on B: %s", resp.Status)
+	}
+	events := other.stream("")
+	if resp := carol.post("/settings/sessions/logout-others", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log out everywhere else: %s", resp.Status)
+	}
+	deadline := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-events:
+		case <-deadline:
+			t.Fatal("the other session's stream on B is still open 10 s after it was logged out on A")
+		}
+	}
+	if resp, _ := other.get("/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the logged-out session's page on B: %s, want a redirect to the login page", resp.Status)
+	}
+	if resp, _ := carol.at(instB).get("/"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the session that asked, on B: %s, want the timeline", resp.Status)
+	}
 }
 
 // TestListenerReconnects kills the listening connection while messages flow;

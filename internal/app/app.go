@@ -28,9 +28,23 @@ type Config struct {
 	// writes it again. Default one minute.
 	LastSeenEvery time.Duration
 
-	LoginPerAccount Limit // failed logins per account; default 10 per 15 minutes
-	LoginPerAddress Limit // failed logins per client address; default 50 per 15 minutes
+	// Failed logins. None of them can keep a member out of their account
+	// from the browser they use (docs/operations.md, "Login limits").
+	LoginPerAccountAddress Limit // per account and client address; default 10 per 15 minutes
+	LoginPerAccount        Limit // per account, for browsers without a device cookie; default 30 per hour
+	LoginPerAddress        Limit // per client address (IPv6: per /64), across accounts; default 50 per 15 minutes
+	// Successful logins: each makes a session and costs a hash.
+	LoginSuccessPerAccount Limit // default 20 per hour
+	LoginSuccessPerAddress Limit // default 200 per hour
+	// Password hashing: HashWorkers at once (default GOMAXPROCS), up to
+	// HashQueue more waiting (default 32), at most HashPerClient of them
+	// from one client address (default 4); beyond that, a 429.
+	HashWorkers, HashQueue, HashPerClient int
+
 	RegisterPerAddr Limit // registrations per client address; default 20 per hour
+	// AddressVerifier, if set, confirms a changed email address before it
+	// takes effect (email on); nil applies changes at once.
+	AddressVerifier AddressVerifier
 	SendPerMember   Limit // messages sent per member; default 60 per minute
 	PostPerMember   Limit // posts per member; default 30 per minute
 
@@ -57,8 +71,20 @@ func (c *Config) setDefaults() {
 	if c.LastSeenEvery <= 0 {
 		c.LastSeenEvery = time.Minute
 	}
-	setLimit(&c.LoginPerAccount, Limit{10, 15 * time.Minute})
+	setLimit(&c.LoginPerAccountAddress, Limit{10, 15 * time.Minute})
+	setLimit(&c.LoginPerAccount, Limit{30, time.Hour})
 	setLimit(&c.LoginPerAddress, Limit{50, 15 * time.Minute})
+	setLimit(&c.LoginSuccessPerAccount, Limit{20, time.Hour})
+	setLimit(&c.LoginSuccessPerAddress, Limit{200, time.Hour})
+	if c.HashWorkers <= 0 {
+		c.HashWorkers = runtime.GOMAXPROCS(0)
+	}
+	if c.HashQueue <= 0 {
+		c.HashQueue = 32
+	}
+	if c.HashPerClient <= 0 {
+		c.HashPerClient = 4
+	}
 	setLimit(&c.RegisterPerAddr, Limit{20, time.Hour})
 	setLimit(&c.SendPerMember, Limit{60, time.Minute})
 	setLimit(&c.PostPerMember, Limit{30, time.Minute})
@@ -82,13 +108,17 @@ type App struct {
 	pub   Publisher
 	cfg   Config
 
-	loginByAccount, loginByAddress, registerByAddress *limiter
-	sendByMember, postByMember                        *limiter
+	failByAccountAddress, failByAccount, failByAddress *limiter
+	loginByAccount, loginByAddress                     *limiter
+	registerByAddress, sendByMember, postByMember      *limiter
+	reauthByMember                                     *limiter
 	// dummyHash is checked when a login names no member, so that a wrong
 	// username costs as much time as a wrong password.
 	dummyHash string
-	// hashing holds a token for each password hash being computed.
-	hashing chan struct{}
+	// hashing admits password hashes, fairly (limit.go).
+	hashing *hashQueue
+	// devices signs and checks device cookies (device.go).
+	devices *deviceKeys
 }
 
 // New returns an App over s that publishes committed notifications to pub.
@@ -99,16 +129,21 @@ func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 		return nil, err
 	}
 	return &App{
-		store:             s,
-		pub:               pub,
-		cfg:               cfg,
-		loginByAccount:    newLimiter(cfg.LoginPerAccount),
-		loginByAddress:    newLimiter(cfg.LoginPerAddress),
-		registerByAddress: newLimiter(cfg.RegisterPerAddr),
-		sendByMember:      newLimiter(cfg.SendPerMember),
-		postByMember:      newLimiter(cfg.PostPerMember),
-		dummyHash:         dummy,
-		hashing:           make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		store:                s,
+		pub:                  pub,
+		cfg:                  cfg,
+		failByAccountAddress: newLimiter(cfg.LoginPerAccountAddress),
+		failByAccount:        newLimiter(cfg.LoginPerAccount),
+		failByAddress:        newLimiter(cfg.LoginPerAddress),
+		loginByAccount:       newLimiter(cfg.LoginSuccessPerAccount),
+		loginByAddress:       newLimiter(cfg.LoginSuccessPerAddress),
+		registerByAddress:    newLimiter(cfg.RegisterPerAddr),
+		sendByMember:         newLimiter(cfg.SendPerMember),
+		postByMember:         newLimiter(cfg.PostPerMember),
+		reauthByMember:       newLimiter(reauthLimit),
+		dummyHash:            dummy,
+		hashing:              newHashQueue(cfg.HashWorkers, cfg.HashQueue, cfg.HashPerClient),
+		devices:              &deviceKeys{store: s},
 	}, nil
 }
 

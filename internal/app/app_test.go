@@ -110,7 +110,7 @@ func newEnv(t *testing.T, d store.Dialect, cfg app.Config) *env {
 	if cfg.Password == (app.PasswordParams{}) {
 		cfg.Password = app.FastPasswordParams
 	}
-	for _, l := range []*app.Limit{&cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
+	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
 		if *l == (app.Limit{}) {
 			*l = app.NoLimit
 		}

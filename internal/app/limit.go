@@ -1,11 +1,15 @@
 package app
 
 import (
+	"context"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"natter/internal/natter"
 )
 
 // Limit allows Events per Per, in bursts of up to Events. The zero Limit
@@ -93,4 +97,82 @@ func (l *limiter) begin(key string, now time.Time) (end func(failed bool, now ti
 			b.ReserveN(now, 1) // spend the token
 		}
 	}, 0
+}
+
+// addressKey is the key a client address is limited under: the address
+// itself for IPv4, its /64 for IPv6, where one subscriber usually holds a
+// whole /64 and could otherwise take a fresh address for every guess.
+// Anything unparseable is its own key.
+func addressKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}
+
+// hashQueue admits password hashes: at most workers run at once, at most
+// queue more wait, and no one key (a client address) holds more than
+// perKey of the places, running or waiting. A flood of logins from one
+// place fills its own share and is refused at once; everyone else's logins
+// still find a place and wait behind at most a queue's worth of hashes.
+type hashQueue struct {
+	workers chan struct{}
+
+	mu       sync.Mutex
+	admitted int // running or waiting
+	byKey    map[string]int
+	max      int // workers + queue
+	perKey   int
+}
+
+func newHashQueue(workers, queue, perKey int) *hashQueue {
+	return &hashQueue{
+		workers: make(chan struct{}, workers),
+		byKey:   map[string]int{},
+		max:     workers + queue,
+		perKey:  perKey,
+	}
+}
+
+// errHashingBusy is the answer when the queue, or key's share of it, is
+// full. Retrying in a moment is right: a hash takes tens of milliseconds.
+var errHashingBusy = &natter.Error{Kind: natter.RateLimited, RetryAfter: 2 * time.Second,
+	Message: "natter is busy checking passwords right now. Please try again in a few seconds."}
+
+// acquire waits for a worker for key, or refuses at once with
+// errHashingBusy when there is no place to wait. release must be called
+// when the hash is done.
+func (q *hashQueue) acquire(ctx context.Context, key string) (release func(), err error) {
+	q.mu.Lock()
+	if q.admitted >= q.max || q.byKey[key] >= q.perKey {
+		q.mu.Unlock()
+		return nil, errHashingBusy
+	}
+	q.admitted++
+	q.byKey[key]++
+	q.mu.Unlock()
+	leave := func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		q.admitted--
+		if q.byKey[key]--; q.byKey[key] == 0 {
+			delete(q.byKey, key)
+		}
+	}
+	select {
+	case q.workers <- struct{}{}:
+		return func() { <-q.workers; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
 }

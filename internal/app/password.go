@@ -8,6 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"unicode/utf8"
+
+	_ "embed"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -26,33 +30,61 @@ var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Time: 2, Threads: 
 // FastPasswordParams are for tests only: far too cheap for real passwords.
 var FastPasswordParams = PasswordParams{Memory: 64, Time: 1, Threads: 1}
 
-// hashPassword is the package function under a.hashing: at most a few
-// argon2 computations, of Config.Password.Memory each, run at once, and
-// the rest wait their turn, so that a burst of logins cannot take all the
-// memory.
-func (a *App) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := a.acquireHashing(ctx); err != nil {
+// hashPassword is the package function behind a.hashing, the bounded queue
+// that keeps a burst of hashes from taking all the memory and CPU, and one
+// client's burst from taking everyone's turn. key is whose share the hash
+// comes from: the client's address, or the member.
+func (a *App) hashPassword(ctx context.Context, key, password string) (string, error) {
+	release, err := a.hashing.acquire(ctx, key)
+	if err != nil {
 		return "", err
 	}
-	defer func() { <-a.hashing }()
+	defer release()
 	return hashPassword(password, a.cfg.Password)
 }
 
-// checkPassword is the package function under a.hashing (see hashPassword).
-func (a *App) checkPassword(ctx context.Context, hash, password string) (bool, error) {
-	if err := a.acquireHashing(ctx); err != nil {
+// checkPassword is the package function behind a.hashing (see hashPassword).
+func (a *App) checkPassword(ctx context.Context, key, hash, password string) (bool, error) {
+	release, err := a.hashing.acquire(ctx, key)
+	if err != nil {
 		return false, err
 	}
-	defer func() { <-a.hashing }()
+	defer release()
 	return checkPassword(hash, password)
 }
 
-func (a *App) acquireHashing(ctx context.Context) error {
-	select {
-	case a.hashing <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// commonPasswords are the 10,000 most common passwords, one a line
+// (commonpasswords/README.md says where they come from).
+//
+//go:embed commonpasswords/top10000.txt
+var commonPasswordList string
+
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	m := make(map[string]bool, 10_000)
+	for line := range strings.Lines(commonPasswordList) {
+		m[strings.ToLower(strings.TrimRight(line, "\r\n"))] = true
+	}
+	return m
+})
+
+// checkNewPassword validates a password being chosen: its length, that it
+// is not one of the most common, and that it does not contain the
+// username or the email address's local part (the first things a guesser
+// tries). The message says which rule it broke.
+func checkNewPassword(fe fieldErrors, field, password, username, email string) {
+	lower := strings.ToLower(password)
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPasswordLen:
+		fe.add(field, fmt.Sprintf("Use at least %d characters.", MinPasswordLen))
+	case n > MaxPasswordLen:
+		fe.add(field, fmt.Sprintf("Use at most %d characters.", MaxPasswordLen))
+	case commonPasswords()[lower]:
+		fe.add(field, "This is one of the 10,000 most common passwords, the first ones guessed. Please choose another.")
+	case username != "" && strings.Contains(lower, strings.ToLower(username)):
+		fe.add(field, "Your password must not contain your username.")
+	case len(local) >= 3 && strings.Contains(lower, local):
+		fe.add(field, "Your password must not contain your email address.")
 	}
 }
 

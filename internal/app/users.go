@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"natter/internal/natter"
 )
@@ -21,22 +21,17 @@ func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (natt
 	fe := fieldErrors{}
 	checkUsername(fe, "username", in.Username)
 	checkEmail(fe, "email", in.Email)
-	switch n := len([]rune(in.Password)); {
-	case n < MinPasswordLen:
-		fe.add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLen))
-	case n > MaxPasswordLen:
-		fe.add("password", fmt.Sprintf("Use at most %d characters.", MaxPasswordLen))
-	}
+	checkNewPassword(fe, "password", in.Password, in.Username, in.Email)
 	if in.ConfirmPassword != in.Password {
 		fe.add("confirm_password", "The passwords do not match.")
 	}
 	if err := fe.err(); err != nil {
 		return natter.Account{}, err
 	}
-	if ok, wait := a.registerByAddress.allow(addr, a.store.Now()); !ok {
+	if ok, wait := a.registerByAddress.allow(addressKey(addr), a.store.Now()); !ok {
 		return natter.Account{}, rateLimited("registrations from your address", wait)
 	}
-	hash, err := a.hashPassword(ctx, in.Password)
+	hash, err := a.hashPassword(ctx, addressKey(addr), in.Password)
 	if err != nil {
 		return natter.Account{}, err
 	}
@@ -59,42 +54,83 @@ func takenError(err error, usernameField, emailField string) error {
 	return err
 }
 
-// Authenticate checks a username and password. Failed attempts are limited
-// per client address and per account; the error never says which of the
-// two was wrong. Attempts under way count against what is left of the
-// limits, so that guesses sent in parallel cannot outrun them.
+// LoginInput is a login attempt: the form, and where it comes from.
+type LoginInput struct {
+	Username, Password string
+	// Addr is the client's address.
+	Addr string
+	// Device is the browser's device cookie, if it has one (DeviceToken).
+	Device string
+}
+
+// Authenticate checks a username and password. The error never says which
+// of the two was wrong.
+//
+// Failures are limited so that they slow the guesser and not the owner
+// (docs/operations.md, "Login limits"): per client address (IPv6: per
+// /64) across accounts, per account and address, and per account from
+// browsers that have not logged in to it before; a browser with a valid
+// device cookie for the account is exempt from that last one, so failures
+// from elsewhere cannot keep the member out of the browser they use.
+// Successful logins are limited per account and per address too: each one
+// costs a hash and makes a session. Attempts under way count against what
+// is left of every limit, so that guesses sent in parallel cannot outrun
+// them; a limit refuses before any password is checked.
 //
 // It is the only reader of credentials, and keeps them no longer than the
 // check takes.
-func (a *App) Authenticate(ctx context.Context, username, password, addr string) (acct natter.Account, err error) {
+func (a *App) Authenticate(ctx context.Context, in LoginInput) (acct natter.Account, err error) {
 	now := a.store.Now()
-	account := natter.Key(strings.TrimSpace(username))
+	account, addr := natter.Key(strings.TrimSpace(in.Username)), addressKey(in.Addr)
+	var ends []func(failed, succeeded bool, now time.Time)
+	defer func() {
+		now := a.store.Now()
+		for _, end := range ends {
+			end(err == ErrBadCredentials, err == nil, now)
+		}
+	}()
+	// begin starts an attempt against l; onFailure says whether a failure
+	// (true) or a success (false) spends its token. Anything else (a
+	// refusal by a later limit, a fault) spends none.
+	begin := func(l *limiter, key string, onFailure bool, what string) error {
+		end, wait := l.begin(key, now)
+		if wait > 0 {
+			return rateLimited(what, wait)
+		}
+		ends = append(ends, func(failed, succeeded bool, now time.Time) {
+			end(onFailure && failed || !onFailure && succeeded, now)
+		})
+		return nil
+	}
 	// The address first: a blocked address makes no bucket for each name
 	// it tries.
-	endAddr, wait := a.loginByAddress.begin(addr, now)
-	if wait > 0 {
-		return natter.Account{}, rateLimited("failed logins", wait)
+	if err := begin(a.failByAddress, addr, true, "failed logins from your address"); err != nil {
+		return natter.Account{}, err
 	}
-	endAccount, wait := a.loginByAccount.begin(account, now)
-	if wait > 0 {
-		endAddr(false, now)
-		return natter.Account{}, rateLimited("failed logins", wait)
+	if err := begin(a.failByAccountAddress, account+"\x00"+addr, true, "failed logins to this account"); err != nil {
+		return natter.Account{}, err
 	}
-	defer func() {
-		failed := err == ErrBadCredentials
-		now := a.store.Now()
-		endAddr(failed, now)
-		endAccount(failed, now)
-	}()
 
 	cred, err := a.store.Credentials(ctx, account)
 	hash := cred.PasswordHash
-	if errors.Is(err, natter.ErrNotFound) || len(password) > 4*MaxPasswordLen {
+	if errors.Is(err, natter.ErrNotFound) || len(in.Password) > 4*MaxPasswordLen {
 		hash = a.dummyHash
 	} else if err != nil {
 		return natter.Account{}, err
 	}
-	ok, err := a.checkPassword(ctx, hash, password)
+	if !a.knownDevice(ctx, in.Device, cred.MemberID) {
+		if err := begin(a.failByAccount, account, true, "failed logins to this account from new browsers"); err != nil {
+			return natter.Account{}, err
+		}
+	}
+	if err := begin(a.loginByAccount, account, false, "logins to this account"); err != nil {
+		return natter.Account{}, err
+	}
+	if err := begin(a.loginByAddress, addr, false, "logins from your address"); err != nil {
+		return natter.Account{}, err
+	}
+
+	ok, err := a.checkPassword(ctx, addr, hash, in.Password)
 	if err != nil {
 		return natter.Account{}, err
 	}
@@ -186,6 +222,8 @@ func (a *App) Seen(ctx context.Context, u natter.Account) error {
 // that logged out must not go on hearing the member's counts. Streams of
 // their other sessions reconnect and carry on.
 func (a *App) LoggedOut(ctx context.Context, userID int64) error {
-	a.pub.Disconnect(userID)
+	if a.pub != nil {
+		a.pub.Disconnect(userID)
+	}
 	return a.store.AnnounceEndStreams(ctx, userID)
 }

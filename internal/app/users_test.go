@@ -49,10 +49,18 @@ func TestRegister_Validation(t *testing.T) {
 		{"ErrEmailInnerSpace", email("ali ce@example.com"), []string{"email"}},
 		{"ErrEmailTooLong", email(strings.Repeat("a", 64) + "@" + strings.Repeat("b", 190) + ".com"), []string{"email"}},
 		{"ErrPasswordTooShort", pw("1234567"), []string{"password"}},
-		{"OKPassword8", pw("12345678"), nil},
+		{"OKPassword8", pw("k8#vQ2xz"), nil},
+		{"ErrPasswordCommon", pw("12345678"), []string{"password"}},
+		{"ErrPasswordCommonAnyCase", pw("PassWord1"), []string{"password"}},
+		{"ErrPasswordIsUsername", pw("alice_in_chains"), []string{"password"}},
+		{"ErrPasswordContainsUsername", pw("my-ALICE-secret"), []string{"password"}},
+		{"ErrPasswordContainsEmail", func(in *app.RegisterInput) {
+			in.Email, in.Password, in.ConfirmPassword = "wonderland@example.com", "down the wonderland hole", "down the wonderland hole"
+		}, []string{"password"}},
+		{"OKPassword64", pw(strings.Repeat("x", 63) + "y"), nil},
 		{"ErrPassword7Characters14Bytes", pw("ééééééé"), []string{"password"}},
 		{"OKPassword8Characters", pw("éééééééé"), nil},
-		{"OKLongPassphrase", pw(strings.Repeat("correct horse battery staple ", 10)), nil},
+		{"OKLongPassphrase", pw(strings.Repeat("correct horse battery staple ", 8)), nil},
 		{"ErrPasswordTooLong", pw(strings.Repeat("x", app.MaxPasswordLen+1)), []string{"password"}},
 		{"ErrConfirmMismatch", func(in *app.RegisterInput) { in.ConfirmPassword = password + "!" }, []string{"confirm_password"}},
 		{"ErrConfirmBlank", func(in *app.RegisterInput) { in.ConfirmPassword = "" }, []string{"confirm_password"}},
@@ -80,7 +88,7 @@ func TestRegister_Validation(t *testing.T) {
 			if c, err := e.store.Credentials(t.Context(), u.Username); err != nil || c.PasswordHash == in.Password || !strings.HasPrefix(c.PasswordHash, "$argon2id$") {
 				t.Errorf("password stored as %q (%v)", c.PasswordHash, err)
 			}
-			if _, err := e.Authenticate(t.Context(), in.Username, in.Password, "192.0.2.1"); err != nil {
+			if _, err := e.Authenticate(t.Context(), app.LoginInput{Username: in.Username, Password: in.Password, Addr: "192.0.2.1"}); err != nil {
 				t.Errorf("cannot log in after registering: %v", err)
 			}
 		})
@@ -156,7 +164,7 @@ func TestAuthenticate(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		for _, name := range []string{"Alice", "alice", " ALICE "} {
-			u, err := e.Authenticate(ctx, name, password, "192.0.2.1")
+			u, err := e.Authenticate(ctx, app.LoginInput{Username: name, Password: password, Addr: "192.0.2.1"})
 			if err != nil || u.ID != alice.ID {
 				t.Errorf("Authenticate(%q) = %+v, %v", name, u, err)
 			}
@@ -172,7 +180,7 @@ func TestAuthenticate(t *testing.T) {
 			{"EmptyUser", "", password},
 			{"HugePassword", "alice", strings.Repeat("p", 10*app.MaxPasswordLen)},
 		} {
-			u, err := e.Authenticate(ctx, tt.user, tt.pass, "192.0.2.1")
+			u, err := e.Authenticate(ctx, app.LoginInput{Username: tt.user, Password: tt.pass, Addr: "192.0.2.1"})
 			if err != app.ErrBadCredentials || u.ID != 0 {
 				t.Errorf("%s: Authenticate = %+v, %v; want exactly ErrBadCredentials", tt.name, u, err)
 			}
@@ -190,7 +198,7 @@ func TestAuthenticate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u, err := e.Authenticate(ctx, "broken", "not-a-hash", "192.0.2.1"); err == nil || u.ID != 0 {
+		if u, err := e.Authenticate(ctx, app.LoginInput{Username: "broken", Password: "not-a-hash", Addr: "192.0.2.1"}); err == nil || u.ID != 0 {
 			t.Errorf("Authenticate with a malformed stored hash = %+v, %v; want an error", u, err)
 		}
 	})
@@ -206,21 +214,21 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		e.register(t, "bob")
 		// Three failures from three addresses use up alice's allowance.
 		for i := range 3 {
-			if _, err := e.Authenticate(ctx, "alice", "wrong", fmt.Sprintf("192.0.2.%d", i+1)); err != app.ErrBadCredentials {
+			if _, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: "wrong", Addr: fmt.Sprintf("192.0.2.%d", i+1)}); err != app.ErrBadCredentials {
 				t.Fatalf("failure %d: %v", i+1, err)
 			}
 		}
 		// Now even the right password waits, from any address.
-		_, err := e.Authenticate(ctx, "ALICE", password, "203.0.113.9")
+		_, err := e.Authenticate(ctx, app.LoginInput{Username: "ALICE", Password: password, Addr: "203.0.113.9"})
 		le := wantKind(t, err, natter.RateLimited)
 		if le.RetryAfter <= 0 || le.RetryAfter > limit.Per {
 			t.Errorf("RetryAfter = %v", le.RetryAfter)
 		}
-		if _, err := e.Authenticate(ctx, "bob", password, "192.0.2.1"); err != nil {
+		if _, err := e.Authenticate(ctx, app.LoginInput{Username: "bob", Password: password, Addr: "192.0.2.1"}); err != nil {
 			t.Errorf("bob limited by alice's failures: %v", err)
 		}
 		e.clock.Advance(le.RetryAfter)
-		if _, err := e.Authenticate(ctx, "alice", password, "203.0.113.9"); err != nil {
+		if _, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: password, Addr: "203.0.113.9"}); err != nil {
 			t.Errorf("after RetryAfter: %v", err)
 		}
 	})
@@ -229,15 +237,15 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		e := newEnv(t, store.SQLite, app.Config{LoginPerAddress: limit})
 		e.register(t, "alice")
 		for _, name := range []string{"mallory", "trent", "alice"} {
-			if _, err := e.Authenticate(ctx, name, "guess", "192.0.2.66"); err != app.ErrBadCredentials {
+			if _, err := e.Authenticate(ctx, app.LoginInput{Username: name, Password: "guess", Addr: "192.0.2.66"}); err != app.ErrBadCredentials {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		_, err := e.Authenticate(ctx, "alice", password, "192.0.2.66")
+		_, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: password, Addr: "192.0.2.66"})
 		if le := wantKind(t, err, natter.RateLimited); le.RetryAfter <= 0 {
 			t.Errorf("RetryAfter = %v", le.RetryAfter)
 		}
-		if _, err := e.Authenticate(ctx, "alice", password, "192.0.2.1"); err != nil {
+		if _, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: password, Addr: "192.0.2.1"}); err != nil {
 			t.Errorf("another address limited: %v", err)
 		}
 	})
@@ -246,7 +254,7 @@ func TestAuthenticate_RateLimited(t *testing.T) {
 		e := newEnv(t, store.SQLite, app.Config{LoginPerAccount: app.Limit{Events: 2, Per: time.Hour}, LoginPerAddress: app.Limit{Events: 2, Per: time.Hour}})
 		e.register(t, "alice")
 		login := func(pass string) error {
-			_, err := e.Authenticate(ctx, "alice", pass, "192.0.2.1")
+			_, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: pass, Addr: "192.0.2.1"})
 			return err
 		}
 		if err := login("wrong"); err != app.ErrBadCredentials {
@@ -280,7 +288,7 @@ func TestAuthenticate_ParallelGuesses(t *testing.T) {
 	results := make(chan error, guesses)
 	for range guesses {
 		wg.Go(func() {
-			_, err := e.Authenticate(ctx, "alice", "guess", "192.0.2.7")
+			_, err := e.Authenticate(ctx, app.LoginInput{Username: "alice", Password: "guess", Addr: "192.0.2.7"})
 			results <- err
 		})
 	}
@@ -323,10 +331,10 @@ func TestPasswordParamsChange(t *testing.T) {
 			t.Errorf("%s's hash %q lacks %s", tt.name, c.PasswordHash, tt.params)
 		}
 		for i, a := range []*app.App{e.App, stronger} {
-			if _, err := a.Authenticate(ctx, tt.name, password, "192.0.2.1"); err != nil {
+			if _, err := a.Authenticate(ctx, app.LoginInput{Username: tt.name, Password: password, Addr: "192.0.2.1"}); err != nil {
 				t.Errorf("app %d cannot check %s's password: %v", i, tt.name, err)
 			}
-			if _, err := a.Authenticate(ctx, tt.name, "wrong password", "192.0.2.1"); err != app.ErrBadCredentials {
+			if _, err := a.Authenticate(ctx, app.LoginInput{Username: tt.name, Password: "wrong password", Addr: "192.0.2.1"}); err != app.ErrBadCredentials {
 				t.Errorf("app %d accepted a wrong password for %s: %v", i, tt.name, err)
 			}
 		}

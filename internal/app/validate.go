@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,7 +15,7 @@ const (
 	MaxBodyLen     = 140
 	MaxAboutMeLen  = 140
 	MinPasswordLen = 8
-	MaxPasswordLen = 1024 // long passphrases are welcome; unbounded input is not
+	MaxPasswordLen = 256 // long passphrases are welcome; unbounded input is not
 	MaxEmailLen    = 254
 )
 
@@ -41,17 +42,42 @@ func checkEmail(fe fieldErrors, field, email string) {
 }
 
 // checkText validates free text: well-formed, without NUL (PostgreSQL
-// refuses it), between min and max characters.
+// refuses it) or other invisible control characters, between min and max
+// characters.
 func checkText(fe fieldErrors, field, s string, min, max int, blankMsg string) {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
 		fe.add(field, "This contains characters that are not allowed.")
+	case hiddenControl(s) != 0:
+		fe.add(field, fmt.Sprintf("This contains an invisible control character (U+%04X), which can make text show differently from what it says. Please remove it.", hiddenControl(s)))
 	case min > 0 && strings.TrimSpace(s) == "":
 		fe.add(field, blankMsg)
 	case n > max:
 		fe.add(field, fmt.Sprintf("Keep it to %d characters (this is %d).", max, n))
 	}
+}
+
+// hiddenControl returns the first character of s that is invisible and
+// changes how the text around it shows, or 0. Refused rather than
+// stripped, so that what is stored is what the member typed: bidirectional
+// overrides and isolates can make a post or a name read backwards
+// ("txt.exe" as "exe.txt"), zero-width characters hide text or make
+// look-alike words, and control characters other than newline and tab
+// have no business in a post. Zero-width joiners and non-joiners stay
+// allowed (emoji sequences and Persian, among others, need them), as do
+// tag characters (subdivision flags).
+func hiddenControl(s string) rune {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+		case r == '\u200c' || r == '\u200d':
+		case r >= 0xe0020 && r <= 0xe007f:
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return r
+		}
+	}
+	return 0
 }
 
 // normalizeText trims the spaces around text and makes line breaks "\n", so

@@ -62,6 +62,33 @@ type Store interface {
 	// since, oldest first.
 	NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error)
 	DeliveryStore
+	// Secret returns the site's secret called name, made of size random
+	// bytes the first time any instance asks for it.
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
+	// StartLogin records who logged in under the session token, from
+	// where, and until when it lasts unused (l.ID is ignored).
+	StartLogin(ctx context.Context, token string, l Login) error
+	// Login returns the live login session with that token, or
+	// ErrNotFound (none, expired, or idle past its IdleUntil).
+	Login(ctx context.Context, token string) (Login, error)
+	// Logins returns the member's live login sessions, the most recently
+	// active first.
+	Logins(ctx context.Context, userID int64) ([]Login, error)
+	// TouchLogin records the session as active at now, lasting unused
+	// until idleUntil.
+	TouchLogin(ctx context.Context, token string, now, idleUntil time.Time) error
+	// EndLogins deletes the member's login sessions with the given IDs,
+	// or all of them when none are given, and returns how many it ended.
+	// Their cookies are worthless afterwards.
+	EndLogins(ctx context.Context, userID int64, ids ...string) (int, error)
+	// MemberByFormerName returns the member who used to be called
+	// username (a rename keeps the old name for them), or ErrNotFound.
+	MemberByFormerName(ctx context.Context, username string) (Member, error)
+	// Writings returns the member's posts and every message they sent or
+	// received, oldest first.
+	Writings(ctx context.Context, userID int64) ([]Post, []Message, error)
+	// Members returns every member, in the order they registered.
+	Members(ctx context.Context) ([]Account, error)
 	// AnnounceEndStreams tells every instance to end userID's event
 	// streams.
 	AnnounceEndStreams(ctx context.Context, userID int64) error
@@ -91,6 +118,17 @@ type Tx interface {
 	// UpdateProfile renames a member and sets their about-me text; a taken
 	// username is ErrUsernameTaken.
 	UpdateProfile(ctx context.Context, id int64, username, aboutMe string) error
+	// SetPassword replaces the member's password hash.
+	SetPassword(ctx context.Context, id int64, passwordHash string) error
+	// SetEmail changes the member's email address; a taken one is
+	// ErrEmailTaken.
+	SetEmail(ctx context.Context, id int64, email string) error
+	// DeleteAccount removes the member's posts, inbox, notification centre
+	// and blocks, and empties their row, which keeps their name taken; the
+	// messages they exchanged stay with the other members. It returns the
+	// new unread notification-centre counts of the members whose centres
+	// lost entries.
+	DeleteAccount(ctx context.Context, id int64) (map[int64]int, error)
 	// TouchLastSeen records the member as seen now, unless that was
 	// recorded less than interval ago.
 	TouchLastSeen(ctx context.Context, id int64, interval time.Duration) error

@@ -107,12 +107,16 @@ type BulkSession struct {
 func (l *BulkLoader) Sessions(ctx context.Context, sessions []BulkSession, expiry time.Time) error {
 	defer l.wroteAround()
 	var encErr error
-	err := l.s.bulkInsert(ctx, "sessions", []string{"token", "data", "expiry"}, len(sessions), func(i int, row []any) {
+	now := micros(l.s.now())
+	// The login columns too (logins.go): a session with no login behind
+	// it is nobody's. Remembered, idle only at expiry.
+	err := l.s.bulkInsert(ctx, "sessions", []string{"token", "data", "expiry", "user_id", "remember", "created_at", "last_active", "idle_until"}, len(sessions), func(i int, row []any) {
 		data, err := SessionCodec{}.Encode(expiry, map[string]any{"user_id": sessions[i].UserID})
 		if err != nil {
 			encErr = err
 		}
 		row[0], row[1], row[2] = sessions[i].Token, data, micros(expiry)
+		row[3], row[4], row[5], row[6], row[7] = sessions[i].UserID, 1, now, now, micros(expiry)
 	})
 	if err = errors.Join(encErr, err); err != nil {
 		return fmt.Errorf("store: bulk sessions: %w", err)

@@ -38,6 +38,13 @@ func newCaches() *caches {
 type sessionEntry struct {
 	data   []byte
 	expiry time.Time
+	login  natter.Login // what natter knows of it (logins.go)
+}
+
+// live reports whether the session still counts at now: neither expired
+// nor idle past its IdleUntil (zero for a session nobody logged in to).
+func (e sessionEntry) live(now time.Time) bool {
+	return e.expiry.After(now) && (e.login.IdleUntil.IsZero() || e.login.IdleUntil.UnixMicro() == 0 || e.login.IdleUntil.After(now))
 }
 
 // postsKey is a page of posts: the timeline's (user 0) or one member's.

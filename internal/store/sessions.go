@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"natter/internal/natter"
 )
 
 // Sessions keeps login sessions in the database, so that they survive a
@@ -17,24 +19,30 @@ type Sessions struct{ s *Store }
 // Sessions returns the session store.
 func (s *Store) Sessions() Sessions { return Sessions{s} }
 
-// FindCtx returns the data of an unexpired session.
+// FindCtx returns the data of a session neither expired nor idle past its
+// idle_until (logins.go).
 func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	now := ss.s.now()
 	e, ok, gen := ss.s.cache.sessions.get(token)
-	if ok && e.expiry.After(now) {
+	if ok && e.live(now) {
 		return e.data, true, nil
 	}
 	var data []byte
 	var expiry int64
-	err := ss.s.rq.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token = $1 AND expiry > $2`,
-		token, micros(now)).Scan(&data, &expiry)
+	var l natter.Login
+	var remember, created, active, idle int64
+	err := ss.s.rq.QueryRowContext(ctx, `SELECT data, expiry, user_id, remember, user_agent, address, created_at, last_active, idle_until
+		FROM sessions WHERE token = $1 AND expiry > $2 AND (idle_until = 0 OR idle_until > $2)`,
+		token, micros(now)).Scan(&data, &expiry, &l.MemberID, &remember, &l.UserAgent, &l.Address, &created, &active, &idle)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
-	ss.s.cache.sessions.put(token, sessionEntry{data, fromMicros(expiry)}, gen)
+	l.ID, l.Remember = loginID(token), remember != 0
+	l.CreatedAt, l.LastActive, l.IdleUntil = fromMicros(created), fromMicros(active), fromMicros(idle)
+	ss.s.cache.sessions.put(token, sessionEntry{data: data, expiry: fromMicros(expiry), login: l}, gen)
 	return data, true, nil
 }
 
@@ -76,9 +84,9 @@ func (ss Sessions) Delete(token string) error {
 	return ss.DeleteCtx(context.Background(), token)
 }
 
-// DeleteExpired removes sessions past their expiry.
+// DeleteExpired removes sessions past their expiry or idle too long.
 func (ss Sessions) DeleteExpired(ctx context.Context) (int64, error) {
-	res, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, micros(ss.s.now()))
+	res, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1 OR (idle_until <> 0 AND idle_until <= $1)`, micros(ss.s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}

@@ -31,13 +31,13 @@ func scanAccount(row interface{ Scan(...any) error }) (natter.Account, error) {
 }
 
 func accountByID(ctx context.Context, db dbtx, id int64) (natter.Account, error) {
-	return scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1`, id))
+	return scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1 AND deleted_at = 0`, id))
 }
 
 // memberByName reads the whole account, but returns only what anyone may
 // see: one query (and one prepared statement) serves both.
 func memberByName(ctx context.Context, db dbtx, username string) (natter.Member, error) {
-	a, err := scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE username_key = $1`, natter.Key(username)))
+	a, err := scanAccount(db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users WHERE username_key = $1 AND deleted_at = 0`, natter.Key(username)))
 	return a.Member(), err
 }
 
@@ -66,7 +66,7 @@ func (s *Store) MemberByName(ctx context.Context, username string) (natter.Membe
 // hash, and nothing keeps what it returns.
 func (s *Store) Credentials(ctx context.Context, username string) (natter.Credentials, error) {
 	var c natter.Credentials
-	err := s.rq.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE username_key = $1`,
+	err := s.rq.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE username_key = $1 AND deleted_at = 0`,
 		natter.Key(username)).Scan(&c.MemberID, &c.PasswordHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return natter.Credentials{}, natter.ErrNotFound
@@ -88,8 +88,8 @@ func (tx *Tx) MemberByName(ctx context.Context, username string) (natter.Member,
 	return memberByName(ctx, tx.q, username)
 }
 
-// MembersByName returns the members among names that exist, keyed by
-// natter.Key(name).
+// MembersByName returns the members among names that exist, or that
+// members had before they renamed themselves, keyed by natter.Key(name).
 func (tx *Tx) MembersByName(ctx context.Context, names []string) (map[string]natter.Member, error) {
 	members := make(map[string]natter.Member, len(names))
 	for _, n := range names {
@@ -97,6 +97,13 @@ func (tx *Tx) MembersByName(ctx context.Context, names []string) (map[string]nat
 			continue
 		}
 		m, err := tx.MemberByName(ctx, n)
+		if errors.Is(err, natter.ErrNotFound) {
+			// A former name mentions the member who had it.
+			var a natter.Account
+			a, err = scanAccount(tx.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users
+				WHERE id = (SELECT user_id FROM former_names WHERE name_key = $1) AND deleted_at = 0`, natter.Key(n)))
+			m = a.Member()
+		}
 		if errors.Is(err, natter.ErrNotFound) {
 			continue
 		}
@@ -138,6 +145,12 @@ func (tx *Tx) checkFree(ctx context.Context, self int64, username, email string)
 	if n > 0 {
 		return natter.ErrUsernameTaken
 	}
+	if taken, err := tx.formerNameTaken(ctx, self, username); err != nil || taken {
+		if err != nil {
+			return err
+		}
+		return natter.ErrUsernameTaken
+	}
 	if email == "" {
 		return nil
 	}
@@ -169,9 +182,16 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 	if err := tx.checkFree(ctx, id, username, ""); err != nil {
 		return err
 	}
+	old, err := tx.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := tx.recordRename(ctx, id, old.Username, username); err != nil {
+		return err
+	}
 	tx.userChanged(id)
 	tx.postsChanged() // lists of posts show the name
-	_, err := tx.q.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
+	_, err = tx.q.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, about_me = $3 WHERE id = $4`,
 		username, natter.Key(username), aboutMe, id)
 	if err != nil {
 		return conflictError(err)
@@ -209,4 +229,51 @@ func (tx *Tx) TouchLastSeen(ctx context.Context, id int64, interval time.Duratio
 		return fmt.Errorf("store: touch last seen: %w", err)
 	}
 	return nil
+}
+
+// SetPassword replaces the member's password hash.
+func (tx *Tx) SetPassword(ctx context.Context, id int64, passwordHash string) error {
+	tx.userChanged(id) // the cached account holds no hash, but the rule is simple
+	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, id); err != nil {
+		return fmt.Errorf("store: set password: %w", err)
+	}
+	return nil
+}
+
+// SetEmail changes the member's email address; one another member holds
+// is natter.ErrEmailTaken.
+func (tx *Tx) SetEmail(ctx context.Context, id int64, email string) error {
+	var n int
+	if err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email_key = $1 AND id <> $2`,
+		natter.Key(email), id).Scan(&n); err != nil {
+		return fmt.Errorf("store: check email: %w", err)
+	}
+	if n > 0 {
+		return natter.ErrEmailTaken
+	}
+	tx.userChanged(id)
+	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET email = $1, email_key = $2 WHERE id = $3`,
+		email, natter.Key(email), id); err != nil {
+		return conflictError(err)
+	}
+	return nil
+}
+
+// Members returns every member who has not deleted their account, in the
+// order they registered (natter user list).
+func (s *Store) Members(ctx context.Context) ([]natter.Account, error) {
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+accountColumns+` FROM users WHERE deleted_at = 0 ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: members: %w", err)
+	}
+	defer rows.Close()
+	var out []natter.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

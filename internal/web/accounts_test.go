@@ -47,7 +47,7 @@ func TestRegister(t *testing.T) {
 
 	// Passwords: at least 8 characters, and long passphrases are welcome.
 	for name, pass := range map[string]string{
-		"OKShortestPassword": "12345678",
+		"OKShortestPassword": "k8#vQ2xz",
 		"OKLongPassphrase":   strings.Repeat("correct horse battery staple ", 4)[:100],
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestRegister(t *testing.T) {
 
 	valid := url.Values{
 		"username": {"newbie"}, "email": {"newbie@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	}
 	for _, tt := range []struct {
 		name   string
@@ -128,15 +128,15 @@ func TestRegister(t *testing.T) {
 		b := s.browser()
 		b.postForm(t, "/register", url.Values{
 			"username": {"ALICE"}, "email": {"carol@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantStatus(http.StatusUnprocessableEntity)
 		b.postForm(t, "/register", url.Values{
 			"username": {"carol"}, "email": {"ALICE@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantStatus(http.StatusUnprocessableEntity)
 		b.postForm(t, "/register", url.Values{
 			"username": {"carol"}, "email": {"carol@example.com"},
-			"password": {"long enough"}, "confirm_password": {"long enough"},
+			"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 		}).wantRedirect("/")
 	})
 
@@ -289,11 +289,27 @@ func TestSecureCookies(t *testing.T) {
 	s := newSite(t, siteOptions{SecureCookies: true})
 	r := s.browser().postForm(t, "/register", url.Values{
 		"username": {"alice"}, "email": {"alice@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	})
 	r.wantRedirect("/")
 	if c := sessionCookie(t, r); !c.Secure || !c.HttpOnly {
 		t.Errorf("cookie Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
+	}
+	// Under TLS, browsers are told to use nothing else for a year.
+	if got := r.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("Strict-Transport-Security = %q, want max-age=31536000", got)
+	}
+	login := s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {"long enough k9"}})
+	for _, c := range login.Cookies() {
+		if c.Name == "natter_device" && (!c.Secure || !c.HttpOnly) {
+			t.Errorf("device cookie Secure=%v HttpOnly=%v, want both", c.Secure, c.HttpOnly)
+		}
+	}
+	// Without -secure-cookies natter may be on plain HTTP: no HSTS, which
+	// would lock browsers out of it.
+	plain := newSite(t)
+	if got := plain.browser().get(t, "/login").Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("Strict-Transport-Security = %q without -secure-cookies", got)
 	}
 }
 
@@ -338,7 +354,7 @@ func TestLoginRateLimit(t *testing.T) {
 			wantStatus(http.StatusUnprocessableEntity)
 	}
 	r := s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {alice.password}})
-	r.wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins. Please try again in")
+	r.wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins to this account from new browsers. Please try again in")
 	wantRetryAfter(t, r)
 	if r.fieldValue("username") != "alice" {
 		t.Errorf("the refused form lost the username")
@@ -360,7 +376,7 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 		s.browser().do(t, req).wantStatus(http.StatusUnprocessableEntity)
 	}
 	s.browser().postForm(t, "/login", url.Values{"username": {"alice"}, "password": {alice.password}}).
-		wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins.")
+		wantStatus(http.StatusTooManyRequests).wantText("Too many failed logins from your address.")
 }
 
 // Registrations are limited per client address.
@@ -371,13 +387,13 @@ func TestRegisterRateLimit(t *testing.T) {
 	s.register(t, "bob")
 	r := s.browser().postForm(t, "/register", url.Values{
 		"username": {"carol"}, "email": {"carol@example.com"},
-		"password": {"long enough"}, "confirm_password": {"long enough"},
+		"password": {"long enough k9"}, "confirm_password": {"long enough k9"},
 	})
 	r.wantStatus(http.StatusTooManyRequests).wantText("Too many registrations from your address. Please try again in")
 	if r.fieldValue("username") != "carol" {
 		t.Error("the refused form lost the username")
 	}
-	s.browser().postForm(t, "/login", url.Values{"username": {"carol"}, "password": {"long enough"}}).
+	s.browser().postForm(t, "/login", url.Values{"username": {"carol"}, "password": {"long enough k9"}}).
 		wantStatus(http.StatusUnprocessableEntity)
 }
 

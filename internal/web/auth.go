@@ -35,7 +35,11 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	remember := r.PostFormValue("remember_me") != ""
-	u, err := s.app.Authenticate(r.Context(), username, password, s.clientAddr(r))
+	in := app.LoginInput{Username: username, Password: password, Addr: s.clientAddr(r)}
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		in.Device = c.Value
+	}
+	u, err := s.app.Authenticate(r.Context(), in)
 	if e, status, ok := refusal(w, err); ok {
 		return s.renderLogin(w, r, status, username, remember, e.Message)
 	}
@@ -45,6 +49,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	// Logging in is the session's write: if it fails, the member is not
 	// logged in and is told so (nothing else was done).
 	if err := s.startSession(w, r, u.ID, remember); err != nil {
+		return err
+	}
+	if err := s.setDeviceCookie(w, r, u.ID); err != nil {
 		return err
 	}
 	target := safeNext(r.URL.Query().Get("next"))
@@ -65,7 +72,33 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID int
 	}
 	s.sessions.Put(ctx, sessionUserID, userID)
 	s.sessions.RememberMe(ctx, remember)
+	if err := s.app.StartLogin(ctx, s.sessions.Token(ctx), userID, remember, r.UserAgent(), s.clientAddr(r)); err != nil {
+		return err
+	}
 	return s.saveSession(w, r)
+}
+
+// deviceCookie names the cookie that tells the login limits this browser
+// has logged in to the account before (app.DeviceToken).
+const deviceCookie = "natter_device"
+
+// setDeviceCookie gives the browser a device cookie for the member who
+// just logged in with it. One cookie holds one member: the last one.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, memberID int64) error {
+	token, err := s.app.DeviceToken(r.Context(), memberID)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     deviceCookie,
+		Value:    token,
+		Path:     "/login",
+		MaxAge:   int(app.DeviceLifetime.Seconds()),
+		HttpOnly: true,
+		Secure:   s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
 }
 
 // safeNext returns next if it is a path on this site, "" otherwise: the

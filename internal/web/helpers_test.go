@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -63,6 +64,9 @@ type siteOptions struct {
 	// H2C serves HTTP/2 without TLS, as natter's HTTPServer does, and
 	// the members' browsers speak it.
 	H2C bool
+	// TrustedProxies is web.Config's: a test that needs members at several
+	// addresses trusts 127.0.0.1 and gives each browser its From.
+	TrustedProxies []netip.Prefix
 	// Wrap, if set, wraps the web server's handler (to simulate a client
 	// that stops reading, say).
 	Wrap func(http.Handler) http.Handler
@@ -97,7 +101,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	cfg := o.App
 	cfg.Password = app.FastPasswordParams
-	for _, l := range []*app.Limit{&cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
+	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
 		if *l == (app.Limit{}) {
 			*l = app.NoLimit
 		}
@@ -143,6 +147,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		Heartbeat:          o.Heartbeat,
 		SecureCookies:      o.SecureCookies,
 		StreamWriteTimeout: o.StreamWriteTimeout,
+		TrustedProxies:     o.TrustedProxies,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +222,9 @@ type member struct {
 	email    string
 	password string
 	client   *http.Client
+	// from, if set, is the address the browser appears to come from (as
+	// X-Forwarded-For; see siteOptions.TrustedProxies).
+	from string
 }
 
 // browser returns a new visitor with an empty cookie jar, logged in as
@@ -237,7 +245,7 @@ func (s *site) browser() *member {
 func (s *site) register(t testing.TB, name string) *member {
 	t.Helper()
 	m := s.browser()
-	m.name, m.email, m.password = name, strings.ToLower(name)+"@example.com", "password-of-"+name
+	m.name, m.email, m.password = name, strings.ToLower(name)+"@example.com", "staple horse "+strconv.Itoa(len(name))+" battery"
 	r := m.postForm(t, "/register", url.Values{
 		"username":         {m.name},
 		"email":            {m.email},
@@ -281,6 +289,9 @@ type response struct {
 
 func (m *member) do(t testing.TB, req *http.Request) *response {
 	t.Helper()
+	if m.from != "" {
+		req.Header.Set("X-Forwarded-For", m.from)
+	}
 	res, err := m.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -314,10 +314,18 @@ func (s *Server) withMember(w http.ResponseWriter, r *http.Request) (*http.Reque
 	// from here, so a change between the two is not missed.
 	ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
 	if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
-		u, err := s.app.Account(ctx, id)
+		// The login behind the session: one idle past its limit, or
+		// ended from another session, is none.
+		token := s.sessions.Token(ctx)
+		login, err := s.app.Login(ctx, token, id)
+		var u natter.Account
+		if err == nil {
+			u, err = s.app.Account(ctx, id)
+		}
 		switch {
 		case err == nil:
 			ctx = context.WithValue(ctx, userKey, u)
+			ctx = context.WithValue(ctx, loginKey, login)
 			// The event stream and polling are not the member doing
 			// anything.
 			if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
@@ -325,16 +333,18 @@ func (s *Server) withMember(w http.ResponseWriter, r *http.Request) (*http.Reque
 				// need one: while writes fail or wait, pages still
 				// show, a moment later at most.
 				seenCtx, cancel := context.WithTimeout(ctx, seenTimeout)
-				err := s.app.Seen(seenCtx, u)
-				cancel()
-				if err != nil {
+				if err := s.app.Seen(seenCtx, u); err != nil {
 					s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
 				}
+				if err := s.app.LoginActive(seenCtx, token, login); err != nil {
+					s.log.WarnContext(ctx, "record session active", "user", u.ID, "err", err)
+				}
+				cancel()
 			}
 		case natter.ErrorKind(err) == natter.NotFound:
-			// The member is gone: the session counts as none (its
-			// row expires by itself; removing it here would make
-			// this page a write).
+			// The member or the login is gone: the session counts as
+			// none (its row expires by itself; removing it here would
+			// make this page a write).
 		default:
 			s.serveError(w, r, err)
 			return nil, false
@@ -402,6 +412,11 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if f.s.cfg.SecureCookies {
+		// Served over HTTPS: browsers never again try plain HTTP, where a
+		// network attacker could intercept the first request.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	if err := f.cop.Check(r); err != nil {
 		http.Error(rec, err.Error(), http.StatusForbidden)
 		return

@@ -18,6 +18,15 @@ func (s *Server) routes() http.Handler {
 	m.Handle("POST /login", s.guest(s.login))
 	m.Handle("GET /logout", s.handle(s.showLogout))
 	m.Handle("POST /logout", s.handle(s.logout))
+	m.Handle("GET /settings/sessions", s.member(s.showSessions))
+	m.Handle("POST /settings/sessions/{id}/logout", s.member(s.endSession))
+	m.Handle("POST /settings/sessions/logout-others", s.member(s.endOtherSessions))
+	m.Handle("GET /settings/account", s.member(s.showAccount))
+	m.Handle("POST /settings/account/password", s.member(s.changePassword))
+	m.Handle("POST /settings/account/email", s.member(s.changeEmail))
+	m.Handle("POST /settings/account/username", s.member(s.changeUsername))
+	m.Handle("POST /settings/account/delete", s.member(s.deleteAccount))
+	m.Handle("GET /settings/account/export", s.member(s.exportAccount))
 
 	// The timeline.
 	m.Handle("GET /{$}", s.member(s.showIndex))

@@ -122,7 +122,9 @@ func New(cfg Config) (*Server, error) {
 
 	sm := scs.New()
 	sm.Store = cfg.Sessions
-	sm.Lifetime = 30 * 24 * time.Hour // the longest "remember me" lasts
+	// The longest any session lasts; idle sessions end sooner
+	// (app.IdleWithoutRemember, app.IdleWithRemember).
+	sm.Lifetime = app.MaxSessionAge
 	sm.Codec = forgivingCodec{Codec: cfg.SessionCodec, lifetime: sm.Lifetime}
 	sm.Cookie.Name = "natter_session"
 	sm.Cookie.HttpOnly = true
@@ -196,7 +198,8 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 type ctxKey int
 
 const (
-	userKey ctxKey = iota
+	userKey  ctxKey = iota
+	loginKey        // the natter.Login of the request's session
 	sinceKey
 	routeKey
 )

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"natter/internal/app"
 	"natter/internal/natter"
@@ -18,7 +19,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	viewer := current(r)
 	p, err := s.app.Profile(r.Context(), viewer, r.PathValue("username"), pageNumber(r))
 	if err != nil {
-		return err
+		return s.renamed(w, r, "", err)
 	}
 	isMe := p.Member.ID == viewer.ID
 	nav := ""
@@ -33,6 +34,29 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// renamed answers a request for /user/{username}+suffix that failed with
+// err: if no member is called that but one used to be, it sends the
+// browser to their profile under their new name (old links and old
+// @mentions still lead to them); otherwise it returns err.
+func (s *Server) renamed(w http.ResponseWriter, r *http.Request, suffix string, err error) error {
+	if natter.ErrorKind(err) != natter.NotFound {
+		return err
+	}
+	m, ok, rerr := s.app.Renamed(r.Context(), r.PathValue("username"))
+	if rerr != nil {
+		return rerr
+	}
+	if !ok {
+		return err
+	}
+	target := "/user/" + url.PathEscape(m.Username) + suffix
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther) // not 301, which browsers keep: a name can change again, or come back
+	return nil
+}
+
 type popupData struct {
 	Member natter.Member
 	IsMe   bool
@@ -42,7 +66,7 @@ type popupData struct {
 func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.app.Member(r.Context(), r.PathValue("username"))
 	if err != nil {
-		return err
+		return s.renamed(w, r, "/popup", err)
 	}
 	return s.render(w, r, http.StatusOK, "popup", &popupData{Member: u, IsMe: u.ID == current(r).ID})
 }

@@ -180,15 +180,15 @@ func TestEditProfile(t *testing.T) {
 		r := bob.postForm(t, "/edit-profile", url.Values{"username": {"Robert"}, "about_me": {strings.Repeat("b", 140)}})
 		r.wantRedirect("/user/Robert")
 		bob.follow(t, r).wantText("Your changes have been saved.", "Robert", strings.Repeat("b", 140))
-		alice.get(t, "/user/bob").wantStatus(http.StatusNotFound)
+		alice.get(t, "/user/bob").wantRedirect("/user/Robert")
 		alice.page(t, "/user/robert").wantText("Robert")
-		// The new name logs in; the old one is free for someone else.
+		// The new name logs in; the old one stays his (TestRenameKeepsTheOldName).
 		bob.name = "Robert"
 		bob.login(t)
 		s.browser().postForm(t, "/register", url.Values{
 			"username": {"bob"}, "email": {"another.bob@example.com"},
 			"password": {"long enough"}, "confirm_password": {"long enough"},
-		}).wantRedirect("/")
+		}).wantStatus(http.StatusUnprocessableEntity)
 	})
 
 	t.Run("OKChangeCaseOfOwnName", func(t *testing.T) {

@@ -1,0 +1,149 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"natter/internal/natter"
+	"natter/internal/store"
+)
+
+// A login lives in its session's row: listed, touched, idle past its
+// limit gone (for the session store too), and ended by id.
+func TestLogins(t *testing.T) {
+	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := context.Background()
+		alice := createUser(t, s, "alice")
+		now := c.Now()
+		for _, token := range []string{"tok-a", "tok-b"} {
+			if err := s.StartLogin(ctx, token, natter.Login{MemberID: alice.ID, UserAgent: "UA " + token, Address: "192.0.2.1",
+				CreatedAt: now, LastActive: now, IdleUntil: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The session store writes its data afterwards; the login stays.
+		if err := s.Sessions().CommitCtx(ctx, "tok-a", []byte("data"), now.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if data, ok, err := s.Sessions().FindCtx(ctx, "tok-a"); err != nil || !ok || string(data) != "data" {
+			t.Fatalf("FindCtx = %q, %v, %v", data, ok, err)
+		}
+		l, err := s.Login(ctx, "tok-a")
+		if err != nil || l.MemberID != alice.ID || l.UserAgent != "UA tok-a" || l.ID == "" || l.ID == "tok-a" {
+			t.Fatalf("Login = %+v, %v", l, err)
+		}
+		logins, err := s.Logins(ctx, alice.ID)
+		if err != nil || len(logins) != 2 {
+			t.Fatalf("Logins = %v, %v", logins, err)
+		}
+
+		c.Advance(50 * time.Minute)
+		if err := s.TouchLogin(ctx, "tok-a", c.Now(), c.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(20 * time.Minute) // tok-b idle past its hour
+		if _, ok, _ := s.Sessions().FindCtx(ctx, "tok-b"); ok {
+			t.Error("an idle session is still found")
+		}
+		if _, err := s.Login(ctx, "tok-b"); !errors.Is(err, natter.ErrNotFound) {
+			t.Errorf("Login of an idle session: %v", err)
+		}
+		if _, ok, _ := s.Sessions().FindCtx(ctx, "tok-a"); !ok {
+			t.Error("a session used in time was lost")
+		}
+		if n, err := s.Sessions().DeleteExpired(ctx); err != nil || n != 1 {
+			t.Errorf("DeleteExpired = %d, %v; want the idle one", n, err)
+		}
+
+		if n, err := s.EndLogins(ctx, alice.ID, l.ID); err != nil || n != 1 {
+			t.Fatalf("EndLogins = %d, %v", n, err)
+		}
+		if _, ok, _ := s.Sessions().FindCtx(ctx, "tok-a"); ok {
+			t.Error("an ended session is still found")
+		}
+	})
+}
+
+// A secret is made once and the same for every caller.
+func TestSecret(t *testing.T) {
+	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := context.Background()
+		a, err := s.Secret(ctx, "k", 32)
+		if err != nil || len(a) != 32 {
+			t.Fatalf("Secret = %x, %v", a, err)
+		}
+		b, err := s.Secret(ctx, "k", 32)
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("second Secret = %x, %v; want %x", b, err, a)
+		}
+	})
+}
+
+// A rename keeps the old name for its member; a deleted account keeps its
+// name taken, and its messages a sender.
+func TestFormerNamesAndDeletion(t *testing.T) {
+	forEachClocked(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := context.Background()
+		bob, carol := createUser(t, s, "bob"), createUser(t, s, "carol")
+		mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "robert", "") })
+		if m, err := s.MemberByFormerName(ctx, "BOB"); err != nil || m.ID != bob.ID {
+			t.Errorf("MemberByFormerName(BOB) = %+v, %v", m, err)
+		}
+		_, err := s.Update(ctx, func(tx natter.Tx) error {
+			_, err := tx.CreateUser(ctx, "bob", "x@example.com", "h")
+			return err
+		})
+		if !errors.Is(err, natter.ErrUsernameTaken) {
+			t.Errorf("registering a former name: %v", err)
+		}
+		mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "bob", "") })
+		if m, err := s.MemberByFormerName(ctx, "robert"); err != nil || m.ID != bob.ID {
+			t.Errorf("after renaming back, MemberByFormerName(robert) = %+v, %v", m, err)
+		}
+
+		var post natter.Post
+		mustUpdate(t, s, func(tx natter.Tx) error {
+			var err error
+			if post, err = tx.CreatePost(ctx, bob.Ref(), "hi @carol"); err != nil {
+				return err
+			}
+			if _, _, err := tx.AddActivity(ctx, natter.NewActivity{UserID: carol.ID, Kind: natter.ActivityMention, Actor: bob.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
+				return err
+			}
+			_, _, err = tx.CreateMessage(ctx, bob.Ref(), carol.Ref(), "a message")
+			return err
+		})
+		var counts map[int64]int
+		mustUpdate(t, s, func(tx natter.Tx) error {
+			var err error
+			counts, err = tx.DeleteAccount(ctx, bob.ID)
+			return err
+		})
+		if counts[carol.ID] != 0 || len(counts) != 1 {
+			t.Errorf("DeleteAccount counts = %v, want carol at 0", counts)
+		}
+		if got := reload(t, s, carol).UnreadActivity; got != 0 {
+			t.Errorf("carol's unread activity = %d", got)
+		}
+		if _, err := s.MemberByName(ctx, "bob"); !errors.Is(err, natter.ErrNotFound) {
+			t.Errorf("MemberByName of a deleted member: %v", err)
+		}
+		if _, err := s.Credentials(ctx, "bob"); !errors.Is(err, natter.ErrNotFound) {
+			t.Errorf("Credentials of a deleted member: %v", err)
+		}
+		posts, msgs, err := s.Writings(ctx, carol.ID)
+		if err != nil || len(posts) != 0 || len(msgs) != 1 || msgs[0].Sender.Username != store.DeletedName {
+			t.Errorf("carol's writings after bob left: %v, %v, %v", posts, msgs, err)
+		}
+		_, err = s.Update(ctx, func(tx natter.Tx) error {
+			_, err := tx.CreateUser(ctx, "Bob", "bob@example.com", "h")
+			return err
+		})
+		if !errors.Is(err, natter.ErrUsernameTaken) {
+			t.Errorf("registering a deleted member's name: %v", err)
+		}
+	})
+}
