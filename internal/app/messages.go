@@ -83,17 +83,13 @@ func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Pag
 	return newPage(msgs, page, a.cfg.PostsPerPage), nil
 }
 
-// Conversations returns a page of u's inbox, one row per peer, the most
-// recent first. It marks nothing read.
-func (a *App) Conversations(ctx context.Context, u natter.Account, page int) (Page[natter.Conversation], error) {
-	if err := checkPage(page); err != nil {
-		return Page[natter.Conversation]{}, err
-	}
-	convs, err := a.store.Conversations(ctx, u.ID, a.pagination(page))
-	if err != nil {
-		return Page[natter.Conversation]{}, err
-	}
-	return newPage(convs, page, a.cfg.PostsPerPage), nil
+// Conversations returns the page of u's inbox at pos, one row per peer, the
+// most recent first; a conversation's position is its last message's id.
+// It marks nothing read.
+func (a *App) Conversations(ctx context.Context, u natter.Account, pos Position) (Page[natter.Conversation], error) {
+	return pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Conversation, error) {
+		return a.store.Conversations(ctx, u.ID, w)
+	}, func(c natter.Conversation) int64 { return c.Last.ID })
 }
 
 // ConversationSize is how many messages a conversation page shows.

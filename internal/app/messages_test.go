@@ -223,7 +223,7 @@ func TestReadMessages(t *testing.T) {
 		t.Run("ErrBadPageChangesNothing", func(t *testing.T) {
 			for _, page := range []int{0, -1, app.MaxPage + 1} {
 				_, err := e.ReadMessages(ctx, bob, page)
-				wantKind(t, err, natter.NotFound)
+				wantKind(t, err, natter.Malformed)
 			}
 			if got := e.reload(t, bob).UnreadMessages; got != 3 {
 				t.Errorf("bob.UnreadMessages = %d after bad pages, want 3", got)
@@ -247,7 +247,7 @@ func TestReadMessages(t *testing.T) {
 				t.Errorf("bob.UnreadMessages = %d, want 0", got)
 			}
 			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=0")
-			convs, _ := e.Conversations(ctx, bob, 1)
+			convs, _ := e.Conversations(ctx, bob, app.Position{})
 			for _, c := range convs.Items {
 				if c.Unread != 0 {
 					t.Errorf("conversation with %s still has %d unread", c.Peer.Username, c.Unread)
@@ -308,7 +308,7 @@ func TestConversation(t *testing.T) {
 				t.Errorf("alice.UnreadMessages = %d, want 1 (carol's)", got)
 			}
 			wantPublished(t, e, itoa(alice.ID)+":unread_message_count=1")
-			convs, _ := e.Conversations(ctx, alice, 1)
+			convs, _ := e.Conversations(ctx, alice, app.Position{})
 			var unread []string
 			for _, c := range convs.Items {
 				unread = append(unread, fmt.Sprintf("%s:%d", c.Peer.Username, c.Unread))
@@ -436,7 +436,7 @@ func TestMarkActivityRead(t *testing.T) {
 		}
 		wantPublished(t, e)
 		_, err := e.Activity(ctx, bob, 0)
-		wantKind(t, err, natter.NotFound)
+		wantKind(t, err, natter.Malformed)
 	})
 }
 

@@ -74,14 +74,14 @@ func TestBulk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tl, err := s.Timeline(ctx, natter.Pagination{Limit: 2})
+			tl, err := s.Timeline(ctx, natter.Window{Limit: 2})
 			if err != nil || len(tl) != 2 || tl[0].Body != "post 6" || tl[1].Body != "post 5" {
 				t.Fatalf("Timeline = %+v, %v", tl, err)
 			}
 			if !tl[0].CreatedAt.Equal(start.Add(6*time.Second)) || tl[0].Author.ID != users[0].ID {
 				t.Errorf("newest post = %+v", tl[0])
 			}
-			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Pagination{Limit: 10}); len(mine) != 3 {
+			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Window{Limit: 10}); len(mine) != 3 {
 				t.Errorf("second member has %d posts, want 3", len(mine))
 			}
 		})
@@ -100,7 +100,7 @@ func TestBulk(t *testing.T) {
 				t.Fatal(err)
 			}
 			inbox := func(id int64) (out []string) {
-				convs, err := s.Conversations(ctx, id, natter.Pagination{Limit: 10})
+				convs, err := s.Conversations(ctx, id, natter.Window{Limit: 10})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -40,10 +40,10 @@ type sessionEntry struct {
 	expiry time.Time
 }
 
-// postsKey is a page of posts: the timeline's (user 0) or one member's.
+// postsKey is a window of posts: the timeline's (user 0) or one member's.
 type postsKey struct {
-	user int64
-	page natter.Pagination
+	user   int64
+	window natter.Window
 }
 
 // readCache maps keys to what the database held for them. A reader takes

@@ -347,7 +347,7 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 			if err != nil || len(msgs) != want {
 				t.Errorf("%s received %d messages (%v), want %d", u.Username, len(msgs), err, want)
 			}
-			convs, err := s.Conversations(ctx, u.ID, natter.Pagination{Limit: 10})
+			convs, err := s.Conversations(ctx, u.ID, natter.Window{Limit: 10})
 			if err != nil || len(convs) != 1 || convs[0].Unread != want {
 				t.Errorf("%s conversations = %+v, %v; want one with %d unread", u.Username, convs, err, want)
 			}
@@ -406,7 +406,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 			t.Fatalf("transaction: %v", err)
 		}
 
-		convs, err := s.Conversations(ctx, bob.ID, natter.Pagination{Limit: 10})
+		convs, err := s.Conversations(ctx, bob.ID, natter.Window{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
