@@ -119,16 +119,22 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 	if p.ID == u.ID {
 		return Conversation{}, notFound("You have no conversation with yourself.")
 	}
-	err = a.update(ctx, func(tx natter.Tx) error {
-		left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
-		if err != nil || !changed {
+	// u was read at the start of the request, and its unread count is kept
+	// exactly: with nothing unread there is nothing to mark, and the view
+	// opens no write transaction (on SQLite, the one writer connection).
+	if u.UnreadMessages > 0 {
+		err = a.update(ctx, func(tx natter.Tx) error {
+			left, changed, err := tx.MarkConversationRead(ctx, u.ID, p.ID)
+			if err != nil || !changed {
+				return err
+			}
+			// 0 too: the member's other tabs hide their badge.
+			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
 			return err
+		})
+		if err != nil {
+			return Conversation{}, err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
-		return err
-	})
-	if err != nil {
-		return Conversation{}, err
 	}
 	msgs, err := a.store.ConversationMessages(ctx, u.ID, p.ID, before, ConversationSize+1)
 	if err != nil {

@@ -293,7 +293,7 @@ func TestConversation(t *testing.T) {
 		e.pub.take()
 
 		t.Run("OKMarksOnlyThatConversationRead", func(t *testing.T) {
-			c, err := e.Conversation(ctx, alice, "BOB", 0)
+			c, err := e.Conversation(ctx, e.reload(t, alice), "BOB", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -324,6 +324,35 @@ func TestConversation(t *testing.T) {
 		t.Run("AlreadyReadPublishesNothing", func(t *testing.T) {
 			if _, err := e.Conversation(ctx, alice, "bob", 0); err != nil {
 				t.Fatal(err)
+			}
+			wantPublished(t, e)
+		})
+
+		// Reading the last unread conversation pushes the count 0: the
+		// member's other tabs must hide their badge too.
+		t.Run("LastUnreadPublishesZero", func(t *testing.T) {
+			if _, err := e.Conversation(ctx, e.reload(t, alice), "carol", 0); err != nil {
+				t.Fatal(err)
+			}
+			wantPublished(t, e, itoa(alice.ID)+":unread_message_count=0")
+			if got := e.reload(t, alice).UnreadMessages; got != 0 {
+				t.Errorf("alice.UnreadMessages = %d, want 0", got)
+			}
+		})
+
+		// With nothing unread, viewing a conversation writes nothing, and
+		// opens no write transaction: on SQLite that would take the one
+		// writer connection from the members who are writing.
+		t.Run("NothingUnreadOpensNoTransaction", func(t *testing.T) {
+			alice := e.reload(t, alice)
+			e.updates.take()
+			for _, peer := range []string{"bob", "carol"} {
+				if _, err := e.Conversation(ctx, alice, peer, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := e.updates.take(); n != 0 {
+				t.Errorf("viewing read conversations opened %d write transactions, want 0", n)
 			}
 			wantPublished(t, e)
 		})
