@@ -34,9 +34,12 @@ func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The list items' own set (see fragments.go), cloned before anything
-	// is executed, as html/template requires.
-	s.items = template.Must(base.Clone())
+	// The kept partials' own set, with only pure functions (fragments.go).
+	kept, err := template.New("").Funcs(s.fragmentFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	s.frags = newKeptPartials(kept)
 	pages := map[string]*pageTemplate{}
 	files, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
@@ -60,21 +63,17 @@ func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
 	return pages, nil
 }
 
+// funcs is the pages' function map: the pure functions, the clock, and the
+// kept fragments (fragments.go).
 func (s *Server) funcs() template.FuncMap {
-	return template.FuncMap{
-		"asset":    s.assetURL,
-		"avatar":   avatarURL,
-		"stamp":    s.stamp,
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
-		"segments": app.Segments,
-		// Fragments (fragments.go).
-		"top":      s.renderTop,
-		"field":    s.renderField,
-		"pager":    s.renderPager,
-		"posts":    s.renderPosts,
-		"received": s.renderReceived,
-	}
+	m := s.pureFuncs()
+	m["stamp"] = s.stamp
+	m["top"] = s.renderTop
+	m["field"] = s.renderField
+	m["pager"] = s.renderPager
+	m["posts"] = s.renderPosts
+	m["received"] = s.renderReceived
+	return m
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

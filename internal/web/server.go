@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -53,10 +52,6 @@ type Config struct {
 	Metrics prometheus.Registerer
 }
 
-// fragmentCacheSize is how many rendered list items a generation of the
-// fragment cache holds: at about 700 bytes each, 2 × 5,000 is 7 MB.
-const fragmentCacheSize = 5000
-
 // Server serves natter over HTTP.
 type Server struct {
 	app      *app.App
@@ -64,13 +59,11 @@ type Server struct {
 	sessions *scs.SessionManager
 	log      *slog.Logger
 	pages    map[string]*pageTemplate
-	// items renders list items, which fragments keeps (fragments.go).
-	items     *template.Template
-	fragments *fragmentCache
-	assets    *assets
-	metrics   *metrics
-	cfg       Config
-	handler   http.Handler
+	frags    *keptPartials // the kept partials (fragments.go)
+	assets   *assets
+	metrics  *metrics
+	cfg      Config
+	handler  http.Handler
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -91,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg, fragments: newFragmentCache(fragmentCacheSize)}
+	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
