@@ -24,7 +24,6 @@ type Listener struct {
 	hub       *Hub
 	log       *slog.Logger
 	connected atomic.Bool
-	pid       atomic.Uint32
 
 	// MaxBackoff caps the wait between reconnection attempts.
 	MaxBackoff time.Duration
@@ -81,7 +80,6 @@ func (l *Listener) listen(ctx context.Context, connected func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{store.NotifyChannel}.Sanitize()); err != nil {
 		return err
 	}
-	l.pid.Store(conn.PgConn().PID())
 	l.connected.Store(true)
 	connected()
 	l.log.Info("notification listener connected", "channel", store.NotifyChannel)
@@ -130,7 +128,3 @@ func (l *Listener) Ready(context.Context) error {
 	}
 	return nil
 }
-
-// BackendPID is the PostgreSQL process id of the listening connection (0
-// before the first connection); tests terminate it to prove recovery.
-func (l *Listener) BackendPID() uint32 { return l.pid.Load() }

@@ -90,8 +90,8 @@ func TestOpen(t *testing.T) {
 				if err != nil {
 					t.Fatalf("first Open: %v", err)
 				}
-				if s1.Dialect() != d || s1.DSN() != dsn {
-					t.Errorf("Dialect(), DSN() = %q, %q; want %q, %q", s1.Dialect(), s1.DSN(), d, dsn)
+				if s1.Dialect() != d {
+					t.Errorf("Dialect() = %q, want %q", s1.Dialect(), d)
 				}
 				v1, err := s1.SchemaVersion(ctx)
 				if err != nil || v1 < 1 {
