@@ -22,8 +22,9 @@ import (
 type caches struct {
 	sessions *readCache[string, sessionEntry]
 	users    *readCache[int64, natter.Account] // no credentials: Credentials is never cached
-	// posts holds pages of the timeline and of profiles. They change when
-	// somebody posts or renames, and are then all forgotten.
+	// posts holds the top pages of the timeline and of profiles (not
+	// the windows by position deeper down). They change when somebody
+	// posts or renames, and are then all forgotten.
 	posts *readCache[postsKey, []natter.Post]
 }
 

@@ -75,15 +75,25 @@ func windowQuery(w natter.Window, older, newer string, args ...any) (string, []a
 	return older, append(args, before, w.Limit, w.Skip)
 }
 
+// posts reads a window of posts. The windows at the top of a list (its
+// first page, and the seed's numbered pages) are kept in memory; a window
+// by position is read from the index where it points, which costs little,
+// and a reader walking deep into the timeline does not push the first page
+// out of the cache.
 func (s *Store) posts(ctx context.Context, key postsKey, w natter.Window, query string, args ...any) ([]natter.Post, error) {
+	top := w.Before == 0 && w.After == 0
+	if !top {
+		posts, err := s.queryPosts(ctx, query, args...)
+		if w.After > 0 {
+			slices.Reverse(posts) // read oldest first
+		}
+		return posts, err
+	}
 	posts, ok, gen := s.cache.posts.get(key)
 	if ok {
 		return posts, nil
 	}
 	posts, err := s.queryPosts(ctx, query, args...)
-	if w.After > 0 {
-		slices.Reverse(posts) // read oldest first
-	}
 	if err == nil {
 		s.cache.posts.put(key, posts, gen)
 	}
