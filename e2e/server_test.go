@@ -31,6 +31,11 @@ const password = "correct horse battery"
 type server struct {
 	URL string
 	log *syncBuffer
+
+	addr, db string
+	mu       sync.Mutex
+	proc     *os.Process
+	exited   chan struct{}
 }
 
 // startServer runs the natter binary on a free port with a fresh SQLite
@@ -60,29 +65,13 @@ func tryStart(t *testing.T, db string) (*server, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	s := &server{URL: "http://" + addr, log: &syncBuffer{}}
-	cmd := exec.Command(natterBin, "-addr", addr, "-database-url", db)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("POSTS_PER_PAGE=%d", postsPerPage))
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
+	s := &server{URL: "http://" + addr, log: &syncBuffer{}, addr: addr, db: db}
+	if err := s.run(); err != nil {
 		return nil, err
 	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-
-	if err := waitHealthy(s.URL, exited); err != nil {
-		cmd.Process.Kill()
-		<-exited
-		return nil, fmt.Errorf("%v\n%s", err, s.log)
-	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Errorf("natter did not stop within 15 s of SIGTERM")
+		if err := s.stop(); err != nil {
+			t.Error(err)
 		}
 		logs := s.log.String()
 		for _, line := range strings.Split(logs, "\n") {
@@ -95,6 +84,58 @@ func tryStart(t *testing.T, db string) (*server, error) {
 		}
 	})
 	return s, nil
+}
+
+// run starts natter on s's address and database and waits until it
+// answers.
+func (s *server) run() error {
+	cmd := exec.Command(natterBin, "-addr", s.addr, "-database-url", s.db)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("POSTS_PER_PAGE=%d", postsPerPage))
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	if err := waitHealthy(s.URL, exited); err != nil {
+		cmd.Process.Kill()
+		<-exited
+		return fmt.Errorf("%v\n%s", err, s.log)
+	}
+	s.mu.Lock()
+	s.proc, s.exited = cmd.Process, exited
+	s.mu.Unlock()
+	return nil
+}
+
+// stop ends natter (SIGTERM, as a deploy does) and waits until it has
+// exited; it does nothing when natter is not running.
+func (s *server) stop() error {
+	s.mu.Lock()
+	proc, exited := s.proc, s.exited
+	s.proc, s.exited = nil, nil
+	s.mu.Unlock()
+	if proc == nil {
+		return nil
+	}
+	proc.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(15 * time.Second):
+		proc.Kill()
+		<-exited
+		return fmt.Errorf("natter did not stop within 15 s of SIGTERM")
+	}
+}
+
+// restart starts natter again, on the same address and database, after
+// stop.
+func (s *server) restart(t *testing.T) {
+	t.Helper()
+	if err := s.run(); err != nil {
+		t.Fatalf("restarting natter: %v", err)
+	}
 }
 
 // freePort asks the kernel for an unused port. natter's -addr with port 0

@@ -61,7 +61,7 @@ func (r *runner) runLive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	members, err := seedMembers(ctx, st, "l", need+r.opt.senders)
+	members, err := seedMembers(ctx, st.BulkLoader(), "l", need+r.opt.senders)
 	st.Close()
 	if err != nil {
 		return err

@@ -16,8 +16,12 @@
 // CPU are read from /proc. Only loopback addresses are used; every phase is
 // bounded in time and count.
 //
-//	go run ./cmd/natter-load -quick               # seconds: a smoke run
-//	go run ./cmd/natter-load -scenario all -out docs/
+//	go run -C cmd/natter-load . -quick            # seconds: a smoke run
+//	go run -C cmd/natter-load . -scenario all     # writes ../../docs/
+//
+// It is a module of its own (cmd/natter-load/go.mod, with natter replaced
+// by this checkout), so that its plotting libraries stay out of natter's
+// go.mod.
 package main
 
 import (
@@ -71,6 +75,18 @@ type options struct {
 	smallRows, largeRows int
 	skipLarge            bool
 
+	// streams: one idle stream's cost against a trivial SSE server
+	costH1Streams   int
+	streamHeartbeat time.Duration
+	streamIdle      time.Duration
+
+	// soak
+	soakDur      time.Duration
+	soakStreams  int
+	soakProto    string
+	soakRate     int
+	soakPageRate int
+
 	// writes
 	writeDur     time.Duration
 	writeWorkers int
@@ -87,8 +103,8 @@ func main() {
 func mainErr() error {
 	var o options
 	fs := flag.NewFlagSet("natter-load", flag.ContinueOnError)
-	scenario := fs.String("scenario", "all", "what to run: all, or a comma list of live (1, 2), pages (3, 4), writes (5)")
-	fs.StringVar(&o.out, "out", "docs", "directory of benchmarks.md and plots/")
+	scenario := fs.String("scenario", "all", "what to run: all (live, pages, writes, streams), or a comma list of live (1, 2), pages (3, 4), writes (5), streams (one idle stream's cost, natter against a trivial SSE server), soak (everything at once for -soak-duration)")
+	fs.StringVar(&o.out, "out", "", "directory of benchmarks.md and plots/ (default: docs/ of the natter checkout)")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and short phases (a smoke run of seconds); explicit flags still win")
 	fs.StringVar(&o.work, "work", "", "working directory for databases and logs (default: a new temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
@@ -126,15 +142,30 @@ func mainErr() error {
 	fs.IntVar(&o.writeWorkers, "write-workers", 16, "writes: goroutines calling SendMessage")
 	fs.IntVar(&o.writeMembers, "write-members", 1000, "writes: members who write to each other")
 
-	// A hidden mode: natter-load starts itself as this child.
+	fs.IntVar(&o.costH1Streams, "stream-cost-streams", 1000, "streams: idle streams per server and protocol")
+	fs.DurationVar(&o.streamHeartbeat, "stream-heartbeat", time.Second, "streams: heartbeat interval of both servers (natter's default is 25s; shorter makes a heartbeat's cost measurable)")
+	fs.DurationVar(&o.streamIdle, "stream-idle", 30*time.Second, "streams: how long the idle streams' CPU is measured")
+
+	fs.DurationVar(&o.soakDur, "soak-duration", 10*time.Minute, "soak: how long it runs")
+	fs.IntVar(&o.soakStreams, "soak-streams", 1000, "soak: open event streams")
+	fs.StringVar(&o.soakProto, "soak-proto", protoH1, "soak: the streams' protocol, http/1.1 (one connection each) or h2c")
+	fs.IntVar(&o.soakRate, "soak-rate", 50, "soak: messages sent per second")
+	fs.IntVar(&o.soakPageRate, "soak-page-rate", 50, "soak: pages read per second")
+
+	// Hidden modes: natter-load starts itself as these children.
 	trivial := fs.Bool("trivial", false, "(internal) serve the trivial handler on -addr")
-	addr := fs.String("addr", "127.0.0.1:0", "(internal) listen address of -trivial")
+	trivialSSE := fs.Bool("trivial-sse", false, "(internal) serve the trivial SSE server on -addr, heartbeats every -heartbeat")
+	heartbeat := fs.Duration("heartbeat", time.Second, "(internal) heartbeat interval of -trivial-sse")
+	addr := fs.String("addr", "127.0.0.1:0", "(internal) listen address of -trivial and -trivial-sse")
 
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return err
 	}
 	if *trivial {
 		return serveTrivial(*addr)
+	}
+	if *trivialSSE {
+		return serveTrivialSSE(*addr, *heartbeat)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -143,6 +174,7 @@ func mainErr() error {
 			"streams": "200,2000", "h1-streams": "200,2000", "cost-streams": "2000", "flow": "3s", "idle": "5s",
 			"poll": "5s", "poll-every": "2s", "page-duration": "2s", "page-warmup": "500ms", "page-members": "200",
 			"small-rows": "2000", "quiet-wait": "0s", "large-rows": "200000", "write-duration": "2s", "write-members": "200",
+			"stream-cost-streams": "200", "stream-idle": "5s", "soak-duration": "1m", "soak-streams": "200",
 		}
 		for k, v := range quick {
 			if !set[k] {
@@ -161,8 +193,8 @@ func mainErr() error {
 	for _, s := range strings.Split(*scenario, ",") {
 		switch s = strings.TrimSpace(s); s {
 		case "all":
-			o.scenarios["live"], o.scenarios["pages"], o.scenarios["writes"] = true, true, true
-		case "live", "pages", "writes":
+			o.scenarios["live"], o.scenarios["pages"], o.scenarios["writes"], o.scenarios["streams"] = true, true, true, true
+		case "live", "pages", "writes", "streams", "soak":
 			o.scenarios[s] = true
 		default:
 			return fmt.Errorf("unknown scenario %q", s)
@@ -176,7 +208,20 @@ func mainErr() error {
 	if o.ips < 1 || o.ips > 250 || o.perConn < 1 || o.rate < 1 {
 		return fmt.Errorf("bad -source-ips, -streams-per-conn or -rate")
 	}
+	if o.soakProto != protoH1 && o.soakProto != protoH2 {
+		return fmt.Errorf("bad -soak-proto %q: want %s or %s", o.soakProto, protoH1, protoH2)
+	}
+	if o.costH1Streams < 1 || o.costH1Streams > 18000 || o.streamHeartbeat <= 0 || o.soakStreams < 1 || o.soakStreams > 18000 || o.soakRate < 1 || o.soakPageRate < 0 {
+		return fmt.Errorf("bad -stream-cost-streams, -stream-heartbeat, -soak-streams, -soak-rate or -soak-page-rate (streams: 1 to 18,000, under one process's open files)")
+	}
 
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		o.out = filepath.Join(root, "docs")
+	}
 	if o.fromJSON != "" {
 		b, err := os.ReadFile(o.fromJSON)
 		if err != nil {
@@ -194,7 +239,7 @@ func mainErr() error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
-	r := &runner{opt: o}
+	r := &runner{opt: o, root: root}
 	return r.run(ctx)
 }
 
@@ -208,9 +253,6 @@ type runner struct {
 
 func (r *runner) run(ctx context.Context) error {
 	var err error
-	if r.root, err = repoRoot(); err != nil {
-		return err
-	}
 	if r.opt.work == "" {
 		if r.work, err = os.MkdirTemp("", "natter-load-"); err != nil {
 			return err
@@ -259,6 +301,12 @@ func (r *runner) run(ctx context.Context) error {
 	if r.opt.scenarios["writes"] {
 		step("writes", r.runWrites)
 	}
+	if r.opt.scenarios["streams"] {
+		step("one stream's cost, natter against a trivial SSE server", r.runStreams)
+	}
+	if r.opt.scenarios["soak"] {
+		step("soak", r.runSoak)
+	}
 	r.res.Duration = time.Since(start).Round(time.Second).String()
 	r.res.Errors = errs
 	b, _ := json.MarshalIndent(r.res, "", "  ")
@@ -285,8 +333,8 @@ type member struct {
 }
 
 // seedMembers creates n members named prefix... with a session each.
-func seedMembers(ctx context.Context, st *store.Store, prefix string, n int) ([]member, error) {
-	users, err := st.BulkCreateUsers(ctx, prefix, n, "bench-no-password")
+func seedMembers(ctx context.Context, l *store.BulkLoader, prefix string, n int) ([]member, error) {
+	users, err := l.CreateUsers(ctx, prefix, n, "bench-no-password")
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +346,7 @@ func seedMembers(ctx context.Context, st *store.Store, prefix string, n int) ([]
 		ms[i] = member{ID: u.ID, Name: u.Username, Token: base64.RawURLEncoding.EncodeToString(b)}
 		sess[i] = store.BulkSession{Token: ms[i].Token, UserID: u.ID}
 	}
-	if err := st.BulkSessions(ctx, sess, time.Now().Add(7*24*time.Hour)); err != nil {
+	if err := l.Sessions(ctx, sess, time.Now().Add(7*24*time.Hour)); err != nil {
 		return nil, err
 	}
 	return ms, nil
@@ -316,7 +364,7 @@ func logf(format string, args ...any) {
 }
 
 func commandLine() string {
-	args := []string{"go run ./cmd/natter-load"}
+	args := []string{"go run -C cmd/natter-load ."}
 	for _, a := range os.Args[1:] {
 		if strings.ContainsAny(a, " \t'\"$") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

@@ -33,24 +33,25 @@ func (r *runner) runPages(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	users, err := st.BulkCreateUsers(ctx, "p", o.pageMembers, "bench-no-password")
+	l := st.BulkLoader()
+	users, err := l.CreateUsers(ctx, "p", o.pageMembers, "bench-no-password")
 	if err != nil {
 		st.Close()
 		return err
 	}
 	// The workers' members get sessions; everyone posts and writes.
-	ms, err := sessionsFor(ctx, st, users[:o.pageWorkers])
+	ms, err := sessionsFor(ctx, l, users[:o.pageWorkers])
 	if err != nil {
 		st.Close()
 		return err
 	}
 	t0 := time.Now()
-	if err := growTo(ctx, st, users, o.smallRows); err != nil {
+	if err := growTo(ctx, l, users, o.smallRows); err != nil {
 		st.Close()
 		return err
 	}
 	res.Small.LoadSeconds = time.Since(t0).Seconds()
-	res.Small.Posts, res.Small.Messages, err = st.Counts(ctx)
+	res.Small.Posts, res.Small.Messages, err = l.Counts(ctx)
 	st.Close()
 	if err != nil {
 		return err
@@ -115,11 +116,12 @@ func (r *runner) runPages(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l = st.BulkLoader()
 	t0 = time.Now()
-	err = growTo(ctx, st, users, o.largeRows)
+	err = growTo(ctx, l, users, o.largeRows)
 	res.Large.LoadSeconds = time.Since(t0).Seconds()
 	if err == nil {
-		res.Large.Posts, res.Large.Messages, err = st.Counts(ctx)
+		res.Large.Posts, res.Large.Messages, err = l.Counts(ctx)
 	}
 	st.Close()
 	if err != nil {
@@ -131,14 +133,14 @@ func (r *runner) runPages(ctx context.Context) error {
 }
 
 // sessionsFor logs users in (bulk sessions).
-func sessionsFor(ctx context.Context, st *store.Store, users []natter.MemberRef) ([]member, error) {
+func sessionsFor(ctx context.Context, l *store.BulkLoader, users []natter.MemberRef) ([]member, error) {
 	ms := make([]member, len(users))
 	sess := make([]store.BulkSession, len(users))
 	for i, u := range users {
 		ms[i] = member{ID: u.ID, Name: u.Username, Token: fmt.Sprintf("bench-page-session-%d-%d", u.ID, time.Now().UnixNano())}
 		sess[i] = store.BulkSession{Token: ms[i].Token, UserID: u.ID}
 	}
-	return ms, st.BulkSessions(ctx, sess, time.Now().Add(7*24*time.Hour))
+	return ms, l.Sessions(ctx, sess, time.Now().Add(7*24*time.Hour))
 }
 
 var bodies = []string{
@@ -154,8 +156,8 @@ const peers = 8
 
 // growTo adds posts and messages until there are n of each. Posts are by
 // every member in turn; each member writes to eight peers.
-func growTo(ctx context.Context, st *store.Store, users []natter.MemberRef, n int) error {
-	posts, msgs, err := st.Counts(ctx)
+func growTo(ctx context.Context, l *store.BulkLoader, users []natter.MemberRef, n int) error {
+	posts, msgs, err := l.Counts(ctx)
 	if err != nil {
 		return err
 	}
@@ -166,14 +168,14 @@ func growTo(ctx context.Context, st *store.Store, users []natter.MemberRef, n in
 	start := time.Now().Add(-time.Duration(n) * time.Second)
 	if int(posts) < n {
 		t0 := time.Now()
-		if err := st.GeneratePosts(ctx, int(posts), n, rng, start, bodies); err != nil {
+		if err := l.GeneratePosts(ctx, int(posts), n, rng, start, bodies); err != nil {
 			return err
 		}
 		logf("  %d posts in %.1f s", n-int(posts), time.Since(t0).Seconds())
 	}
 	if int(msgs) < n {
 		t0 := time.Now()
-		if err := st.GenerateMessages(ctx, int(msgs), n, rng, peers, start, bodies); err != nil {
+		if err := l.GenerateMessages(ctx, int(msgs), n, rng, peers, start, bodies); err != nil {
 			return err
 		}
 		logf("  %d messages in %.1f s", n-int(msgs), time.Since(t0).Seconds())

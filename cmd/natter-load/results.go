@@ -13,16 +13,98 @@ import (
 
 // Results is everything one run measured; the report is written from it.
 type Results struct {
-	Machine  Machine    `json:"machine"`
-	Command  string     `json:"command"`
-	Started  time.Time  `json:"started"`
-	Duration string     `json:"duration"`
-	Quick    bool       `json:"quick"`
-	Live     []LiveRun  `json:"live,omitempty"`
-	Poll     *PollRun   `json:"poll,omitempty"`
-	Pages    *Pages     `json:"pages,omitempty"`
-	Writes   []WriteRun `json:"writes,omitempty"`
-	Errors   []string   `json:"errors,omitempty"`
+	Machine  Machine     `json:"machine"`
+	Command  string      `json:"command"`
+	Started  time.Time   `json:"started"`
+	Duration string      `json:"duration"`
+	Quick    bool        `json:"quick"`
+	Live     []LiveRun   `json:"live,omitempty"`
+	Poll     *PollRun    `json:"poll,omitempty"`
+	Pages    *Pages      `json:"pages,omitempty"`
+	Writes   []WriteRun  `json:"writes,omitempty"`
+	Streams  *StreamCost `json:"streams,omitempty"`
+	Soak     *Soak       `json:"soak,omitempty"`
+	Errors   []string    `json:"errors,omitempty"`
+}
+
+// StreamCost is the "streams" scenario: natter's idle streams against a
+// trivial SSE server's, over HTTP/1.1 (one connection each) and h2c.
+type StreamCost struct {
+	Streams          int             `json:"streams"`
+	StreamsPerConn   int             `json:"streams_per_conn"` // h2c
+	HeartbeatSeconds float64         `json:"heartbeat_seconds"`
+	IdleSeconds      float64         `json:"idle_seconds"`
+	Runs             []StreamCostRun `json:"runs"`
+}
+
+// StreamCostRun is one server over one protocol. Memory is the server's
+// RSS, and its goroutine stacks in use, less what it had before the
+// streams, per stream: once every stream has sent a heartbeat (open), and
+// after the idle phase and, for natter, a message to every member (after).
+type StreamCostRun struct {
+	Server              string  `json:"server"`
+	Proto               string  `json:"proto"`
+	Streams             int     `json:"streams"`
+	Opened              int     `json:"opened"`
+	RSSBefore           int64   `json:"rss_before"`
+	RSSOpen             int64   `json:"rss_open"`
+	RSSAfter            int64   `json:"rss_after"`
+	StackOpen           int64   `json:"stack_open"`
+	StackAfter          int64   `json:"stack_after"`
+	BytesPerStreamOpen  float64 `json:"bytes_per_stream_open"`
+	BytesPerStreamAfter float64 `json:"bytes_per_stream_after"`
+	StackPerStreamOpen  float64 `json:"stack_per_stream_open"`
+	StackPerStreamAfter float64 `json:"stack_per_stream_after"`
+	IdleSeconds         float64 `json:"idle_seconds"`
+	Heartbeats          int64   `json:"heartbeats"`
+	CPUPerHeartbeatUS   float64 `json:"cpu_per_heartbeat_us"`
+	ServerCPU           float64 `json:"server_cpu"` // % of one core, idle phase
+	ClientCPU           float64 `json:"client_cpu"`
+	OtherCPU            float64 `json:"other_cpu"`
+	Reconnects          int64   `json:"reconnects"`
+	Messages            int     `json:"messages,omitempty"`
+	Delivered           int     `json:"delivered,omitempty"`
+}
+
+// Soak is the "soak" scenario: streams, sends and page reads together for
+// a long while, minute by minute.
+type Soak struct {
+	Streams         int          `json:"streams"`
+	Proto           string       `json:"proto"`
+	Rate            int          `json:"rate"`
+	Senders         int          `json:"senders"`
+	PageRate        int          `json:"page_rate"`
+	Seconds         float64      `json:"seconds"`
+	Sent            int          `json:"sent"`
+	SendErrors      int          `json:"send_errors"`
+	Delivered       int          `json:"delivered"`
+	PageReads       int          `json:"page_reads"`
+	PageErrors      int          `json:"page_errors"`
+	Reconnects      int64        `json:"reconnects"`
+	RSSStart        int64        `json:"rss_start"`
+	RSSEnd          int64        `json:"rss_end"`
+	GoroutinesStart int          `json:"goroutines_start"`
+	GoroutinesEnd   int          `json:"goroutines_end"`
+	FirstErrors     []string     `json:"first_errors,omitempty"`
+	Minutes         []SoakMinute `json:"minutes"`
+}
+
+// SoakMinute is one minute of the soak; RSS and goroutines are read at its
+// end.
+type SoakMinute struct {
+	Minute     int     `json:"minute"`
+	Sends      int     `json:"sends"`
+	SendErrors int     `json:"send_errors"`
+	Send       Summary `json:"send"`
+	Pages      int     `json:"pages"`
+	PageErrors int     `json:"page_errors"`
+	Page       Summary `json:"page"`
+	Delivered  int     `json:"delivered"`
+	Delivery   Summary `json:"delivery"` // commit to arrival
+	RSS        int64   `json:"rss"`
+	Goroutines int     `json:"goroutines"`
+	ServerCPU  float64 `json:"server_cpu"` // % of one core over the minute
+	OtherCPU   float64 `json:"other_cpu"`  // the rest of the machine, less natter-load
 }
 
 // Machine describes where the figures were taken.

@@ -113,17 +113,34 @@ func buildNatter(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// repoRoot finds the directory of natter's go.mod.
+// repoRoot finds the natter checkout natter-load runs in: the nearest
+// directory, from the working directory up, whose go.mod is natter's
+// (natter-load's own module sits inside it, at cmd/natter-load).
 func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run natter-load inside the natter module")
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == "natter" {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run natter-load inside a natter checkout (go run -C cmd/natter-load .)")
+		}
+		dir = parent
 	}
-	return filepath.Dir(mod), nil
+}
+
+// modulePath is the path on a go.mod's module line.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 // startNatter starts the natter binary on dbURL, with its debug listener

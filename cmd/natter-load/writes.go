@@ -39,12 +39,12 @@ func (r *runner) runWrites(ctx context.Context) error {
 		return nil
 	}
 	name := fmt.Sprintf("natter_bench_%d", os.Getpid())
-	dsn, err := store.CreatePostgresDatabase(ctx, r.opt.pgURL, name)
+	dsn, err := createPostgresDatabase(ctx, r.opt.pgURL, name)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := store.DropPostgresDatabase(context.Background(), r.opt.pgURL, name); err != nil {
+		if err := dropPostgresDatabase(context.Background(), r.opt.pgURL, name); err != nil {
 			logf("drop %s: %v", name, err)
 		}
 	}()
@@ -82,7 +82,7 @@ func (r *runner) writeRun(ctx context.Context, engine, dsn string, instances int
 			return wr, err
 		}
 	}
-	refs, err := first.BulkCreateUsers(ctx, "w", o.writeMembers, "bench-no-password")
+	refs, err := first.BulkLoader().CreateUsers(ctx, "w", o.writeMembers, "bench-no-password")
 	if err != nil {
 		return wr, err
 	}

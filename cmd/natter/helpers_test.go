@@ -21,7 +21,7 @@ func instance(t *testing.T, env map[string]string, args ...string) string {
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, io.Discard, listening)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, io.Discard, &runHooks{listening: listening})
 	}()
 	select {
 	case addr := <-listening:

@@ -1,7 +1,9 @@
 // Command natter runs the natter community site.
 //
-//	natter [flags]            serve (the default)
-//	natter migrate [flags]    apply database migrations and exit
+//	natter [flags]               serve (the default)
+//	natter migrate [flags]       apply database migrations and exit
+//	natter backup [flags] FILE   copy the live SQLite database into FILE
+//	natter -h                    list the subcommands and flags
 //
 // Configuration comes from flags, each of which defaults to an environment
 // variable; see docs/operations.md. This is the only place that reads the
@@ -22,8 +24,11 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"natter/internal/app"
 	"natter/internal/live"
@@ -34,11 +39,26 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage is printed; asking for it is no failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "natter:", err)
 		os.Exit(1)
 	}
 }
+
+// usage introduces the flags in natter -h.
+const usage = `Usage:
+  natter [flags]            serve the site (the default)
+  natter migrate [flags]    apply database migrations and exit
+
+Both take the same flags; each defaults to the environment variable named
+in parentheses (see docs/operations.md).
+
+Flags:
+`
 
 // config is natter's configuration.
 type config struct {
@@ -55,6 +75,11 @@ type config struct {
 	sendLimit      app.Limit
 	shutdownWait   time.Duration
 	debugAddr      string
+	requestTimeout time.Duration
+	startTimeout   time.Duration
+	listenerPing   time.Duration
+	// args are what follows the flags: the backup's file.
+	args []string
 }
 
 // parseConfig reads flags, whose defaults come from the environment.
@@ -68,6 +93,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var c config
 	fs := flag.NewFlagSet("natter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", env("NATTER_ADDR", "localhost:8080"), "listen address (NATTER_ADDR)")
 	fs.StringVar(&c.databaseURL, "database-url", env("DATABASE_URL", "natter.db"), "SQLite file path, or a postgres:// URL (DATABASE_URL)")
 	fs.IntVar(&c.postsPerPage, "posts-per-page", atoi(env("POSTS_PER_PAGE", "10")), "page size of every list (POSTS_PER_PAGE)")
@@ -81,12 +110,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	send := fs.String("send-limit", env("NATTER_SEND_LIMIT", "60/1m"), "private messages a member may send, as N/duration (NATTER_SEND_LIMIT)")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", duration(env("NATTER_REQUEST_TIMEOUT", "10s")), "how long a request (event streams excepted) may take, database calls included, before it is answered 503 (NATTER_REQUEST_TIMEOUT)")
+	fs.DurationVar(&c.startTimeout, "start-timeout", duration(env("NATTER_START_TIMEOUT", "1m")), "how long to keep retrying a database that cannot be reached at start (NATTER_START_TIMEOUT)")
+	fs.DurationVar(&c.listenerPing, "listener-ping", duration(env("NATTER_LISTENER_PING", "5s")), "PostgreSQL: how long the notification listener's connection may be silent before it is checked, and the check may take (NATTER_LISTENER_PING)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
+	c.args = fs.Args()
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("bad -log-level %q", *level)
 	}
@@ -98,6 +128,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.heartbeat <= 0 || c.streamsPerUser < 1 {
 		return c, errors.New("bad -heartbeat or -streams-per-member")
+	}
+	if c.requestTimeout <= 0 || c.startTimeout < 0 || c.listenerPing <= 0 || c.shutdownWait < 0 {
+		return c, errors.New("bad -request-timeout, -start-timeout, -listener-ping or -shutdown-timeout")
 	}
 	var err error
 	if c.sendLimit, err = parseLimit(*send); err != nil {
@@ -161,16 +194,32 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// run is main without the process: the tests call it. If ready is not
-// nil, it receives the listening address once natter accepts connections.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, listening chan<- string) error {
-	migrateOnly := len(args) > 0 && args[0] == "migrate"
-	if migrateOnly {
-		args = args[1:]
+// runHooks let the tests follow run from outside; main passes none.
+type runHooks struct {
+	// listening receives the address once natter accepts connections.
+	listening chan<- string
+	// connState sees every change of a site connection's state.
+	connState func(net.Conn, http.ConnState)
+}
+
+// run is main without the process: the tests call it, with hooks.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks *runHooks) error {
+	if hooks == nil {
+		hooks = &runHooks{}
+	}
+	var command string
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "backup") {
+		command, args = args[0], args[1:]
 	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if want := map[string]int{"backup": 1}[command]; len(cfg.args) != want {
+		if command == "backup" {
+			return errors.New("usage: natter backup [flags] FILE")
+		}
+		return fmt.Errorf("unexpected arguments: %q", cfg.args)
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel})
 	if cfg.logFormat == "json" {
@@ -178,31 +227,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	logger := slog.New(handler)
 
-	db, err := store.Open(ctx, cfg.databaseURL, store.Options{MaxConns: cfg.maxConns})
+	if command == "backup" {
+		return backup(ctx, cfg.databaseURL, cfg.args[0], stderr)
+	}
+
+	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeStore(db, logger)
 	version, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
 	logger.Info("database ready", "dialect", db.Dialect(), "database", redact(cfg.databaseURL), "schema_version", version)
-	if migrateOnly {
+	if command == "migrate" {
 		return nil
 	}
+	noticeKey, err := db.Secret(ctx, "notice-key", 32)
+	if err != nil {
+		return err
+	}
+
+	// The goroutines below use the database: they end, and are waited
+	// for, before it closes (defers run last first).
+	var background sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer background.Wait()
+	defer stopBackground()
 
 	hub := live.NewHub(cfg.streamsPerUser)
-	ready := db.Ping
+	ready := db.Ready
 	if db.Dialect() == store.Postgres {
 		// Other instances announce their commits through PostgreSQL; this
 		// instance hears them on one dedicated connection.
 		listener := live.NewListener(cfg.databaseURL, hub, logger)
-		listenCtx, stopListening := context.WithCancel(context.Background())
-		defer stopListening()
-		go listener.Run(listenCtx)
+		listener.PingEvery = cfg.listenerPing
+		background.Go(func() { listener.Run(bgCtx) })
 		ready = func(ctx context.Context) error {
-			return errors.Join(db.Ping(ctx), listener.Ready(ctx))
+			return errors.Join(db.Ready(ctx), listener.Ready(ctx))
 		}
 	}
 	a, err := app.New(db, hub, app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit})
@@ -221,6 +284,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Heartbeat:      cfg.heartbeat,
 		Ready:          ready,
 		Metrics:        metrics,
+		NoticeKey:      noticeKey,
+		RequestTimeout: cfg.requestTimeout,
 	})
 	if err != nil {
 		return err
@@ -231,6 +296,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	httpSrv := srv.HTTPServer(cfg.addr)
+	// Every request's context descends from this one, so that what still
+	// runs when the shutdown timeout is up can be cancelled.
+	requests, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
+	httpSrv.BaseContext = func(net.Listener) context.Context { return requests }
+	httpSrv.ConnState = hooks.connState
 	// Event streams never end by themselves: end them when shutdown
 	// begins, so that Shutdown waits only for the requests in flight (and
 	// browsers reconnect elsewhere, resuming from Last-Event-ID).
@@ -247,11 +318,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Info("debug listening", "metrics", "http://"+dln.Addr().String()+"/metrics", "pprof", "http://"+dln.Addr().String()+"/debug/pprof/")
 	}
 
-	go sweepSessions(ctx, db, logger)
+	background.Go(func() { sweepSessions(bgCtx, db, logger) })
 
 	logger.Info("natter listening", "url", "http://"+ln.Addr().String(), "database", redact(cfg.databaseURL))
-	if listening != nil {
-		listening <- ln.Addr().String()
+	if hooks.listening != nil {
+		hooks.listening <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -265,12 +336,74 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests still running (a write stuck on a lock, a database
+		// that does not answer) are cancelled rather than waited for:
+		// what they had not committed is not done, and their members
+		// were not told it was.
+		logger.Warn("shutdown timeout reached; cancelling the requests still running", "timeout", cfg.shutdownWait)
+		cancelRequests()
+		httpSrv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// closeStoreWait bounds closing the database at exit: a statement that
+// does not end when its request is cancelled must not keep the process.
+const closeStoreWait = time.Second
+
+// closeStore closes db, waiting at most closeStoreWait.
+func closeStore(db *store.Store, logger *slog.Logger) {
+	done := make(chan error, 1)
+	go func() { done <- db.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			logger.Warn("close database", "err", err)
+		}
+	case <-time.After(closeStoreWait):
+		logger.Warn("database still busy at exit; leaving it to the operating system", "waited", closeStoreWait)
+	}
+}
+
+// openStore opens the database, and while it cannot be reached (a
+// PostgreSQL server still starting, a network not yet up) tries again with
+// growing pauses for up to cfg.startTimeout, logging each attempt, so that
+// natter and its database may start in either order.
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*store.Store, error) {
+	opts := store.Options{MaxConns: cfg.maxConns, StatementTimeout: cfg.requestTimeout}
+	giveUp := time.Now().Add(cfg.startTimeout)
+	pause := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		db, err := store.Open(ctx, cfg.databaseURL, opts)
+		if err == nil {
+			return db, nil
+		}
+		var parseErr *pgconn.ParseConfigError
+		if errors.As(err, &parseErr) || ctx.Err() != nil || time.Now().Add(pause).After(giveUp) {
+			return nil, err
+		}
+		logger.Warn("database not reachable; trying again", "attempt", attempt, "in", pause, "database", redact(cfg.databaseURL), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// backup copies the live SQLite database into file and says how big it is
+// and how long it took.
+func backup(ctx context.Context, dsn, file string, out io.Writer) error {
+	res, err := store.Backup(ctx, dsn, file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "natter: backed up %s to %s: %.1f MB in %s\n", dsn, file, float64(res.Size)/1e6, res.Duration.Round(time.Millisecond))
 	return nil
 }
 

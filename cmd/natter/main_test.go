@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +102,23 @@ func TestRunSQLite(t *testing.T) {
 	a.register("alice")
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("database file not created: %v", err)
+	}
+}
+
+// natter -h (and migrate -h) lists the subcommands and the flags, and is no
+// error: main exits 0 on flag.ErrHelp.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"migrate", "-h"}} {
+		var out strings.Builder
+		err := run(context.Background(), args, func(string) string { return "" }, &out, nil)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("run(%q) = %v, want flag.ErrHelp", args, err)
+		}
+		for _, want := range []string{"natter migrate [flags]", "serve the site", "-database-url", "DATABASE_URL"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("run(%q) printed no %q:\n%s", args, want, out.String())
+			}
+		}
 	}
 }
 
@@ -390,9 +410,25 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	defer stop()
 	listening := make(chan string, 1)
 	done := make(chan error, 1)
+	// The server tells when a connection has read the start of a request:
+	// from then on Shutdown waits for it rather than closing it as idle.
+	var (
+		mu     sync.Mutex
+		watch  net.Addr // the client end of the connection to follow
+		active = make(chan struct{})
+	)
+	connState := func(c net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		if st == http.StateActive && watch != nil && c.RemoteAddr().String() == watch.String() {
+			close(active)
+			watch = nil
+		}
+	}
 	db := filepath.Join(t.TempDir(), "natter.db")
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", db}, func(string) string { return "" }, io.Discard, listening)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", db}, func(string) string { return "" }, io.Discard,
+			&runHooks{listening: listening, connState: connState})
 	}()
 	addr := <-listening
 	base := "http://" + addr
@@ -407,9 +443,16 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	mu.Lock()
+	watch = conn.LocalAddr()
+	mu.Unlock()
 	fmt.Fprintf(conn, "POST /register HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
 		addr, len(form), form[:10])
-	time.Sleep(100 * time.Millisecond) // the request is in flight
+	select {
+	case <-active: // the request is in flight
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not start reading the request")
+	}
 
 	stop() // what SIGTERM does
 	select {

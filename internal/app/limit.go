@@ -17,7 +17,8 @@ type Limit struct {
 
 // limiter keeps one token bucket per key (a member, an address), forgetting
 // keys idle long enough to be full again. It lives in memory: with several
-// instances each enforces its own share.
+// instances each enforces the whole limit on what it serves, so a member
+// spread over N instances gets up to N times the limit (docs/operations.md).
 type limiter struct {
 	limit     Limit
 	mu        sync.Mutex

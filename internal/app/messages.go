@@ -45,42 +45,58 @@ func (a *App) SendMessage(ctx context.Context, sender natter.Account, recipient,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
-			return err
-		}
-		return addActivity(ctx, tx, to.ID, natter.ActivityMessage, sender.Ref(), 0, msg.ID)
+		// The Messages badge counts it; the notification centre does not
+		// (one count per thing).
+		_, err = tx.SetNotification(ctx, to.ID, NotifyMessages, unread)
+		return err
 	})
 	return msg, err
 }
 
-// ReadMessages returns a page of the messages u received, newest first, and
-// marks them all read (the seed's rule: seeing the list is reading it). A page
-// that does not exist changes nothing. u is the member as read for this
-// request: its unread count says whether there is anything to mark.
-func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Page[natter.Message], error) {
+// ReadMessages returns a page of the messages u received, newest first,
+// and marks read the unread ones among them (the seed's rule: seeing the
+// list is reading it), but not those on pages u has not seen. The messages
+// keep the unread mark they had when shown. It also returns u's unread
+// count once the page is read. A page that does not exist changes nothing.
+func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Page[natter.Message], int, error) {
 	if err := checkPage(page); err != nil {
-		return Page[natter.Message]{}, err
-	}
-	// u was read at the start of the request; with nothing unread then,
-	// there is nothing to mark and the page costs no write.
-	if u.UnreadMessages > 0 {
-		err := a.update(ctx, func(tx natter.Tx) error {
-			changed, err := tx.MarkAllMessagesRead(ctx, u.ID)
-			if err != nil || !changed {
-				return err
-			}
-			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, 0)
-			return err
-		})
-		if err != nil {
-			return Page[natter.Message]{}, err
-		}
+		return Page[natter.Message]{}, 0, err
 	}
 	msgs, err := a.store.MessagesReceived(ctx, u.ID, a.pagination(page))
 	if err != nil {
-		return Page[natter.Message]{}, err
+		return Page[natter.Message]{}, 0, err
 	}
-	return newPage(msgs, page, a.cfg.PostsPerPage), nil
+	p := newPage(msgs, page, a.cfg.PostsPerPage)
+	var shown []int64
+	for _, m := range p.Items {
+		if m.Unread {
+			shown = append(shown, m.ID)
+		}
+	}
+	left := u.UnreadMessages
+	if len(shown) == 0 {
+		return p, left, nil // nothing to mark: the page costs no write
+	}
+	err = a.update(ctx, func(tx natter.Tx) error {
+		n, changed, err := tx.MarkMessagesRead(ctx, u.ID, shown)
+		if err != nil || !changed {
+			return err
+		}
+		left = n
+		_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, n)
+		return err
+	})
+	if err != nil {
+		return Page[natter.Message]{}, 0, err
+	}
+	return p, left, nil
+}
+
+// MessageUnread reports whether the message is still unread by its
+// recipient: what would tell them of it later (a push, an email) asks
+// first, so that nothing already read is told.
+func (a *App) MessageUnread(ctx context.Context, id int64) (bool, error) {
+	return a.store.MessageUnread(ctx, id)
 }
 
 // Conversations returns the page of u's inbox at pos, one row per peer, the
@@ -106,6 +122,8 @@ type Conversation struct {
 	// Blocked: the member has blocked Peer. BlockedBy: Peer has blocked the
 	// member, who cannot reply.
 	Blocked, BlockedBy bool
+	// Unread is the member's unread count once the conversation is read.
+	Unread int
 }
 
 // Conversation returns the messages between u and the member called peer
@@ -119,6 +137,7 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 	if p.ID == u.ID {
 		return Conversation{}, notFound("You have no conversation with yourself.")
 	}
+	c := Conversation{Peer: p, Unread: u.UnreadMessages}
 	// u was read at the start of the request, and its unread count is kept
 	// exactly: with nothing unread there is nothing to mark, and the view
 	// opens no write transaction (on SQLite, the one writer connection).
@@ -128,6 +147,7 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 			if err != nil || !changed {
 				return err
 			}
+			c.Unread = left
 			// 0 too: the member's other tabs hide their badge.
 			_, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left)
 			return err
@@ -140,7 +160,6 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 	if err != nil {
 		return Conversation{}, err
 	}
-	c := Conversation{Peer: p}
 	if len(msgs) > ConversationSize {
 		msgs = msgs[:ConversationSize]
 		c.Earlier = msgs[len(msgs)-1].ID

@@ -38,13 +38,16 @@ func TestSendMessage(t *testing.T) {
 			if m.ID == 0 || m.Sender.ID != alice.ID || m.Recipient.ID != bob.ID || m.Recipient.Username != "bob" || m.Body != "hello\nbob" {
 				t.Errorf("SendMessage = %+v", m)
 			}
-			if got := e.reload(t, bob); got.UnreadMessages != 1 || got.UnreadActivity != 1 {
-				t.Errorf("bob's counts = %d messages, %d activity; want 1, 1", got.UnreadMessages, got.UnreadActivity)
+			// One count per thing: the Messages badge, not the centre.
+			if got := e.reload(t, bob); got.UnreadMessages != 1 || got.UnreadActivity != 0 {
+				t.Errorf("bob's counts = %d messages, %d activity; want 1, 0", got.UnreadMessages, got.UnreadActivity)
 			}
-			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=1", itoa(bob.ID)+":unread_activity_count=1")
-			acts, _ := e.Activity(ctx, bob, 1)
-			if len(acts.Items) != 1 || acts.Items[0].Kind != natter.ActivityMessage || acts.Items[0].MessageID != m.ID || acts.Items[0].Body != "hello\nbob" {
-				t.Errorf("bob's activity = %+v", acts.Items)
+			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=1")
+			if c, _ := e.Activity(ctx, bob, 0); len(c.Groups) != 0 {
+				t.Errorf("bob's centre = %+v, want nothing", c.Groups)
+			}
+			if unread, err := e.MessageUnread(ctx, m.ID); err != nil || !unread {
+				t.Errorf("MessageUnread = %v, %v; want true", unread, err)
 			}
 		})
 
@@ -52,7 +55,7 @@ func TestSendMessage(t *testing.T) {
 			if _, err := e.SendMessage(ctx, alice, "bob", "again"); err != nil {
 				t.Fatal(err)
 			}
-			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=2", itoa(bob.ID)+":unread_activity_count=2")
+			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=2")
 		})
 
 		refused := func(t *testing.T, err error, kind natter.Kind) {
@@ -104,9 +107,6 @@ func TestSendMessage(t *testing.T) {
 			}
 			_, err := e.SendMessage(ctx, alice, "bob", "let me in")
 			refused(t, err, natter.Forbidden)
-			if got := e.reload(t, bob).UnreadActivity; got != 2 {
-				t.Errorf("bob.UnreadActivity = %d, want 2", got)
-			}
 			// The block is one way: bob may still write to alice.
 			if _, err := e.SendMessage(ctx, bob, "alice", "I blocked you"); err != nil {
 				t.Errorf("blocker cannot write: %v", err)
@@ -159,7 +159,7 @@ func TestSendMessage_RateLimited(t *testing.T) {
 
 // A transaction that fails after it wrote the notifications publishes
 // nothing: the member is never told of a change that rolled back. A trigger
-// makes the last write of SendMessage (the activity entry) fail.
+// makes the last write of SendMessage (the notification) fail.
 func TestSendMessage_RollbackPublishesNothing(t *testing.T) {
 	forEachDialect(t, app.Config{}, func(t *testing.T, e *env) {
 		ctx := t.Context()
@@ -167,12 +167,12 @@ func TestSendMessage_RollbackPublishesNothing(t *testing.T) {
 		e.pub.take()
 
 		driver, ddl := "sqlite", []string{
-			`CREATE TRIGGER fail_activity BEFORE INSERT ON activity BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+			`CREATE TRIGGER fail_notification BEFORE INSERT ON notifications BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
 		}
 		if e.store.Dialect() == store.Postgres {
 			driver, ddl = "pgx", []string{
-				`CREATE FUNCTION fail_activity() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
-				`CREATE TRIGGER fail_activity BEFORE INSERT ON activity FOR EACH ROW EXECUTE FUNCTION fail_activity()`,
+				`CREATE FUNCTION fail_notification() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
+				`CREATE TRIGGER fail_notification BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION fail_notification()`,
 			}
 		}
 		db, err := sql.Open(driver, e.dsn)
@@ -210,19 +210,22 @@ func TestReadMessages(t *testing.T) {
 	forEachDialect(t, app.Config{PostsPerPage: 2}, func(t *testing.T, e *env) {
 		ctx := t.Context()
 		alice, bob, carol := e.register(t, "alice"), e.register(t, "bob"), e.register(t, "carol")
+		var sent []natter.Message
 		for _, m := range []struct {
 			from natter.Account
 			body string
 		}{{alice, "1"}, {carol, "2"}, {alice, "3"}} {
-			if _, err := e.SendMessage(ctx, m.from, "bob", m.body); err != nil {
+			msg, err := e.SendMessage(ctx, m.from, "bob", m.body)
+			if err != nil {
 				t.Fatal(err)
 			}
+			sent = append(sent, msg)
 		}
 		e.pub.take()
 
 		t.Run("ErrBadPageChangesNothing", func(t *testing.T) {
 			for _, page := range []int{0, -1, app.MaxPage + 1} {
-				_, err := e.ReadMessages(ctx, bob, page)
+				_, _, err := e.ReadMessages(ctx, bob, page)
 				wantKind(t, err, natter.Malformed)
 			}
 			if got := e.reload(t, bob).UnreadMessages; got != 3 {
@@ -231,43 +234,58 @@ func TestReadMessages(t *testing.T) {
 			wantPublished(t, e)
 		})
 
-		t.Run("OKMarksReadAndPublishesZero", func(t *testing.T) {
-			p, err := e.ReadMessages(ctx, e.reload(t, bob), 1)
+		t.Run("OKMarksReadWhatItShows", func(t *testing.T) {
+			p, left, err := e.ReadMessages(ctx, e.reload(t, bob), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
 			for _, m := range p.Items {
-				got = append(got, m.Sender.Username+":"+m.Body)
+				got = append(got, fmt.Sprintf("%s:%s:%v", m.Sender.Username, m.Body, m.Unread))
 			}
-			if want := []string{"alice:3", "carol:2"}; !slices.Equal(got, want) || !p.HasNext || p.HasPrev {
+			// Shown as they were: unread.
+			if want := []string{"alice:3:true", "carol:2:true"}; !slices.Equal(got, want) || !p.HasNext || p.HasPrev {
 				t.Errorf("page 1 = %q next %v prev %v; want %q, a next page", got, p.HasNext, p.HasPrev, want)
 			}
-			if got := e.reload(t, bob).UnreadMessages; got != 0 {
-				t.Errorf("bob.UnreadMessages = %d, want 0", got)
+			// The message on page 2, never shown, is still unread.
+			if got := e.reload(t, bob).UnreadMessages; got != 1 || left != 1 {
+				t.Errorf("bob.UnreadMessages = %d (returned %d), want 1", got, left)
 			}
-			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=0")
+			if unread, _ := e.MessageUnread(ctx, sent[0].ID); !unread {
+				t.Error("message 1, on page 2, was marked read")
+			}
+			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=1")
 			convs, _ := e.Conversations(ctx, bob, app.Position{})
+			var unread []string
 			for _, c := range convs.Items {
-				if c.Unread != 0 {
-					t.Errorf("conversation with %s still has %d unread", c.Peer.Username, c.Unread)
-				}
+				unread = append(unread, fmt.Sprintf("%s:%d", c.Peer.Username, c.Unread))
+			}
+			if want := []string{"alice:1", "carol:0"}; !slices.Equal(unread, want) {
+				t.Errorf("bob's inbox = %v, want %v", unread, want)
 			}
 		})
 
-		t.Run("NothingUnreadPublishesNothing", func(t *testing.T) {
-			p, err := e.ReadMessages(ctx, bob, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(p.Items) != 1 || p.Items[0].Body != "1" || p.HasNext || !p.HasPrev {
-				t.Errorf("page 2 = %+v", p)
+		t.Run("ReadAgainPublishesNothing", func(t *testing.T) {
+			p, left, err := e.ReadMessages(ctx, e.reload(t, bob), 1)
+			if err != nil || left != 1 || p.Items[0].Unread {
+				t.Errorf("page 1 again = %+v, %d, %v; want read messages, 1 left", p.Items, left, err)
 			}
 			wantPublished(t, e)
 		})
 
+		t.Run("PageTwoReadsTheRest", func(t *testing.T) {
+			p, left, err := e.ReadMessages(ctx, e.reload(t, bob), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Items) != 1 || p.Items[0].Body != "1" || !p.Items[0].Unread || p.HasNext || !p.HasPrev || left != 0 {
+				t.Errorf("page 2 = %+v, %d left", p, left)
+			}
+			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=0")
+		})
+
 		t.Run("OnlyOwnMessages", func(t *testing.T) {
-			p, err := e.ReadMessages(ctx, carol, 1)
+			p, _, err := e.ReadMessages(ctx, carol, 1)
 			if err != nil || len(p.Items) != 0 {
 				t.Errorf("carol's messages = %+v, %v; want none", p.Items, err)
 			}
@@ -304,8 +322,8 @@ func TestConversation(t *testing.T) {
 			if want := []string{"b1", "a1", "b2"}; !slices.Equal(got, want) || c.Peer.ID != bob.ID || c.Earlier != 0 {
 				t.Errorf("conversation = %q (peer %s, earlier %d), want %q oldest first", got, c.Peer.Username, c.Earlier, want)
 			}
-			if got := e.reload(t, alice).UnreadMessages; got != 1 {
-				t.Errorf("alice.UnreadMessages = %d, want 1 (carol's)", got)
+			if got := e.reload(t, alice).UnreadMessages; got != 1 || c.Unread != 1 {
+				t.Errorf("alice.UnreadMessages = %d (returned %d), want 1 (carol's)", got, c.Unread)
 			}
 			wantPublished(t, e, itoa(alice.ID)+":unread_message_count=1")
 			convs, _ := e.Conversations(ctx, alice, app.Position{})
@@ -322,7 +340,7 @@ func TestConversation(t *testing.T) {
 		})
 
 		t.Run("AlreadyReadPublishesNothing", func(t *testing.T) {
-			if _, err := e.Conversation(ctx, alice, "bob", 0); err != nil {
+			if _, err := e.Conversation(ctx, e.reload(t, alice), "bob", 0); err != nil {
 				t.Fatal(err)
 			}
 			wantPublished(t, e)
@@ -445,27 +463,72 @@ func TestMarkActivityRead(t *testing.T) {
 		if _, err := e.SendMessage(ctx, alice, "bob", "psst"); err != nil {
 			t.Fatal(err)
 		}
-		e.pub.take()
-
-		if err := e.MarkActivityRead(ctx, bob); err != nil {
+		shown, err := e.Activity(ctx, bob, 0)
+		if err != nil || shown.Newest == 0 {
+			t.Fatalf("Activity = %+v, %v", shown, err)
+		}
+		// A mention arrives after the page was shown.
+		later, err := e.CreatePost(ctx, alice, "and again @bob")
+		if err != nil {
 			t.Fatal(err)
 		}
-		wantPublished(t, e, itoa(bob.ID)+":unread_activity_count=0")
-		if got := e.reload(t, bob); got.UnreadActivity != 0 || got.UnreadMessages != 1 {
-			t.Errorf("bob: %d activity, %d messages unread; want 0, 1 (messages are read elsewhere)", got.UnreadActivity, got.UnreadMessages)
+		e.pub.take()
+
+		if err := e.MarkActivityRead(ctx, bob, shown.Newest); err != nil {
+			t.Fatal(err)
 		}
-		acts, _ := e.Activity(ctx, bob, 1)
-		for _, a := range acts.Items {
-			if a.Unread {
-				t.Errorf("entry %+v still unread", a)
-			}
+		wantPublished(t, e, itoa(bob.ID)+":unread_activity_count=1")
+		if got := e.reload(t, bob); got.UnreadActivity != 1 || got.UnreadMessages != 1 {
+			t.Errorf("bob: %d activity, %d messages unread; want 1, 1 (the later mention; messages are read elsewhere)", got.UnreadActivity, got.UnreadMessages)
 		}
-		if err := e.MarkActivityRead(ctx, bob); err != nil {
+		c, _ := e.Activity(ctx, bob, 0)
+		if len(c.Groups) != 1 || c.Groups[0].Unread != 1 || len(c.Groups[0].Recent) != 2 ||
+			c.Groups[0].Recent[0].PostID != later.ID || !c.Groups[0].Recent[0].Unread || c.Groups[0].Recent[1].Unread {
+			t.Errorf("bob's centre = %+v; want one group, the later mention alone unread", c.Groups)
+		}
+		if err := e.MarkActivityRead(ctx, bob, shown.Newest); err != nil {
 			t.Fatal(err)
 		}
 		wantPublished(t, e)
-		_, err := e.Activity(ctx, bob, 0)
+		wantKind(t, e.MarkActivityRead(ctx, bob, 0), natter.Malformed)
+		_, err = e.Activity(ctx, bob, -1)
 		wantKind(t, err, natter.Malformed)
+	})
+}
+
+func TestReadPost(t *testing.T) {
+	forEachDialect(t, app.Config{}, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		alice, bob, carol := e.register(t, "alice"), e.register(t, "bob"), e.register(t, "carol")
+		p1, err := e.CreatePost(ctx, alice, "hi @bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.CreatePost(ctx, carol, "hey @bob"); err != nil {
+			t.Fatal(err)
+		}
+		e.pub.take()
+		c, _ := e.Activity(ctx, bob, 0)
+		if len(c.Groups) != 1 || c.Groups[0].Entries != 2 || c.Groups[0].Actors != 2 {
+			t.Fatalf("bob's centre = %+v; want one group of two mentions", c.Groups)
+		}
+		entry := c.Groups[0].Recent[1] // alice's, in p1
+
+		got, left, err := e.ReadPost(ctx, e.reload(t, bob), p1.ID)
+		if err != nil || got.ID != p1.ID || got.Body != "hi @bob" || got.Author.ID != alice.ID || left != 1 {
+			t.Errorf("ReadPost = %+v, %d, %v; want p1, 1 left", got, left, err)
+		}
+		wantPublished(t, e, itoa(bob.ID)+":unread_activity_count=1")
+		if unread, err := e.ActivityUnread(ctx, entry.ID); err != nil || unread {
+			t.Errorf("ActivityUnread(the mention in p1) = %v, %v; want false", unread, err)
+		}
+		// Others read their own: carol has nothing about p1.
+		if _, _, err := e.ReadPost(ctx, e.reload(t, carol), p1.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantPublished(t, e)
+		_, _, err = e.ReadPost(ctx, bob, 1<<40)
+		wantKind(t, err, natter.NotFound)
 	})
 }
 
@@ -479,14 +542,17 @@ func TestNotificationsSince(t *testing.T) {
 		t.Fatal(err)
 	}
 	notes, err := e.NotificationsSince(ctx, bob, start)
-	if err != nil || len(notes) != 2 || notes[0].Name != app.NotifyMessages || notes[1].Name != app.NotifyActivity {
+	if err != nil || len(notes) != 1 || notes[0].Name != app.NotifyMessages {
 		t.Errorf("NotificationsSince = %+v, %v", notes, err)
 	}
 	if notes, _ := e.NotificationsSince(ctx, alice, start); len(notes) != 0 {
 		t.Errorf("alice sees %+v", notes)
 	}
+	if _, err := e.CreatePost(ctx, alice, "@bob"); err != nil {
+		t.Fatal(err)
+	}
 	after, err := e.NotificationsAfter(ctx, bob.ID, 1)
-	if err != nil || len(after) != 1 || after[0].Seq != 2 {
+	if err != nil || len(after) != 1 || after[0].Seq != 2 || after[0].Name != app.NotifyActivity {
 		t.Errorf("NotificationsAfter(1) = %+v, %v", after, err)
 	}
 }

@@ -19,26 +19,61 @@ func (a *App) NotificationsAfter(ctx context.Context, userID, seq int64) ([]natt
 	return a.store.NotificationsAfter(ctx, userID, seq)
 }
 
-// Activity returns a page of u's notification centre, newest first.
-func (a *App) Activity(ctx context.Context, u natter.Account, page int) (Page[natter.Activity], error) {
-	if err := checkPage(page); err != nil {
-		return Page[natter.Activity]{}, err
-	}
-	list, err := a.store.Activity(ctx, u.ID, a.pagination(page))
-	if err != nil {
-		return Page[natter.Activity]{}, err
-	}
-	return newPage(list, page, a.cfg.PostsPerPage), nil
+// GroupShown is how many of a group's newest entries the centre shows.
+const GroupShown = 3
+
+// Centre is a page of a member's notification centre.
+type Centre struct {
+	// Groups are newest first.
+	Groups []natter.ActivityGroup
+	// Newest is the newest entry the page shows: "mark all read" marks read
+	// up to it, so that an entry arriving meanwhile stays unread.
+	Newest int64
+	// Before is the key this page was asked for (0: the first page), and
+	// Older the key of the next, 0 if there is none.
+	Before, Older int64
 }
 
-// MarkActivityRead marks u's whole notification centre read.
-func (a *App) MarkActivityRead(ctx context.Context, u natter.Account) error {
+// Activity returns the page of u's notification centre with the groups
+// whose newest entry is below before (0: the first page), newest first.
+func (a *App) Activity(ctx context.Context, u natter.Account, before int64) (Centre, error) {
+	if before < 0 {
+		return Centre{}, natter.Errorf(natter.Malformed, "before must be an entry number.")
+	}
+	n := a.cfg.PostsPerPage
+	groups, err := a.store.ActivityGroups(ctx, u.ID, before, n+1, GroupShown)
+	if err != nil {
+		return Centre{}, err
+	}
+	c := Centre{Groups: groups, Before: before}
+	if len(groups) > n {
+		c.Groups = groups[:n]
+		c.Older = c.Groups[n-1].LastID
+	}
+	for _, g := range c.Groups {
+		c.Newest = max(c.Newest, g.LastID)
+	}
+	return c, nil
+}
+
+// MarkActivityRead marks read u's notification-centre entries up to id
+// newest, the newest the member was shown.
+func (a *App) MarkActivityRead(ctx context.Context, u natter.Account, newest int64) error {
+	if newest <= 0 {
+		return natter.Errorf(natter.Malformed, "newest must be the newest entry shown.")
+	}
 	return a.update(ctx, func(tx natter.Tx) error {
-		changed, err := tx.MarkActivityRead(ctx, u.ID)
+		left, changed, err := tx.MarkActivityRead(ctx, u.ID, newest)
 		if err != nil || !changed {
 			return err
 		}
-		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, 0)
+		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, left)
 		return err
 	})
+}
+
+// ActivityUnread reports whether the entry of a notification centre is
+// still unread, as MessageUnread does for a message.
+func (a *App) ActivityUnread(ctx context.Context, id int64) (bool, error) {
+	return a.store.ActivityUnread(ctx, id)
 }

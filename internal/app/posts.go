@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"regexp"
 	"slices"
@@ -56,7 +57,10 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 			if blocked {
 				continue
 			}
-			if err := addActivity(ctx, tx, u.ID, natter.ActivityMention, author.Ref(), post.ID, 0); err != nil {
+			// Mentions are about the member, not the post: the member's
+			// mentions within the window are one group.
+			if err := addActivity(ctx, tx, natter.NewActivity{UserID: u.ID, Kind: natter.ActivityMention,
+				Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
 				return err
 			}
 		}
@@ -65,13 +69,46 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 	return post, err
 }
 
-func addActivity(ctx context.Context, tx natter.Tx, userID int64, kind string, actor natter.MemberRef, postID, messageID int64) error {
-	n, err := tx.AddActivity(ctx, userID, kind, actor, postID, messageID)
+func addActivity(ctx context.Context, tx natter.Tx, na natter.NewActivity) error {
+	_, n, err := tx.AddActivity(ctx, na)
 	if err != nil {
 		return err
 	}
-	_, err = tx.SetNotification(ctx, userID, NotifyActivity, n)
+	_, err = tx.SetNotification(ctx, na.UserID, NotifyActivity, n)
 	return err
+}
+
+// ReadPost returns the post with the given id, for its own page, and marks
+// read u's notification-centre entries about it (opening a mention's post
+// reads the mention). It also returns u's unread count of the centre once
+// they are read.
+func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.Post, int, error) {
+	p, err := a.store.Post(ctx, id)
+	if errors.Is(err, natter.ErrNotFound) {
+		return natter.Post{}, 0, notFound("There is no post %d.", id)
+	}
+	if err != nil {
+		return natter.Post{}, 0, err
+	}
+	left := u.UnreadActivity
+	// Read at the start of the request: with nothing unread then, opening
+	// the post costs no write.
+	if left == 0 {
+		return p, 0, nil
+	}
+	err = a.update(ctx, func(tx natter.Tx) error {
+		n, changed, err := tx.MarkPostActivityRead(ctx, u.ID, id)
+		if err != nil || !changed {
+			return err
+		}
+		left = n
+		_, err = tx.SetNotification(ctx, u.ID, NotifyActivity, n)
+		return err
+	})
+	if err != nil {
+		return natter.Post{}, 0, err
+	}
+	return p, left, nil
 }
 
 // memberKey keys a member's own rate limits (posting, sending) by id rather

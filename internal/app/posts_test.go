@@ -290,12 +290,15 @@ func TestCreatePost_Mentions(t *testing.T) {
 		if want := []string{itoa(bob.ID) + ":unread_activity_count=1", itoa(dave.ID) + ":unread_activity_count=1"}; !slices.Equal(got, want) {
 			t.Errorf("published %q, want %q", got, want)
 		}
-		acts, err := e.Activity(ctx, bob, 1)
+		c, err := e.Activity(ctx, bob, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(acts.Items) != 1 || acts.Items[0].Kind != natter.ActivityMention || acts.Items[0].PostID != post.ID || acts.Items[0].Actor.ID != alice.ID || !acts.Items[0].Unread {
-			t.Errorf("bob's activity = %+v", acts.Items)
+		if len(c.Groups) != 1 || len(c.Groups[0].Recent) != 1 {
+			t.Fatalf("bob's centre = %+v, want one entry", c.Groups)
+		}
+		if a := c.Groups[0].Recent[0]; a.Kind != natter.ActivityMention || a.PostID != post.ID || a.Actor.ID != alice.ID || !a.Unread {
+			t.Errorf("bob's entry = %+v", a)
 		}
 
 		t.Run("UnblockedNotifiedAgain", func(t *testing.T) {

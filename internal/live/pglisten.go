@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -24,11 +25,16 @@ type Listener struct {
 	hub       *Hub
 	log       *slog.Logger
 	connected atomic.Bool
+	// heard is when PostgreSQL last said anything on the connection (a
+	// notification, an answered ping), in Unix nanoseconds.
+	heard atomic.Int64
 
 	// MaxBackoff caps the wait between reconnection attempts.
 	MaxBackoff time.Duration
 	// PingEvery is how long the connection may stay silent before it is
-	// checked, so that a connection that died without a word is noticed.
+	// checked, and how long the check may take: a connection that died
+	// without a word (a failover, a NAT that forgot it) is replaced within
+	// about twice this, and Ready reports it meanwhile.
 	PingEvery time.Duration
 }
 
@@ -38,7 +44,7 @@ const ListenerApplicationName = "natter-listener"
 
 // NewListener returns a Listener for the PostgreSQL database at dsn.
 func NewListener(dsn string, hub *Hub, log *slog.Logger) *Listener {
-	return &Listener{dsn: dsn, hub: hub, log: log, MaxBackoff: 2 * time.Second, PingEvery: 15 * time.Second}
+	return &Listener{dsn: dsn, hub: hub, log: log, MaxBackoff: 2 * time.Second, PingEvery: 5 * time.Second}
 }
 
 // Run listens until ctx ends.
@@ -61,7 +67,10 @@ func (l *Listener) Run(ctx context.Context) {
 }
 
 func (l *Listener) listen(ctx context.Context, connected func()) error {
-	cfg, err := pgx.ParseConfig(l.dsn)
+	// The store's limits: a connect timeout and TCP keepalives; and no
+	// statement of the listener's (LISTEN, a ping) may take longer than a
+	// ping is given.
+	cfg, err := store.PostgresConfig(l.dsn, l.PingEvery)
 	if err != nil {
 		return err
 	}
@@ -76,10 +85,20 @@ func (l *Listener) listen(ctx context.Context, connected func()) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{store.NotifyChannel}.Sanitize()); err != nil {
+	defer func() {
+		// Closing says goodbye to the server, which on a silent
+		// connection would wait as long as it is silent.
+		closeCtx, cancel := context.WithTimeout(context.Background(), l.PingEvery)
+		defer cancel()
+		conn.Close(closeCtx)
+	}()
+	listenCtx, cancel := context.WithTimeout(ctx, l.PingEvery)
+	_, err = conn.Exec(listenCtx, "LISTEN "+pgx.Identifier{store.NotifyChannel}.Sanitize())
+	cancel()
+	if err != nil {
 		return err
 	}
+	l.heardNow()
 	l.connected.Store(true)
 	connected()
 	l.log.Info("notification listener connected", "channel", store.NotifyChannel)
@@ -92,18 +111,27 @@ func (l *Listener) listen(ctx context.Context, connected func()) error {
 		cancel()
 		switch {
 		case err == nil:
+			l.heardNow()
 			l.relay(n.Payload)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			if err := conn.Ping(ctx); err != nil {
-				return err
+			// Silent for PingEvery: is anyone there? A ping that is
+			// not answered in time ends this connection.
+			ping, cancel := context.WithTimeout(ctx, l.PingEvery)
+			err := conn.Ping(ping)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ping: %w", err)
 			}
+			l.heardNow()
 		default:
 			return err
 		}
 	}
 }
+
+func (l *Listener) heardNow() { l.heard.Store(time.Now().UnixNano()) }
 
 func (l *Listener) relay(payload string) {
 	anns, err := store.ParseAnnouncements(payload)
@@ -120,11 +148,15 @@ func (l *Listener) relay(payload string) {
 	}
 }
 
-// Ready reports an error while the listener is not connected: the instance
-// would then deliver other instances' events late.
+// Ready reports an error while the listener is not connected, or has not
+// heard from PostgreSQL for longer than a silent connection's check takes:
+// the instance would then deliver other instances' events late.
 func (l *Listener) Ready(context.Context) error {
 	if !l.connected.Load() {
-		return errors.New("notification listener not connected")
+		return errors.New("notification listener not connected to PostgreSQL")
+	}
+	if silent := time.Since(time.Unix(0, l.heard.Load())); silent > 2*l.PingEvery {
+		return fmt.Errorf("notification listener has not heard from PostgreSQL for %s", silent.Round(time.Second))
 	}
 	return nil
 }

@@ -20,6 +20,9 @@ type Message struct {
 	Recipient MemberRef
 	Body      string
 	CreatedAt time.Time
+	// Unread: the recipient has not yet seen it (on a page of /messages or
+	// in the conversation).
+	Unread bool
 }
 
 // Conversation is one row of a member's inbox: the exchange with one peer.
@@ -29,23 +32,63 @@ type Conversation struct {
 	Unread int
 }
 
-// Kinds of Activity.
+// Kinds of Activity. Private messages are not among them: they have the
+// Messages badge, and counting them in the centre too made the two badges
+// disagree (docs/architecture.md).
 const (
 	ActivityMention = "mention"
-	ActivityMessage = "message"
 )
 
+// ActivityWindow is how long after its first entry a group of the
+// notification centre takes in new entries of its kind about its thing
+// (as Mastodon 4.3 groups within 12 hours); a later entry starts a group
+// of its own.
+const ActivityWindow = 12 * time.Hour
+
 // Activity is an entry of a member's notification centre: someone mentioned
-// them or sent them a message.
+// them (later: replied to or liked their post).
 type Activity struct {
 	ID        int64
-	Kind      string // ActivityMention or ActivityMessage
+	GroupID   int64
+	Kind      string // ActivityMention
 	Actor     MemberRef
-	PostID    int64 // for a mention
-	MessageID int64 // for a message
-	Body      string
+	PostID    int64  // the post it is about
+	Body      string // that post's text
 	CreatedAt time.Time
 	Unread    bool
+}
+
+// NewActivity is an entry to add to a member's notification centre.
+type NewActivity struct {
+	UserID int64
+	Kind   string
+	Actor  MemberRef
+	PostID int64 // the post it is about, if any
+	// Subject is the thing the entry's group is about besides its kind: a
+	// post, for replies and likes ("bob and 4 others liked your post"); 0
+	// for mentions, which are about the member ("alice and 2 others
+	// mentioned you").
+	Subject int64
+	// Window: the entry joins the member's newest group of its Kind and
+	// Subject if that group began less than Window before; otherwise it
+	// starts a new one.
+	Window time.Duration
+}
+
+// ActivityGroup is one row of the notification centre: entries of one kind
+// about one thing, within ActivityWindow of the first.
+type ActivityGroup struct {
+	ID      int64
+	Kind    string
+	Subject int64
+	// LastID is the group's newest entry: the centre is ordered, and paged,
+	// by it.
+	LastID int64
+	// Entries and Actors count the group's entries and the members behind
+	// them; Unread its entries still unread.
+	Entries, Actors, Unread int
+	// Recent are the group's newest entries, newest first.
+	Recent []Activity
 }
 
 // Notification is the seed's idea of a notification: a named value per

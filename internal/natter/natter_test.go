@@ -94,7 +94,7 @@ func TestShownTypesHoldNoCredentials(t *testing.T) {
 		}
 	}
 	for _, v := range []any{natter.Member{}, natter.Account{}, natter.MemberRef{}, natter.Post{},
-		natter.Message{}, natter.Conversation{}, natter.Activity{}, natter.Notification{}} {
+		natter.Message{}, natter.Conversation{}, natter.Activity{}, natter.ActivityGroup{}, natter.Notification{}} {
 		typ := reflect.TypeOf(v)
 		check(typ.String(), typ, map[reflect.Type]bool{})
 	}

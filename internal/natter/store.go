@@ -42,9 +42,19 @@ type Store interface {
 	// Blocks reports whether blocker has blocked blocked.
 	Blocks(ctx context.Context, blocker, blocked int64) (bool, error)
 
-	// Activity returns a page of userID's notification centre, newest
-	// first.
-	Activity(ctx context.Context, userID int64, p Pagination) ([]Activity, error)
+	// Post returns the post with the given id.
+	Post(ctx context.Context, id int64) (Post, error)
+
+	// ActivityGroups returns up to limit groups of userID's notification
+	// centre whose newest entry is below before (0: the newest groups),
+	// newest first, each with up to recent of its newest entries.
+	ActivityGroups(ctx context.Context, userID, before int64, limit, recent int) ([]ActivityGroup, error)
+	// MessageUnread and ActivityUnread report whether a message or an entry
+	// of the notification centre is still unread (ErrNotFound if there is
+	// none), for what notifies a member later: what has been read need not
+	// be told.
+	MessageUnread(ctx context.Context, id int64) (bool, error)
+	ActivityUnread(ctx context.Context, id int64) (bool, error)
 	// NotificationsAfter returns userID's notifications with a sequence
 	// number above seq, in sequence order.
 	NotificationsAfter(ctx context.Context, userID, seq int64) ([]Notification, error)
@@ -88,20 +98,28 @@ type Tx interface {
 	// CreateMessage stores a message and counts it unread for the
 	// recipient; it returns the recipient's new unread count.
 	CreateMessage(ctx context.Context, sender, recipient MemberRef, body string) (Message, int, error)
-	// MarkAllMessagesRead reports whether anything was unread.
-	MarkAllMessagesRead(ctx context.Context, userID int64) (bool, error)
-	// MarkConversationRead returns the member's remaining unread count and
-	// true when something was unread, 0 and false otherwise.
+	// MarkMessagesRead marks read those of the given messages that were
+	// sent to userID (others' are left alone), and MarkConversationRead
+	// every message from peerID to userID. Both return the member's
+	// remaining unread count and true when something was unread, 0 and
+	// false otherwise.
+	MarkMessagesRead(ctx context.Context, userID int64, ids []int64) (int, bool, error)
 	MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error)
 	Block(ctx context.Context, blocker, blocked int64) error
 	Unblock(ctx context.Context, blocker, blocked int64) error
 	Blocks(ctx context.Context, blocker, blocked int64) (bool, error)
 
-	// AddActivity adds an entry to userID's notification centre and
-	// returns their new unread count.
-	AddActivity(ctx context.Context, userID int64, kind string, actor MemberRef, postID, messageID int64) (int, error)
-	// MarkActivityRead reports whether anything was unread.
-	MarkActivityRead(ctx context.Context, userID int64) (bool, error)
+	// AddActivity adds an entry to a member's notification centre, in the
+	// group it belongs to, and returns it with the member's new unread
+	// count.
+	AddActivity(ctx context.Context, a NewActivity) (Activity, int, error)
+	// MarkActivityRead marks read userID's entries up to id upTo (those
+	// after it arrived after the member looked), and MarkPostActivityRead
+	// their entries about one post. Both return the member's remaining
+	// unread count and true when something was unread, 0 and false
+	// otherwise.
+	MarkActivityRead(ctx context.Context, userID, upTo int64) (int, bool, error)
+	MarkPostActivityRead(ctx context.Context, userID, postID int64) (int, bool, error)
 	// SetNotification replaces userID's notification called name with
 	// data, under their next sequence number.
 	SetNotification(ctx context.Context, userID int64, name string, data any) (Notification, error)

@@ -1,39 +1,57 @@
 package store
 
-// Bulk loading for benchmarks (cmd/natter-load): members, their login
-// sessions, posts and messages by the million, in big transactions of
-// multi-row INSERTs or of rows generated inside the database, bypassing
-// the use cases. Nothing in the site calls
-// these; they live here because all of natter's SQL does.
+// Bulk loading, for the benchmark tool (cmd/natter-load, a module of its
+// own): members by the thousand and posts and messages by the million, in
+// big transactions, without the use cases. Nothing in the site uses it; it
+// lives here because all of natter's SQL does.
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"natter/internal/natter"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"natter/internal/natter"
 )
+
+// A BulkLoader writes rows straight into the tables, past the use cases,
+// and then tells the Store's caches that rows came in behind their back:
+// each method returns only once they have forgotten everything they held,
+// so the Store it came from reads the new rows. What it writes looks to the
+// rest of natter exactly like what the use cases write. It is meant for a
+// database that is being prepared, not one that members are using: a read
+// running beside a load may keep what it read before the load.
+type BulkLoader struct {
+	s *Store
+}
+
+// BulkLoader returns a loader that writes through s.
+func (s *Store) BulkLoader() *BulkLoader { return &BulkLoader{s: s} }
+
+// wroteAround tells the caches that rows were written past them.
+func (l *BulkLoader) wroteAround() { l.s.cache.forgetAll() }
 
 // bulkTxRows is how many rows one bulk transaction writes.
 const bulkTxRows = 200_000
 
-// BulkUsername is the name BulkCreateUsers gives member i (0-based) of a
+// BulkUsername is the name BulkLoader.CreateUsers gives member i (0-based) of a
 // batch made with prefix: the prefix and a zero-padded number, so that
 // names sort in creation order.
 func BulkUsername(prefix string, i int) string {
 	return fmt.Sprintf("%s%07d", prefix, i+1)
 }
 
-// BulkCreateUsers inserts n members named BulkUsername(prefix, 0..n-1),
-// with email <name>@bench.invalid and the given password hash, and returns
-// them in that order. prefix must be lower-case letters, digits or
-// underscores, and the names must not exist yet.
-func (s *Store) BulkCreateUsers(ctx context.Context, prefix string, n int, passwordHash string) ([]natter.MemberRef, error) {
+// CreateUsers inserts n members named BulkUsername(prefix, 0..n-1), with
+// email <name>@bench.invalid and the given password hash, and returns them
+// in that order. prefix must be lower-case letters, digits or underscores,
+// and the names must not exist yet.
+func (l *BulkLoader) CreateUsers(ctx context.Context, prefix string, n int, passwordHash string) ([]natter.MemberRef, error) {
+	s := l.s
+	defer l.wroteAround()
 	if n <= 0 {
 		return nil, nil
 	}
@@ -75,20 +93,21 @@ func (s *Store) BulkCreateUsers(ctx context.Context, prefix string, n int, passw
 	return users, nil
 }
 
-// BulkSession is one logged-in session to create: the cookie value and the
-// member it belongs to.
+// BulkSession is one logged-in session for BulkLoader.Sessions to create:
+// the cookie value and the member it belongs to.
 type BulkSession struct {
 	Token  string
 	UserID int64
 }
 
-// BulkSessions writes login sessions exactly as the session manager would
+// Sessions writes login sessions exactly as the session manager would
 // after a login: SessionCodec's encoding of "user_id" set to the member's
 // id. A client that sends the cookie natter_session=<Token> is then logged
 // in, without paying for one password hash per member.
-func (s *Store) BulkSessions(ctx context.Context, sessions []BulkSession, expiry time.Time) error {
+func (l *BulkLoader) Sessions(ctx context.Context, sessions []BulkSession, expiry time.Time) error {
+	defer l.wroteAround()
 	var encErr error
-	err := s.bulkInsert(ctx, "sessions", []string{"token", "data", "expiry"}, len(sessions), func(i int, row []any) {
+	err := l.s.bulkInsert(ctx, "sessions", []string{"token", "data", "expiry"}, len(sessions), func(i int, row []any) {
 		data, err := SessionCodec{}.Encode(expiry, map[string]any{"user_id": sessions[i].UserID})
 		if err != nil {
 			encErr = err
@@ -101,44 +120,8 @@ func (s *Store) BulkSessions(ctx context.Context, sessions []BulkSession, expiry
 	return nil
 }
 
-// BulkPosts inserts n posts: post i is by author(i), reads body(i), and is
-// dated i seconds after start, so that dates follow ids as they do on a
-// live site. GeneratePosts is the faster form for millions of rows.
-func (s *Store) BulkPosts(ctx context.Context, n int, start time.Time, author func(i int) int64, body func(i int) string) error {
-	t0 := micros(start)
-	err := s.bulkInsert(ctx, "posts", []string{"user_id", "body", "created_at"}, n, func(i int, row []any) {
-		row[0], row[1], row[2] = author(i), body(i), t0+int64(i)*1e6
-	})
-	if err != nil {
-		return fmt.Errorf("store: bulk posts: %w", err)
-	}
-	return nil
-}
-
-// BulkMessages inserts n private messages, message i from pair(i) and
-// reading body(i), dated i seconds after start, all of them read, and
-// brings every conversation touched (both sides of each pair) up to date
-// with its latest message; a conversation's unread count stays as it was.
-// It writes no notification-centre entries. GenerateMessages is the faster
-// form for millions of rows.
-func (s *Store) BulkMessages(ctx context.Context, n int, start time.Time, pair func(i int) (sender, recipient int64), body func(i int) string) error {
-	firstID, err := s.nextMessageID(ctx)
-	if err != nil {
-		return err
-	}
-	t0 := micros(start)
-	err = s.bulkInsert(ctx, "messages", []string{"sender_id", "recipient_id", "body", "created_at"}, n, func(i int, row []any) {
-		from, to := pair(i)
-		row[0], row[1], row[2], row[3] = from, to, body(i), t0+int64(i)*1e6
-	})
-	if err != nil {
-		return fmt.Errorf("store: bulk messages: %w", err)
-	}
-	return s.bulkConversations(ctx, firstID)
-}
-
-// IDRange is the members with ids First to First+N-1 (BulkCreateUsers
-// makes such a range on a fresh database).
+// IDRange is the members with ids First to First+N-1 (CreateUsers makes
+// such a range on a fresh database).
 type IDRange struct {
 	First int64
 	N     int
@@ -146,10 +129,13 @@ type IDRange struct {
 
 // GeneratePosts inserts posts number from to to-1 of a synthetic timeline,
 // generating the rows inside the database (no per-row parameters; about
-// six times faster than BulkPosts on SQLite), 200,000 per transaction:
-// post k is by member First + k mod N of authors, reads bodies[k mod
-// len(bodies)], and is dated k seconds after start.
-func (s *Store) GeneratePosts(ctx context.Context, from, to int, authors IDRange, start time.Time, bodies []string) error {
+// six times faster than multi-row INSERTs on SQLite), 200,000 per
+// transaction: post k is by member First + k mod N of authors, reads
+// bodies[k mod len(bodies)], and is dated k seconds after start, so that
+// dates follow ids as they do on a live site.
+func (l *BulkLoader) GeneratePosts(ctx context.Context, from, to int, authors IDRange, start time.Time, bodies []string) error {
+	s := l.s
+	defer l.wroteAround()
 	if authors.N < 1 {
 		return errors.New("store: generate posts: no authors")
 	}
@@ -167,9 +153,13 @@ func (s *Store) GeneratePosts(ctx context.Context, from, to int, authors IDRange
 // GenerateMessages is GeneratePosts for private messages among members:
 // message k is from member a = k mod N to member (a + 1 + (k div N) mod
 // peers) mod N (so each member writes to peers others), reads bodies[k mod
-// len(bodies)], is dated k seconds after start, and is read. Conversations
-// are brought up to date as BulkMessages does.
-func (s *Store) GenerateMessages(ctx context.Context, from, to int, members IDRange, peers int, start time.Time, bodies []string) error {
+// len(bodies)], is dated k seconds after start, and is read. Both sides of
+// every conversation touched are brought up to date with its latest
+// message; unread counts stay as they were. No notification-centre entries
+// are written.
+func (l *BulkLoader) GenerateMessages(ctx context.Context, from, to int, members IDRange, peers int, start time.Time, bodies []string) error {
+	s := l.s
+	defer l.wroteAround()
 	if peers < 1 || peers >= members.N {
 		return fmt.Errorf("store: generate messages: bad peers %d for %d members", peers, members.N)
 	}
@@ -202,7 +192,6 @@ func (s *Store) nextMessageID(ctx context.Context) (int64, error) {
 // from id firstID on up to date with its latest message, keeping unread
 // counts.
 func (s *Store) bulkConversations(ctx context.Context, firstID int64) error {
-	defer s.cache.forgetAll()
 	for _, q := range []string{
 		`INSERT INTO conversations (user_id, peer_id, last_message_id, unread)
 		 SELECT sender_id, recipient_id, MAX(id), 0 FROM messages WHERE id >= $1
@@ -273,8 +262,8 @@ func (s *Store) bulkGenerate(ctx context.Context, from, to int, bodies []string,
 }
 
 // Counts reports how many posts and messages the database holds.
-func (s *Store) Counts(ctx context.Context) (posts, messages int64, err error) {
-	err = s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM messages)`).Scan(&posts, &messages)
+func (l *BulkLoader) Counts(ctx context.Context) (posts, messages int64, err error) {
+	err = l.s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM posts), (SELECT COUNT(*) FROM messages)`).Scan(&posts, &messages)
 	if err != nil {
 		err = fmt.Errorf("store: counts: %w", err)
 	}
@@ -362,7 +351,6 @@ func bulkInsertConn(ctx context.Context, conn *sql.Conn, table string, cols []st
 // cache is raised to 1 GiB for the duration, so that index pages stay in
 // memory while millions of rows go in.
 func (s *Store) withBulkConn(ctx context.Context, fn func(*sql.Conn) error) error {
-	defer s.cache.forgetAll()
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return err
@@ -379,51 +367,4 @@ func (s *Store) withBulkConn(ctx context.Context, fn func(*sql.Conn) error) erro
 		defer conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, old))
 	}
 	return fn(conn)
-}
-
-// CreatePostgresDatabase creates the database name on the PostgreSQL server
-// that adminURL connects to, and returns the URL of the new database.
-// DropPostgresDatabase removes it. Benchmarks use them for a fresh database
-// per run.
-func CreatePostgresDatabase(ctx context.Context, adminURL, name string) (string, error) {
-	if !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`).MatchString(name) {
-		return "", fmt.Errorf("store: bad database name %q", name)
-	}
-	db, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		return "", fmt.Errorf("store: create database %s: %w", name, err)
-	}
-	return replaceDatabase(adminURL, name)
-}
-
-// DropPostgresDatabase drops the database name, ending its connections.
-func DropPostgresDatabase(ctx context.Context, adminURL, name string) error {
-	if !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`).MatchString(name) {
-		return fmt.Errorf("store: bad database name %q", name)
-	}
-	db, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return fmt.Errorf("store: drop database %s: %w", name, err)
-	}
-	return nil
-}
-
-// replaceDatabase returns dsn with its database (the URL path) set to name.
-// A URL parser, not string cutting: "postgres://h:5432?sslmode=disable" has
-// no path, and its query must not swallow the name.
-func replaceDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("store: %q is not a URL", dsn)
-	}
-	u.Path, u.RawPath = "/"+name, ""
-	return u.String(), nil
 }

@@ -1,11 +1,7 @@
 package store_test
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -15,19 +11,21 @@ import (
 	"natter/internal/store/storetest"
 )
 
-// The bulk loaders serve benchmarks only, but what they write must look to
-// the rest of natter exactly like what the use cases write.
-func TestBulk(t *testing.T) {
+// The bulk loader serves benchmarks only, but what it writes must look to
+// the rest of natter exactly like what the use cases write, and the Store
+// it came from must read it at once.
+func TestBulkLoader(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		existing := createUser(t, s, "alice")
+		l := s.BulkLoader()
 
-		users, err := s.BulkCreateUsers(ctx, "load", 5, "bench-hash")
+		users, err := l.CreateUsers(ctx, "load", 5, "bench-hash")
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		t.Run("BulkCreateUsers", func(t *testing.T) {
+		t.Run("CreateUsers", func(t *testing.T) {
 			if len(users) != 5 || users[0].Username != store.BulkUsername("load", 0) || users[4].Username != "load0000005" {
 				t.Fatalf("users = %+v", users)
 			}
@@ -38,22 +36,22 @@ func TestBulk(t *testing.T) {
 			if c, err := s.Credentials(ctx, "LOAD0000003"); err != nil || c.MemberID != users[2].ID || c.PasswordHash != "bench-hash" {
 				t.Errorf("Credentials(LOAD0000003) = %#v (hash %q), %v", c, c.PasswordHash, err)
 			}
-			if users, err := s.BulkCreateUsers(ctx, "x", 0, "h"); err != nil || users != nil {
+			if users, err := l.CreateUsers(ctx, "x", 0, "h"); err != nil || users != nil {
 				t.Errorf("zero users = %v, %v", users, err)
 			}
 			for _, prefix := range []string{"", "Load", "lo ad", "a'b"} {
-				if _, err := s.BulkCreateUsers(ctx, prefix, 1, "h"); err == nil {
+				if _, err := l.CreateUsers(ctx, prefix, 1, "h"); err == nil {
 					t.Errorf("prefix %q accepted", prefix)
 				}
 			}
-			if _, err := s.BulkCreateUsers(ctx, "load", 1, "h"); err == nil {
+			if _, err := l.CreateUsers(ctx, "load", 1, "h"); err == nil {
 				t.Error("creating existing names again succeeded")
 			}
 		})
 
-		t.Run("BulkSessions", func(t *testing.T) {
+		t.Run("Sessions", func(t *testing.T) {
 			expiry := time.Now().Add(time.Hour).Truncate(time.Microsecond)
-			err := s.BulkSessions(ctx, []store.BulkSession{{Token: "t1", UserID: users[0].ID}, {Token: "t2", UserID: users[1].ID}}, expiry)
+			err := l.Sessions(ctx, []store.BulkSession{{Token: "t1", UserID: users[0].ID}, {Token: "t2", UserID: users[1].ID}}, expiry)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,10 +66,21 @@ func TestBulk(t *testing.T) {
 		})
 
 		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		numbered := func(prefix string) []string {
+			var out []string
+			for i := range 10 {
+				out = append(out, fmt.Sprint(prefix, i))
+			}
+			return out
+		}
 
-		t.Run("BulkPosts", func(t *testing.T) {
-			err := s.BulkPosts(ctx, 7, start, func(i int) int64 { return users[i%2].ID }, func(i int) string { return fmt.Sprint("post ", i) })
-			if err != nil {
+		t.Run("GeneratePosts", func(t *testing.T) {
+			// A page read (and cached) before the load must not hide it.
+			if tl, err := s.Timeline(ctx, natter.Window{Limit: 2}); err != nil || len(tl) != 0 {
+				t.Fatalf("Timeline before = %+v, %v", tl, err)
+			}
+			authors := store.IDRange{First: users[0].ID, N: 2}
+			if err := l.GeneratePosts(ctx, 0, 7, authors, start, numbered("post ")); err != nil {
 				t.Fatal(err)
 			}
 			tl, err := s.Timeline(ctx, natter.Window{Limit: 2})
@@ -84,19 +93,27 @@ func TestBulk(t *testing.T) {
 			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Window{Limit: 10}); len(mine) != 3 {
 				t.Errorf("second member has %d posts, want 3", len(mine))
 			}
+			if err := l.GeneratePosts(ctx, 0, 1, store.IDRange{}, start, numbered("x")); err == nil {
+				t.Error("posts without authors accepted")
+			}
 		})
 
-		t.Run("BulkMessages", func(t *testing.T) {
-			// A conversation that exists before the load keeps its unread count.
-			first, err := s.Account(ctx, users[0].ID)
+		t.Run("GenerateMessages", func(t *testing.T) {
+			// A conversation that exists before the load keeps its unread
+			// count: member 4 has written to member 0, who has not read it.
+			m0, err := s.Account(ctx, users[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			send(t, s, first, existing, "before the load")
-			pairs := [][2]int64{{users[0].ID, users[1].ID}, {users[1].ID, users[0].ID}, {users[2].ID, users[0].ID}, {users[0].ID, existing.ID}}
-			err = s.BulkMessages(ctx, 8, start, func(i int) (int64, int64) { p := pairs[i%4]; return p[0], p[1] },
-				func(i int) string { return fmt.Sprint("m", i) })
+			m4, err := s.Account(ctx, users[4].ID)
 			if err != nil {
+				t.Fatal(err)
+			}
+			send(t, s, m4, m0, "before the load")
+			// Message k is from member a = k mod 5 to a+1 (k < 5) or a+2
+			// (k >= 5), mod 5.
+			members := store.IDRange{First: users[0].ID, N: 5}
+			if err := l.GenerateMessages(ctx, 0, 10, members, 2, start, numbered("m")); err != nil {
 				t.Fatal(err)
 			}
 			inbox := func(id int64) (out []string) {
@@ -109,67 +126,27 @@ func TestBulk(t *testing.T) {
 				}
 				return out
 			}
-			if got, want := inbox(users[0].ID), []string{"alice:m7:0", "load0000003:m6:0", "load0000002:m5:0"}; !slices.Equal(got, want) {
+			want := []string{"load0000004:m8:0", "load0000003:m5:0", "load0000005:m4:1", "load0000002:m0:0"}
+			if got := inbox(users[0].ID); !slices.Equal(got, want) {
 				t.Errorf("first member's inbox = %v, want %v", got, want)
 			}
-			if got, want := inbox(existing.ID), []string{"load0000001:m7:1"}; !slices.Equal(got, want) {
-				t.Errorf("alice's inbox = %v, want %v", got, want)
+			if got := inbox(existing.ID); len(got) != 0 {
+				t.Errorf("alice, outside the range, has conversations: %v", got)
 			}
-			msgs, err := s.ConversationMessages(ctx, users[1].ID, users[0].ID, 0, 10)
-			if err != nil || len(msgs) != 4 || msgs[0].Body != "m5" || !msgs[0].CreatedAt.Equal(start.Add(5*time.Second)) {
+			msgs, err := s.ConversationMessages(ctx, users[2].ID, users[0].ID, 0, 10)
+			if err != nil || len(msgs) != 1 || msgs[0].Body != "m5" || !msgs[0].CreatedAt.Equal(start.Add(5*time.Second)) {
 				t.Errorf("conversation = %+v, %v", msgs, err)
+			}
+			if err := l.GenerateMessages(ctx, 0, 1, members, 5, start, numbered("m")); err == nil {
+				t.Error("as many peers as members accepted")
 			}
 		})
 
 		t.Run("Counts", func(t *testing.T) {
-			posts, messages, err := s.Counts(ctx)
-			if err != nil || posts != 7 || messages != 9 {
-				t.Errorf("Counts = %d posts, %d messages, %v; want 7, 9", posts, messages, err)
+			posts, messages, err := l.Counts(ctx)
+			if err != nil || posts != 7 || messages != 11 {
+				t.Errorf("Counts = %d posts, %d messages, %v; want 7, 11", posts, messages, err)
 			}
 		})
 	})
-}
-
-// Benchmarks make a database per run next to the one the admin URL names;
-// the URL they get back must name the new database, whatever shape the
-// admin URL had.
-func TestCreatePostgresDatabase(t *testing.T) {
-	base := os.Getenv(storetest.PostgresEnv)
-	if base == "" {
-		storetest.SkipUnlessRequired(t, "PostgreSQL tests skipped: set %s", storetest.PostgresEnv)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	noPath := *u
-	noPath.Path, noPath.RawQuery = "", "sslmode=disable&application_name=natter_test"
-	for _, tt := range []struct{ name, admin string }{{"WithPath", base}, {"NoPathWithQuery", noPath.String()}} {
-		admin := tt.admin
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := t.Context()
-			name := fmt.Sprintf("natter_bulk_%d", time.Now().UnixNano())
-			dsn, err := store.CreatePostgresDatabase(ctx, admin, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				if err := store.DropPostgresDatabase(context.Background(), admin, name); err != nil {
-					t.Errorf("DropPostgresDatabase: %v", err)
-				}
-			}()
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			var got string
-			if err := db.QueryRowContext(ctx, `SELECT current_database()`).Scan(&got); err != nil || got != name {
-				t.Errorf("URL %q connects to %q (%v), want %q", dsn, got, err, name)
-			}
-		})
-	}
-	if _, err := store.CreatePostgresDatabase(t.Context(), base, "bad; name"); err == nil {
-		t.Error("a bad database name was accepted")
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"natter/internal/natter"
 	"slices"
 )
@@ -13,12 +14,12 @@ import (
 // inboxes and counts it as unread for the recipient. It returns the message
 // and the recipient's new unread count.
 func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient natter.MemberRef, body string) (natter.Message, int, error) {
-	m := natter.Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now}
+	m := natter.Message{Sender: sender, Recipient: recipient, Body: body, CreatedAt: tx.now, Unread: true}
 	if err := tx.lockMember(ctx, recipient.ID); err != nil {
 		return natter.Message{}, 0, err
 	}
 	err := tx.q.QueryRowContext(ctx, `
-		INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		INSERT INTO messages (sender_id, recipient_id, body, created_at, unread) VALUES ($1, $2, $3, $4, TRUE) RETURNING id`,
 		sender.ID, recipient.ID, body, micros(tx.now)).Scan(&m.ID)
 	if err != nil {
 		return natter.Message{}, 0, fmt.Errorf("store: create message: %w", err)
@@ -55,64 +56,112 @@ func (tx *Tx) CreateMessage(ctx context.Context, sender, recipient natter.Member
 	return m, count, nil
 }
 
-// MarkAllMessagesRead marks every message to userID read. It reports whether
-// anything was unread.
-func (tx *Tx) MarkAllMessagesRead(ctx context.Context, userID int64) (bool, error) {
+// MarkMessagesRead marks read those of the messages ids that were sent to
+// userID and were unread: the messages a page showed them. Each is one
+// row's update by its key, and the counters go down by what changed. It
+// returns the member's remaining unread count and true when something was
+// unread, 0 and false otherwise.
+func (tx *Tx) MarkMessagesRead(ctx context.Context, userID int64, ids []int64) (int, bool, error) {
 	if err := tx.lockMember(ctx, userID); err != nil {
-		return false, err
+		return 0, false, err
 	}
-	var before int
-	err := tx.q.QueryRowContext(ctx, `SELECT unread_messages FROM users WHERE id = $1`, userID).Scan(&before)
-	if err != nil {
-		return false, fmt.Errorf("store: unread messages: %w", err)
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	bySender := map[int64]int{}
+	for _, id := range slices.Compact(ids) {
+		var sender int64
+		err := tx.q.QueryRowContext(ctx, `
+			UPDATE messages SET unread = FALSE WHERE id = $1 AND recipient_id = $2 AND unread RETURNING sender_id`,
+			id, userID).Scan(&sender)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // read already, or not theirs
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("store: mark message read: %w", err)
+		}
+		bySender[sender]++
 	}
-	if before == 0 {
-		return false, nil // the counter is kept exactly: nothing is unread
-	}
-	if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND unread > 0`, userID); err != nil {
-		return false, fmt.Errorf("store: mark conversations read: %w", err)
-	}
-	tx.userChanged(userID)
-	_, err = tx.q.ExecContext(ctx, `UPDATE users SET unread_messages = 0, last_message_read_at = $1 WHERE id = $2`,
-		micros(tx.now), userID)
-	if err != nil {
-		return false, fmt.Errorf("store: mark messages read: %w", err)
-	}
-	return before > 0, nil
+	return tx.countRead(ctx, userID, bySender)
 }
 
-// MarkConversationRead marks the messages from peerID to userID read. When
-// something was unread it returns the member's remaining unread count and
-// true; otherwise 0 and false, without reading the count.
+// markConversationRead is MarkConversationRead's statement. SQLite's
+// planner, which has no statistics, would read the member's every message
+// through messages_received (it holds the unread column too) rather than
+// their few unread ones from one peer through messages_unread: INDEXED BY
+// holds it to the latter (and fails the statement, rather than slowing it,
+// should that index go). PostgreSQL needs no telling.
+func markConversationRead(d Dialect) string {
+	indexedBy := ""
+	if d == SQLite {
+		indexedBy = "INDEXED BY messages_unread "
+	}
+	return `UPDATE messages ` + indexedBy + `SET unread = FALSE WHERE recipient_id = $1 AND sender_id = $2 AND unread`
+}
+
+// MarkConversationRead marks the messages from peerID to userID read,
+// finding the unread ones through messages_unread. It returns the member's
+// remaining unread count and true when something was unread, 0 and false
+// otherwise.
 func (tx *Tx) MarkConversationRead(ctx context.Context, userID, peerID int64) (int, bool, error) {
 	if err := tx.lockMember(ctx, userID); err != nil {
 		return 0, false, err
 	}
-	var unread int
-	err := tx.q.QueryRowContext(ctx, `SELECT unread FROM conversations WHERE user_id = $1 AND peer_id = $2`,
-		userID, peerID).Scan(&unread)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, fmt.Errorf("store: conversation unread: %w", err)
-	}
-	if unread == 0 {
-		return 0, false, nil
-	}
-	if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = 0 WHERE user_id = $1 AND peer_id = $2`,
-		userID, peerID); err != nil {
+	res, err := tx.q.ExecContext(ctx, markConversationRead(tx.store.dialect), userID, peerID)
+	if err != nil {
 		return 0, false, fmt.Errorf("store: mark conversation read: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, fmt.Errorf("store: mark conversation read: %w", err)
+	}
+	return tx.countRead(ctx, userID, map[int64]int{peerID: int(n)})
+}
+
+// countRead takes the messages just marked read, counted by sender, off
+// userID's conversations and unread count. It returns what is left, and
+// whether anything was marked.
+func (tx *Tx) countRead(ctx context.Context, userID int64, bySender map[int64]int) (int, bool, error) {
+	total := 0
+	for _, sender := range slices.Sorted(maps.Keys(bySender)) {
+		n := bySender[sender]
+		if n == 0 {
+			continue
+		}
+		total += n
+		if _, err := tx.q.ExecContext(ctx, `UPDATE conversations SET unread = unread - $1 WHERE user_id = $2 AND peer_id = $3`,
+			n, userID, sender); err != nil {
+			return 0, false, fmt.Errorf("store: count conversation read: %w", err)
+		}
+	}
+	if total == 0 {
+		return 0, false, nil
 	}
 	var left int
 	tx.userChanged(userID)
-	err = tx.q.QueryRowContext(ctx, `
-		UPDATE users SET unread_messages = CASE WHEN unread_messages > $1 THEN unread_messages - $1 ELSE 0 END
-		WHERE id = $2 RETURNING unread_messages`, unread, userID).Scan(&left)
+	err := tx.q.QueryRowContext(ctx, `
+		UPDATE users SET unread_messages = unread_messages - $1 WHERE id = $2 RETURNING unread_messages`,
+		total, userID).Scan(&left)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: count unread: %w", err)
 	}
 	return left, true, nil
 }
 
-const messageColumns = `m.id, m.body, m.created_at, s.id, s.username, r.id, r.username`
+// MessageUnread reports whether the message is still unread by its
+// recipient.
+func (s *Store) MessageUnread(ctx context.Context, id int64) (bool, error) {
+	var unread bool
+	err := s.rq.QueryRowContext(ctx, `SELECT unread FROM messages WHERE id = $1`, id).Scan(&unread)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, natter.ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: message unread: %w", err)
+	}
+	return unread, nil
+}
+
+const messageColumns = `m.id, m.body, m.created_at, m.unread, s.id, s.username, r.id, r.username`
 
 func scanMessages(rows *sql.Rows, err error) ([]natter.Message, error) {
 	if err != nil {
@@ -123,7 +172,7 @@ func scanMessages(rows *sql.Rows, err error) ([]natter.Message, error) {
 	for rows.Next() {
 		var m natter.Message
 		var created int64
-		if err := rows.Scan(&m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,
+		if err := rows.Scan(&m.ID, &m.Body, &created, &m.Unread, &m.Sender.ID, &m.Sender.Username,
 			&m.Recipient.ID, &m.Recipient.Username); err != nil {
 			return nil, fmt.Errorf("store: scan message: %w", err)
 		}
@@ -200,7 +249,7 @@ func (s *Store) Conversations(ctx context.Context, userID int64, w natter.Window
 		var c natter.Conversation
 		var created int64
 		m := &c.Last
-		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Sender.ID, &m.Sender.Username,
+		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Unread, &m.Sender.ID, &m.Sender.Username,
 			&m.Recipient.ID, &m.Recipient.Username); err != nil {
 			return nil, fmt.Errorf("store: scan conversation: %w", err)
 		}

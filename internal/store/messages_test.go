@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -72,10 +73,10 @@ func TestConversations(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
-		send(t, s, bob, alice, "b1")
-		send(t, s, carol, alice, "c1")
+		b1, _ := send(t, s, bob, alice, "b1")
+		c1, _ := send(t, s, carol, alice, "c1")
 		send(t, s, bob, alice, "b2")
-		send(t, s, alice, bob, "a1") // alice replies: bob's exchange is the most recent
+		a1, _ := send(t, s, alice, bob, "a1") // alice replies: bob's exchange is the most recent
 		send(t, s, carol, bob, "c→b")
 
 		conversations := func(u natter.Account, w natter.Window) []natter.Conversation {
@@ -162,30 +163,47 @@ func TestConversations(t *testing.T) {
 			}
 		})
 
-		t.Run("MarkAllMessagesRead", func(t *testing.T) {
-			markAll := func(u natter.Account) bool {
+		t.Run("MarkMessagesRead", func(t *testing.T) {
+			mark := func(u natter.Account, ids ...int64) (int, bool) {
+				t.Helper()
+				var left int
 				var changed bool
 				mustUpdate(t, s, func(tx natter.Tx) error {
 					var err error
-					changed, err = tx.MarkAllMessagesRead(ctx, u.ID)
+					left, changed, err = tx.MarkMessagesRead(ctx, u.ID, ids)
 					return err
 				})
-				return changed
+				return left, changed
 			}
-			if !markAll(alice) {
-				t.Error("MarkAllMessagesRead with carol's message unread reported no change")
+			unread := func(m natter.Message) bool {
+				t.Helper()
+				u, err := s.MessageUnread(ctx, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return u
 			}
-			if got := reload(t, s, alice).UnreadMessages; got != 0 {
-				t.Errorf("alice.UnreadMessages = %d, want 0", got)
+			if !unread(c1) || !unread(a1) || unread(b1) {
+				t.Errorf("before: c1 %v, a1 %v, b1 %v unread; want true, true, false", unread(c1), unread(a1), unread(b1))
+			}
+			// a1 is bob's to read, b1 is read already; c1, given twice, counts once.
+			if left, changed := mark(alice, a1.ID, c1.ID, b1.ID, c1.ID); !changed || left != 0 {
+				t.Errorf("MarkMessagesRead = %d, %v; want 0 left, changed", left, changed)
+			}
+			if unread(c1) || !unread(a1) {
+				t.Errorf("after: c1 unread %v, a1 unread %v; want false, true", unread(c1), unread(a1))
 			}
 			if got := summary(conversations(alice, natter.Window{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:0]" {
-				t.Errorf("alice's inbox after reading all = %v", got)
+				t.Errorf("alice's inbox after reading = %v", got)
 			}
-			if markAll(alice) {
-				t.Error("second MarkAllMessagesRead reported a change")
+			if _, changed := mark(alice, c1.ID); changed {
+				t.Error("marking a read message reported a change")
 			}
 			if got := reload(t, s, bob).UnreadMessages; got != 2 {
 				t.Errorf("bob.UnreadMessages = %d, want 2 (alice's read touched bob)", got)
+			}
+			if _, err := s.MessageUnread(ctx, 1<<40); !errors.Is(err, natter.ErrNotFound) {
+				t.Errorf("MessageUnread(no such message) = %v, want ErrNotFound", err)
 			}
 		})
 	})

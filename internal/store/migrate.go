@@ -91,6 +91,13 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 		if n > 0 {
 			return nil
 		}
+		if tx.store.dialect == Postgres {
+			// A migration may rewrite a large table: the statement
+			// timeout that guards requests does not apply.
+			if _, err := tx.tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 			return err
 		}

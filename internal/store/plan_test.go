@@ -32,6 +32,34 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// A member, alice, who posted mentioning bob and wrote to him: what
+	// the centre's and the messages' queries need to run all their steps.
+	var alice, bob, post, message int64
+	_, err = s.Update(t.Context(), func(tx natter.Tx) error {
+		ctx := t.Context()
+		a, err := tx.CreateUser(ctx, "alice", "alice@example.com", "x")
+		if err != nil {
+			return err
+		}
+		b, err := tx.CreateUser(ctx, "bob", "bob@example.com", "x")
+		if err != nil {
+			return err
+		}
+		p, err := tx.CreatePost(ctx, a.Ref(), "hi @bob")
+		if err != nil {
+			return err
+		}
+		m, _, err := tx.CreateMessage(ctx, a.Ref(), b.Ref(), "hello")
+		if err != nil {
+			return err
+		}
+		_, _, err = tx.AddActivity(ctx, natter.NewActivity{UserID: b.ID, Kind: natter.ActivityMention, Actor: a.Ref(), PostID: p.ID, Window: time.Hour})
+		alice, bob, post, message = a.ID, b.ID, p.ID, m.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	type ran struct {
 		query string
 		args  []any
@@ -111,7 +139,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "MessagesReceived",
 			run: func(ctx context.Context) error {
-				_, err := s.MessagesReceived(ctx, 1, natter.Pagination{Limit: 11})
+				_, err := s.MessagesReceived(ctx, bob, natter.Pagination{Limit: 11})
 				return err
 			},
 			uses: []string{"SEARCH m USING COVERING INDEX messages_received (recipient_id=?)"},
@@ -119,7 +147,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "Conversations",
 			run: func(ctx context.Context) error {
-				_, err := s.Conversations(ctx, 1, natter.Window{Before: deep, Limit: 11})
+				_, err := s.Conversations(ctx, bob, natter.Window{Before: deep, Limit: 11})
 				return err
 			},
 			uses: []string{"SEARCH c USING INDEX conversations_recent (user_id=? AND last_message_id<?)", "SEARCH m USING INTEGER PRIMARY KEY"},
@@ -127,7 +155,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "ConversationsAfter",
 			run: func(ctx context.Context) error {
-				_, err := s.Conversations(ctx, 1, natter.Window{After: 1, Limit: 11})
+				_, err := s.Conversations(ctx, bob, natter.Window{After: 1, Limit: 11})
 				return err
 			},
 			uses: []string{"SEARCH c USING INDEX conversations_recent (user_id=? AND last_message_id>?)"},
@@ -135,7 +163,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "ConversationMessages",
 			run: func(ctx context.Context) error {
-				_, err := s.ConversationMessages(ctx, 1, 2, 0, 51)
+				_, err := s.ConversationMessages(ctx, bob, alice, 0, 51)
 				return err
 			},
 			uses:   []string{"SEARCH messages USING COVERING INDEX messages_pair (sender_id=? AND recipient_id=? AND id<?)"},
@@ -144,7 +172,7 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "NotificationsAfter",
 			run: func(ctx context.Context) error {
-				_, err := s.NotificationsAfter(ctx, 1, 0)
+				_, err := s.NotificationsAfter(ctx, bob, 0)
 				return err
 			},
 			uses: []string{"SEARCH notifications USING INDEX notifications_seq (user_id=? AND seq>?)"},
@@ -152,19 +180,81 @@ func TestQueryPlans(t *testing.T) {
 		{
 			name: "NotificationsSince",
 			run: func(ctx context.Context) error {
-				_, err := s.NotificationsSince(ctx, 1, time.Unix(0, 0))
+				_, err := s.NotificationsSince(ctx, bob, time.Unix(0, 0))
 				return err
 			},
 			uses:   []string{"SEARCH notifications USING INDEX notifications_time (user_id=? AND created_at>?)"},
 			sortOK: "a member has one row per notification name",
 		},
 		{
-			name: "Activity",
+			name: "ActivityGroups",
 			run: func(ctx context.Context) error {
-				_, err := s.Activity(ctx, 1, natter.Pagination{Limit: 11})
+				_, err := s.ActivityGroups(ctx, bob, deep, 11, 5)
 				return err
 			},
-			uses: []string{"SEARCH a USING INDEX activity_user_id (user_id=?)", "SEARCH p USING INTEGER PRIMARY KEY", "SEARCH m USING INTEGER PRIMARY KEY"},
+			uses: []string{
+				"SEARCH activity_groups USING INDEX activity_groups_recent (user_id=? AND last_id<?)",
+				"SEARCH a USING INDEX activity_group (group_id=? AND id<?)", "SEARCH p USING INTEGER PRIMARY KEY",
+			},
+		},
+		{
+			name: "AddActivity",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, _, err := tx.AddActivity(ctx, natter.NewActivity{UserID: bob, Kind: natter.ActivityMention,
+					Actor: natter.MemberRef{ID: alice, Username: "alice"}, PostID: post, Window: time.Hour})
+				return err
+			}),
+			uses: []string{
+				"SEARCH activity_groups USING COVERING INDEX activity_groups_open (user_id=? AND kind=? AND subject_id=? AND first_at>?)",
+				"SEARCH activity USING COVERING INDEX activity_group_actor (group_id=? AND actor_id=?)",
+			},
+		},
+		{
+			name: "MarkPostActivityRead",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, _, err := tx.MarkPostActivityRead(ctx, bob, post)
+				return err
+			}),
+			uses: []string{"SEARCH activity USING INDEX activity_unread (user_id=? AND post_id=?)"},
+		},
+		{
+			name: "MarkActivityRead",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, _, err := tx.MarkActivityRead(ctx, bob, deep)
+				return err
+			}),
+			uses: []string{"SEARCH activity USING INDEX activity_unread (user_id=?)"},
+		},
+		{
+			name: "ActivityUnread",
+			run:  func(ctx context.Context) error { _, err := s.ActivityUnread(ctx, 1); return notFoundIsFine(err) },
+			uses: []string{"SEARCH activity USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name: "MarkMessagesRead",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, _, err := tx.MarkMessagesRead(ctx, bob, []int64{message})
+				return err
+			}),
+			uses: []string{"SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name: "MarkConversationRead",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, _, err := tx.MarkConversationRead(ctx, bob, alice)
+				return err
+			}),
+			uses: []string{"SEARCH messages USING INDEX messages_unread (recipient_id=? AND sender_id=?)"},
+		},
+		{
+			name: "MessageUnread",
+			run:  func(ctx context.Context) error { _, err := s.MessageUnread(ctx, message); return err },
+			uses: []string{"SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name: "Post",
+			run:  func(ctx context.Context) error { _, err := s.Post(ctx, post); return err },
+			uses: []string{"SEARCH p USING INTEGER PRIMARY KEY (rowid=?)"},
 		},
 		{
 			name: "Account",
@@ -180,14 +270,6 @@ func TestQueryPlans(t *testing.T) {
 			name: "Credentials",
 			run:  func(ctx context.Context) error { _, err := s.Credentials(ctx, "alice"); return notFoundIsFine(err) },
 			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)"},
-		},
-		{
-			name: "MarkConversationRead",
-			run: update(func(ctx context.Context, tx natter.Tx) error {
-				_, _, err := tx.MarkConversationRead(ctx, 1, 2)
-				return notFoundIsFine(err)
-			}),
-			uses: []string{"SEARCH conversations USING INDEX sqlite_autoindex_conversations_1 (user_id=? AND peer_id=?)"},
 		},
 		{
 			name: "SessionsDeleteExpired",

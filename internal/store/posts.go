@@ -121,3 +121,17 @@ func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]na
 	}
 	return posts, nil
 }
+
+// Post returns the post with the given id, or natter.ErrNotFound.
+func (s *Store) Post(ctx context.Context, id int64) (natter.Post, error) {
+	posts, err := s.queryPosts(ctx, `
+		SELECT p.id, p.body, p.created_at, u.id, u.username
+		FROM posts p JOIN users u ON u.id = p.user_id WHERE p.id = $1`, id)
+	if err != nil {
+		return natter.Post{}, err
+	}
+	if len(posts) == 0 {
+		return natter.Post{}, natter.ErrNotFound
+	}
+	return posts[0], nil
+}

@@ -13,12 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"natter/internal/natter"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -38,6 +41,9 @@ type Options struct {
 	MaxConns int
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time
+	// StatementTimeout bounds every PostgreSQL statement (the server's
+	// statement_timeout, unless the URL sets one); zero means none.
+	StatementTimeout time.Duration
 }
 
 // Store is natter's database. It is safe for concurrent use.
@@ -55,6 +61,10 @@ type Store struct {
 	cache *caches
 	// ckpt checkpoints SQLite's WAL; nil on PostgreSQL.
 	ckpt *checkpointer
+	// probe keeps the readiness probe's answer (health.go).
+	probe probe
+	// lock keeps other processes off the SQLite file (lock.go).
+	lock *fileLock
 	now  func() time.Time
 }
 
@@ -73,6 +83,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		err = s.openSQLite(ctx, dsn, opts)
 	}
 	if err != nil {
+		s.lock.release()
 		return nil, err
 	}
 	s.rq, s.wq = newPrepared(s.read), newPrepared(s.write)
@@ -92,10 +103,11 @@ func IsPostgresURL(dsn string) bool {
 }
 
 func (s *Store) openPostgres(dsn string, opts Options) error {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := PostgresConfig(dsn, opts.StatementTimeout)
 	if err != nil {
 		return fmt.Errorf("store: open postgres: %w", err)
 	}
+	db := stdlib.OpenDB(*cfg)
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 20
@@ -108,6 +120,48 @@ func (s *Store) openPostgres(dsn string, opts Options) error {
 	return nil
 }
 
+// Every wait on PostgreSQL has an end: a server that accepts connections
+// but never answers, or a connection that a failover or a NAT silently
+// dropped, must not hold a request, the start or the listener for as long
+// as TCP takes to give up (some fifteen minutes).
+const (
+	// pgConnectTimeout bounds connecting, unless the URL's
+	// connect_timeout says otherwise.
+	pgConnectTimeout = 5 * time.Second
+	// pgKeepAlive probes an idle connection after this long, then every
+	// pgKeepAlive/3, and drops it after three unanswered probes.
+	pgKeepAlive = 15 * time.Second
+)
+
+// PostgresConfig parses dsn and sets natter's limits where it sets none: a
+// connect timeout, TCP keepalives, and statementTimeout as the server's
+// statement_timeout (zero: none). Calls are also bounded by their
+// contexts: pgx interrupts a call whose context ends by putting a deadline
+// on its connection, which works when the server does not answer.
+func PostgresConfig(dsn string, statementTimeout time.Duration) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	dialer := &net.Dialer{
+		Timeout: cfg.ConnectTimeout,
+		KeepAliveConfig: net.KeepAliveConfig{
+			Enable:   true,
+			Idle:     pgKeepAlive,
+			Interval: pgKeepAlive / 3,
+			Count:    3,
+		},
+	}
+	cfg.DialFunc = dialer.DialContext
+	if _, set := cfg.RuntimeParams["statement_timeout"]; !set && statementTimeout > 0 {
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(statementTimeout.Milliseconds(), 10)
+	}
+	return cfg, nil
+}
+
 // sqliteBusyTimeout is how long a SQLite connection waits for another
 // process's lock.
 const sqliteBusyTimeout = 10 * time.Second
@@ -116,6 +170,10 @@ func (s *Store) openSQLite(ctx context.Context, dsn string, opts Options) error 
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("store: bad SQLite path %q", path)
+	}
+	var err error
+	if s.lock, err = lockSQLite(path); err != nil {
+		return err
 	}
 	// WAL lets readers run beside the writer; synchronous=NORMAL in WAL mode
 	// loses nothing when the process crashes (only on power loss may the last
@@ -229,7 +287,7 @@ func (s *Store) Close() error {
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
-	return err
+	return errors.Join(err, s.lock.release())
 }
 
 // Ping checks the database answers; /readyz uses it.
@@ -315,6 +373,11 @@ func (s *Store) Update(ctx context.Context, fn func(natter.Tx) error) ([]natter.
 func (s *Store) update(ctx context.Context, fn func(*Tx) error) (notes []natter.Notification, err error) {
 	sqltx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Queued behind other writes or another process's lock:
+			// nothing was written, and the caller's deadline says so.
+			return nil, fmt.Errorf("store: gave up waiting to write: %w", err)
+		}
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{tx: sqltx, q: preparedTx{sqltx, s.wq}, store: s, now: s.now().UTC().Truncate(time.Microsecond)}

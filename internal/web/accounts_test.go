@@ -414,7 +414,7 @@ func TestLogout(t *testing.T) {
 }
 
 // cookie is the session token in the member's browser.
-func (m *member) cookie(t *testing.T) string {
+func (m *member) cookie(t testing.TB) string {
 	t.Helper()
 	u, _ := url.Parse(m.site.URL)
 	for _, c := range m.client.Jar.Cookies(u) {

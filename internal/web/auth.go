@@ -42,7 +42,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.startSession(r, u.ID, remember); err != nil {
+	// Logging in is the session's write: if it fails, the member is not
+	// logged in and is told so (nothing else was done).
+	if err := s.startSession(w, r, u.ID, remember); err != nil {
 		return err
 	}
 	target := safeNext(r.URL.Query().Get("next"))
@@ -54,15 +56,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 // startSession logs the member in under a new session token, so that a
-// token planted before login (session fixation) is worthless.
-func (s *Server) startSession(r *http.Request, userID int64, remember bool) error {
+// token planted before login (session fixation) is worthless, and saves
+// the session before the response starts.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID int64, remember bool) error {
 	ctx := r.Context()
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.sessions.Put(ctx, sessionUserID, userID)
 	s.sessions.RememberMe(ctx, remember)
-	return nil
+	return s.saveSession(w, r)
 }
 
 // safeNext returns next if it is a path on this site, "" otherwise: the
@@ -115,10 +118,15 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.startSession(r, u.ID, false); err != nil {
-		return err
+	if err := s.startSession(w, r, u.ID, false); err != nil {
+		// The account exists: say so, and let the member log in, rather
+		// than report a failure that a retry would meet as "taken".
+		s.log.ErrorContext(r.Context(), "log in after registering", "user", u.ID, "err", err)
+		s.notice(w, "Congratulations, you are now a registered user! Please log in, "+u.Username+".")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
 	}
-	s.flash(r, "Congratulations, you are now a registered user! Welcome to natter, "+u.Username+".")
+	s.notice(w, "Congratulations, you are now a registered user! Welcome to natter, "+u.Username+".")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }
@@ -137,9 +145,12 @@ func (s *Server) showLogout(w http.ResponseWriter, r *http.Request) error {
 // nothing, and closes the member's event streams (other sessions reconnect).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	u, ok := me(r)
+	// Deleting the session is logging out: if it fails, the old cookie
+	// would still be good, so the member is told it did not work.
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		return err
 	}
+	s.saveSession(w, r) // only expires the cookie: the row is gone already
 	if ok {
 		// The session is gone already; a failed announcement leaves
 		// other instances' streams to notice it themselves (events.go).

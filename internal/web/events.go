@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -14,204 +12,96 @@ import (
 	"natter/internal/natter"
 )
 
-// events is the member's Server-Sent Events stream (GET /events). It
-// subscribes first and reads the store second, so nothing committed in
-// between is missed; then it sends every notification after Last-Event-ID,
-// and each new one as the hub announces it. A stream that fell behind, or
-// an announcement that carries only ids (from another instance), is caught
-// up from the store.
+// events serves GET /events, the member's Server-Sent Events stream, behind
+// the same middleware as every other route (routes.go): logging, metrics,
+// panic recovery and the session come from there.
 //
-// A stream's goroutine lives for hours, mostly waiting; with a hundred
-// thousand members online its stack is most of what natter holds for
-// them. So each turn of work — reading the session and the member, writing
-// the headers, an event, a catch-up from the database — runs on a
-// short-lived goroutine (offStack), whose deep calls (SQLite, net/http's
-// first write) never grow the stream's own stack, which stays at 4 KiB.
-// Only heartbeats, the most frequent turn and a shallow one, are written
-// by the stream itself. Events are formatted without reflection. For the
-// same reason the stream is served before the middleware chain
-// (routes.go) and does its work itself: the log line, the metrics, panic
-// recovery, and reading the session, which it never writes.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	// What the middleware does for the other routes (routes.go).
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	w = rec
-	defer func() { s.logRequest(r, eventsRoute, rec, time.Since(start)) }()
-	defer s.recovered(w, r)
-
-	ctx := r.Context()
-	var (
-		token string
-		u     natter.Account
-		err   error
-	)
-	offStack(func() { token, u, err = s.streamMember(r) })
-	if err != nil {
-		status, msg := http.StatusUnauthorized, "Please log in."
-		if !errors.Is(err, errNoMember) {
-			status, msg = s.errorStatus(r, err)
-		}
-		writeJSON(w, status, map[string]string{"error": msg})
-		return
-	}
-
-	last := lastEventID(r)
-	// An id beyond the member's newest notification is not one of theirs
-	// (another member's stream reconnecting in the same browser after a
-	// change of login, say): honouring it would hold back every event up to
-	// it, so the stream starts from the beginning instead.
-	if last > u.NotificationSeq {
-		last = 0
-	}
-
-	sub := s.hub.Subscribe(u.ID)
-	defer sub.Close()
-	// The session is read again now, and every few minutes: a logout that
-	// came between the first read and Subscribe, or whose announcement an
-	// instance missed (its listener reconnecting), ends the stream all the
-	// same.
-	stillLoggedIn := func() bool {
-		var id int64
-		var err error
-		offStack(func() { id, err = s.sessionMember(ctx, token) })
-		return err == nil && id == u.ID
-	}
-	if !stillLoggedIn() {
-		return
-	}
-
-	rc := http.NewResponseController(w)
-	// A stream lives for hours: lift the server's read deadline, which
-	// would otherwise end it. Over HTTP/1.1 each write gets a deadline of
-	// its own below. Over HTTP/2 a pending deadline resets the stream even
-	// when nothing is being written, and setting one costs two trips through
-	// the connection's serving goroutine, on every heartbeat of every
-	// stream; there a timer resets the stream only if a write takes too
-	// long, and the server's HTTP2Config.WriteByteTimeout closes a
-	// connection that stops reading.
-	rc.SetReadDeadline(time.Time{})
-	perWriteDeadline := r.ProtoMajor == 1
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
-	h.Set("X-Content-Type-Options", "nosniff")
-
-	// buf holds what is to be written next; it is reused.
-	buf := make([]byte, 0, 256)
-	send := func(notes []natter.Notification) {
-		for _, n := range notes {
-			if n.Seq > last {
-				buf = appendEvent(buf, n)
-				last = n.Seq
-				s.metrics.events.Inc()
-			}
-		}
-	}
-	catchUp := func() error {
-		s.metrics.catchUps.Inc()
-		notes, err := s.app.NotificationsAfter(ctx, u.ID, last)
-		if err != nil {
-			return err
-		}
-		send(notes)
+// The stream subscribes first and reads the store second, so nothing
+// committed in between is missed; then it sends every notification after
+// Last-Event-ID, and each new one as the hub announces it. A stream that
+// fell behind, or an announcement that carries only ids (from another
+// instance), is caught up from the store. A Last-Event-ID the server does
+// not know gets a reset event instead (appendReset).
+//
+// A stream's goroutine lives for hours, mostly waiting, so its stack is
+// most of what natter holds for an idle member; TestEventsStackStaysFlat
+// measures it per stream, before and after traffic.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	// The stream is set up in openStream, whose frame is gone by the time
+	// the stream waits: this one is kept for hours.
+	st := s.openStream(w, r)
+	if st == nil {
 		return nil
 	}
-	// HTTP/2: a write the client does not take in time (its window for
-	// this stream stays shut) resets the stream. One timer per stream,
-	// armed for each write.
-	var guard *time.Timer
-	if !perWriteDeadline {
-		guard = time.AfterFunc(s.cfg.StreamWriteTimeout, func() { rc.SetWriteDeadline(time.Now()) })
-		guard.Stop()
-		defer guard.Stop()
+	defer st.sub.Close()
+	if err := st.run(r.ProtoMajor == 1); err != nil {
+		st.fail(r, err)
 	}
-	flush := func() error {
-		if perWriteDeadline {
-			rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
-		} else {
-			guard.Reset(s.cfg.StreamWriteTimeout)
-			defer guard.Stop()
-		}
-		_, err := w.Write(buf)
-		buf = buf[:0]
-		if err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	// step runs one turn of the stream (write the headers, an event, a
-	// catch-up) off the stream's stack; errStreamGone means the client went
-	// away.
-	step := func(do func() error) error {
-		var err error
-		offStack(func() {
-			if err = do(); err != nil {
-				return
-			}
-			if len(buf) > 0 && flush() != nil {
-				err = errStreamGone
-			}
-		})
-		return err
-	}
-	fail := func(err error) {
-		if err != errStreamGone && ctx.Err() == nil {
-			s.errorStatus(r, err) // logs it; the stream ends and the browser reconnects
-		}
-	}
+	return nil
+}
 
-	err = step(func() error {
-		w.WriteHeader(http.StatusOK)
-		// Reconnect after 2 s if the connection drops (the browser
-		// default is 3).
-		buf = append(buf, "retry: 2000\n\n"...)
-		return catchUp()
-	})
-	if err != nil {
-		fail(err)
-		return
+// openStream subscribes the member of r to the hub and returns their
+// stream, or nil when it has refused r.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request) *stream {
+	u := current(r)
+	// The page says whose stream it wants: a tab left open from an earlier
+	// login must not be handed the events of whoever is logged in now in
+	// the same browser.
+	if want := r.URL.Query().Get("member"); want != "" && want != strconv.FormatInt(u.ID, 10) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Please log in."})
+		return nil
 	}
+	st := &stream{
+		srv:    s,
+		w:      w,
+		rc:     http.NewResponseController(w),
+		ctx:    r.Context(),
+		member: u.ID,
+		token:  s.sessions.Token(r.Context()),
+		last:   lastEventID(r),
+		buf:    make([]byte, 0, 256),
+	}
+	// An id beyond the member's newest notification is not one of theirs:
+	// another member's, or from before a restore of the database. Honouring
+	// it would hold back every event up to it, so the page is told to start
+	// over from the current values.
+	st.reset = st.last > u.NotificationSeq
+	st.sub = s.hub.Subscribe(u.ID)
+	// A logout that came between loading the session and Subscribe ends
+	// the stream all the same.
+	if !st.stillLoggedIn() {
+		st.sub.Close()
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Please log in."})
+		return nil
+	}
+	return st
+}
 
-	heartbeat := time.NewTicker(s.cfg.Heartbeat)
-	defer heartbeat.Stop()
-	beats := 0
-	for {
-		var turn func() error
-		select {
-		case <-ctx.Done():
-			return
-		case <-sub.Done():
-			return
-		case <-heartbeat.C:
-			if beats++; beats%sessionCheckBeats == 0 && !stillLoggedIn() {
-				return
-			}
-			// The most frequent turn, and a shallow one: written here.
-			buf = append(buf, ": keep-alive\n\n"...)
-			if flush() != nil {
-				return
-			}
-			continue
-		case ev := <-sub.Events():
-			turn = func() error { return deliver(ev, last, send, catchUp) }
-		}
-		err := step(func() error {
-			if err := turn(); err != nil {
-				return err
-			}
-			if sub.TakeLagged() {
-				return catchUp()
-			}
-			return nil
-		})
-		if err != nil {
-			fail(err)
-			return
-		}
+// fail logs why the stream ended, unless the client went away; the
+// browser reconnects.
+func (st *stream) fail(r *http.Request, err error) {
+	if !errors.Is(err, errStreamGone) && st.ctx.Err() == nil {
+		st.srv.errorStatus(r, err) // logs it
 	}
+}
+
+// stream is one open GET /events.
+type stream struct {
+	srv    *Server
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	ctx    context.Context
+	member int64
+	token  string // the session's, read again every sessionCheckBeats
+	sub    *live.Subscription
+
+	last  int64  // the newest sequence number sent
+	reset bool   // the next catch-up is a reset event
+	buf   []byte // what is to be written next; reused
+	// guard resets an HTTP/2 stream whose write the client does not take
+	// in time; nil over HTTP/1.1, where each write has a deadline instead.
+	guard *time.Timer
+	beats int
 }
 
 // errStreamGone is a stream's write error: the client has gone.
@@ -221,87 +111,160 @@ var errStreamGone = errors.New("web: event stream closed by the client")
 // session again (every five minutes at the default 25 s).
 const sessionCheckBeats = 12
 
-// errNoMember is streamMember's answer for a request without a member.
-var errNoMember = errors.New("web: no member logged in")
+// run writes the stream until the client goes, the subscription ends or
+// the session does.
+func (st *stream) run(http1 bool) error {
+	timeout := st.srv.cfg.StreamWriteTimeout
+	if http1 {
+		// Each write sets its own deadline (flush).
+	} else {
+		// The middleware's page deadline would reset the stream: over
+		// HTTP/2 a pending deadline fires even when nothing is being
+		// written, and setting one costs two trips through the
+		// connection's serving goroutine. A timer arms a deadline only
+		// when a write takes too long; HTTP2Config.WriteByteTimeout closes
+		// a connection that stops reading altogether.
+		st.rc.SetWriteDeadline(time.Time{})
+		st.guard = time.AfterFunc(timeout, func() { st.rc.SetWriteDeadline(time.Now()) })
+		st.guard.Stop()
+		defer st.guard.Stop()
+	}
 
-// streamMember returns the session token r carries and its member, or
-// errNoMember.
-func (s *Server) streamMember(r *http.Request) (string, natter.Account, error) {
-	var token string
-	if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
-		token = c.Value
+	h := st.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
+	st.w.WriteHeader(http.StatusOK)
+	// Reconnect after 2 s if the connection drops (the browser default is
+	// 3); the page adds its own back-off when reconnecting fails.
+	st.buf = append(st.buf, "retry: 2000\n\n"...)
+	if err := st.catchUp(); err != nil {
+		return err
 	}
-	id, err := s.sessionMember(r.Context(), token)
-	if err != nil {
-		return "", natter.Account{}, err
+	if err := st.flush(); err != nil {
+		return err
 	}
-	u, err := s.app.Account(r.Context(), id)
-	if natter.ErrorKind(err) == natter.NotFound {
-		return "", natter.Account{}, errNoMember
-	}
-	return token, u, err
-}
 
-// sessionMember returns the id of the member logged in under token, or
-// errNoMember.
-func (s *Server) sessionMember(ctx context.Context, token string) (int64, error) {
-	if token == "" {
-		return 0, errNoMember
-	}
-	ctx, err := s.sessions.Load(ctx, token)
-	if err != nil {
-		return 0, err
-	}
-	id := s.sessions.GetInt64(ctx, sessionUserID)
-	if id == 0 {
-		return 0, errNoMember
-	}
-	return id, nil
-}
-
-// offStack runs f on a goroutine of its own and waits for it: f's stack,
-// however deep, is not the caller's. A panic of f's is raised again in the
-// caller, where the handler's recovery sees it, with f's stack attached.
-func offStack(f func()) {
-	done := make(chan struct{})
-	var p any
-	go func() {
-		defer close(done)
-		defer func() {
-			if p = recover(); p != nil && p != http.ErrAbortHandler {
-				p = offStackPanic{p, debug.Stack()}
+	heartbeat := time.NewTicker(st.srv.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-st.ctx.Done():
+			return nil
+		case <-st.sub.Done():
+			return nil
+		case <-heartbeat.C:
+			if st.beats++; st.beats%sessionCheckBeats == 0 && !st.stillLoggedIn() {
+				return nil
 			}
-		}()
-		f()
-	}()
-	<-done
-	if p != nil {
-		panic(p)
+			st.buf = append(st.buf, ": keep-alive\n\n"...)
+		case ev := <-st.sub.Events():
+			if err := st.deliver(ev); err != nil {
+				return err
+			}
+			if st.sub.TakeLagged() {
+				if err := st.catchUp(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := st.flush(); err != nil {
+			return err
+		}
 	}
 }
 
-// offStackPanic is a panic raised on an offStack goroutine.
-type offStackPanic struct {
-	value any
-	stack []byte
+// stillLoggedIn reads the session again: a logout whose announcement this
+// instance missed (its listener reconnecting) ends the stream all the same.
+func (st *stream) stillLoggedIn() bool {
+	if st.token == "" {
+		return false
+	}
+	// The request's context holds the session as it was loaded, which
+	// Load would return as it is: read the store through a context that
+	// keeps only the request's cancellation.
+	ctx, err := st.srv.sessions.Load(valueless{st.ctx}, st.token)
+	return err == nil && st.srv.sessions.GetInt64(ctx, sessionUserID) == st.member
 }
 
-func (p offStackPanic) String() string {
-	return fmt.Sprintf("%v\n\nraised on a goroutine of its own:\n%s", p.value, p.stack)
-}
+// valueless is a context's deadline and cancellation without its values.
+type valueless struct{ context.Context }
+
+func (valueless) Value(any) any { return nil }
 
 // deliver sends ev: directly when it carries the next notification, from the
 // store when it carries only ids or the stream has a gap to fill.
-func deliver(ev live.Event, last int64, send func([]natter.Notification), catchUp func() error) error {
+func (st *stream) deliver(ev live.Event) error {
 	switch {
-	case ev.Seq <= last:
+	case ev.Seq <= st.last:
 		return nil // already sent
-	case ev.Note != nil && ev.Seq == last+1:
-		send([]natter.Notification{*ev.Note})
+	case ev.Note != nil && ev.Seq == st.last+1:
+		st.send(*ev.Note)
 		return nil
 	default:
-		return catchUp()
+		return st.catchUp()
 	}
+}
+
+// catchUp reads what the stream has not sent from the store: the
+// notifications after the last one sent, or, for a reset, all of them.
+func (st *stream) catchUp() error {
+	st.srv.metrics.catchUps.Inc()
+	after := st.last
+	if st.reset {
+		after = 0
+	}
+	notes, err := st.srv.app.NotificationsAfter(st.ctx, st.member, after)
+	if err != nil {
+		return err
+	}
+	if st.reset {
+		st.reset = false
+		st.last = 0
+		for _, n := range notes {
+			st.last = max(st.last, n.Seq)
+		}
+		st.buf = appendReset(st.buf, st.last, notes)
+		st.srv.metrics.events.Inc()
+		return nil
+	}
+	for _, n := range notes {
+		st.send(n)
+	}
+	return nil
+}
+
+// send queues n, unless it was sent already.
+func (st *stream) send(n natter.Notification) {
+	if n.Seq > st.last {
+		st.buf = appendEvent(st.buf, n)
+		st.last = n.Seq
+		st.srv.metrics.events.Inc()
+	}
+}
+
+// flush writes what is queued, under a deadline: a client that stops
+// reading is dropped rather than holding the stream.
+func (st *stream) flush() error {
+	if len(st.buf) == 0 {
+		return nil
+	}
+	timeout := st.srv.cfg.StreamWriteTimeout
+	if st.guard == nil {
+		st.rc.SetWriteDeadline(time.Now().Add(timeout))
+	} else {
+		st.guard.Reset(timeout)
+		defer st.guard.Stop()
+	}
+	_, err := st.w.Write(st.buf)
+	st.buf = st.buf[:0]
+	if err == nil {
+		err = st.rc.Flush()
+	}
+	if err != nil {
+		return errStreamGone
+	}
+	return nil
 }
 
 // appendEvent appends one notification as an SSE event: id, event name,
@@ -313,11 +276,33 @@ func appendEvent(b []byte, n natter.Notification) []byte {
 	b = append(b, "\nevent: "...)
 	b = append(b, n.Name...)
 	b = append(b, "\ndata: "...)
+	b = appendNotificationJSON(b, n)
+	return append(b, "\n\n"...)
+}
+
+// appendReset appends the reset event: the member's current notifications
+// as the JSON array /notifications?since=0 returns, under the id of the
+// newest. A page that gets it shows exactly these values (a name not in it
+// is 0) and forgets what it knew.
+func appendReset(b []byte, seq int64, notes []natter.Notification) []byte {
+	b = append(b, "id: "...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, "\nevent: reset\ndata: ["...)
+	for i, n := range notes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendNotificationJSON(b, n)
+	}
+	return append(b, "]\n\n"...)
+}
+
+// appendNotificationJSON appends the object /notifications returns for n.
+func appendNotificationJSON(b []byte, n natter.Notification) []byte {
 	if !plainName(n.Name) {
 		// Not one of natter's names: let encoding/json escape it.
 		data, _ := json.Marshal(toJSON(n))
-		b = append(b, data...)
-		return append(b, "\n\n"...)
+		return append(b, data...)
 	}
 	b = append(b, `{"name":"`...)
 	b = append(b, n.Name...)
@@ -325,7 +310,7 @@ func appendEvent(b []byte, n natter.Notification) []byte {
 	b = append(b, n.Data...)
 	b = append(b, `,"timestamp":`...)
 	b = strconv.AppendFloat(b, toJSON(n).Timestamp, 'f', -1, 64)
-	return append(b, "}\n\n"...)
+	return append(b, '}')
 }
 
 // plainName reports whether name needs no escaping in JSON or SSE: natter's

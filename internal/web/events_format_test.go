@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,24 +44,24 @@ func splitEvent(ev string) (id, name, data string, ok bool) {
 	return id, name, data, ok1 && ok2 && ok3
 }
 
-// A panic on an offStack goroutine is raised again in the caller, where
-// the handler's recovery is, with the goroutine's stack; net/http's abort
-// passes through as it is.
-func TestOffStackCarriesPanics(t *testing.T) {
-	caught := func(f func()) (p any) {
-		defer func() { p = recover() }()
-		offStack(f)
-		return nil
+// The reset event carries, under the newest id, the array
+// /notifications?since=0 returns: the page replaces what it shows with it.
+func TestAppendReset(t *testing.T) {
+	at := time.UnixMicro(1764579600123456).UTC()
+	notes := []natter.Notification{
+		{Seq: 4, Name: "unread_activity_count", Data: json.RawMessage(`2`), Time: at},
+		{Seq: 9, Name: "unread_message_count", Data: json.RawMessage(`0`), Time: at},
 	}
-	p := caught(func() { panic("boom") })
-	op, ok := p.(offStackPanic)
-	if !ok || op.value != "boom" || !strings.Contains(op.String(), "TestOffStackCarriesPanics") {
-		t.Errorf("recovered %#v, want the panic with its goroutine's stack", p)
+	list := make([]notificationJSON, len(notes))
+	for i, n := range notes {
+		list[i] = toJSON(n)
 	}
-	if p := caught(func() { panic(http.ErrAbortHandler) }); p != http.ErrAbortHandler {
-		t.Errorf("recovered %v, want http.ErrAbortHandler itself", p)
+	want, _ := json.Marshal(list)
+	id, name, data, ok := splitEvent(string(appendReset(nil, 9, notes)))
+	if !ok || id != "9" || name != "reset" || data != string(want) {
+		t.Errorf("reset: id %q, event %q, data %s\nwant id 9, event reset, data %s", id, name, data, want)
 	}
-	if p := caught(func() {}); p != nil {
-		t.Errorf("recovered %v from a function that did not panic", p)
+	if _, _, data, _ := splitEvent(string(appendReset(nil, 0, nil))); data != "[]" {
+		t.Errorf("reset with no notifications: data %s, want []", data)
 	}
 }

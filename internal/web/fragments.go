@@ -231,6 +231,7 @@ func (s *Server) stamp(t time.Time) stamp {
 
 // postItem is a post as a list shows it (the partial "post").
 type postItem struct {
+	ID     int64 // its time links to its page, /post/{id}
 	Author natter.MemberRef
 	Body   string
 	When   stamp
@@ -241,6 +242,7 @@ type receivedItem struct {
 	Sender natter.MemberRef
 	Body   string
 	When   stamp
+	Unread bool // until this page showed it
 }
 
 // navbar is what the navbar shows.
@@ -259,7 +261,7 @@ type navbar struct {
 func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 	items := make([]postItem, len(posts))
 	for i, p := range posts {
-		items[i] = postItem{p.Author, p.Body, s.stamp(p.CreatedAt)}
+		items[i] = postItem{p.ID, p.Author, p.Body, s.stamp(p.CreatedAt)}
 	}
 	return s.frags.post.list(items)
 }
@@ -268,7 +270,7 @@ func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
 	items := make([]receivedItem, len(msgs))
 	for i, m := range msgs {
-		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt)}
+		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt), m.Unread}
 	}
 	return s.frags.received.list(items)
 }

@@ -37,6 +37,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"natter/internal/app"
 	"natter/internal/live"
 	"natter/internal/natter"
@@ -64,12 +66,21 @@ type siteOptions struct {
 	// Wrap, if set, wraps the web server's handler (to simulate a client
 	// that stops reading, say).
 	Wrap func(http.Handler) http.Handler
+	// Sessions, if set, wraps the session store (to make it fail).
+	Sessions func(scs.Store) scs.Store
+	// Logs, if set, receives what natter logs at error level, which then
+	// does not fail the test: the test expects faults and reads them.
+	Logs *lockedBuffer
+	// Ready and RequestTimeout are web.Config's.
+	Ready          func(context.Context) error
+	RequestTimeout time.Duration
 }
 
 // site is one running natter.
 type site struct {
 	URL   string
 	store *store.Store // to look at what HTTP does not show
+	dsn   string       // the store's SQLite file
 	hub   *live.Hub
 	clock *clock
 	// transport carries the members' requests.
@@ -101,24 +112,38 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 
 	// Anything natter logs as an error (a 500, a panic) fails the test,
 	// whatever the test itself checks: no page may be an internal error.
-	errs := &lockedBuffer{}
-	t.Cleanup(func() {
-		if errs.String() != "" {
-			t.Errorf("natter logged errors:\n%s", errs)
-		}
-	})
+	errs := o.Logs
+	if errs == nil {
+		errs = &lockedBuffer{}
+		t.Cleanup(func() {
+			if errs.String() != "" {
+				t.Errorf("natter logged errors:\n%s", errs)
+			}
+		})
+	}
 
 	clk := &clock{}
-	st := storetest.Open(t, store.SQLite, store.Options{Now: clk.Now})
+	dsn := storetest.DSN(t, store.SQLite)
+	st, err := store.Open(context.Background(), dsn, store.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	hub := live.NewHub(o.StreamsPerMember)
 	a, err := app.New(st, hub, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sessions scs.Store = st.Sessions()
+	if o.Sessions != nil {
+		sessions = o.Sessions(sessions)
+	}
 	srv, err := web.New(web.Config{
 		App:                a,
 		Hub:                hub,
-		Sessions:           st.Sessions(),
+		Sessions:           sessions,
+		Ready:              o.Ready,
+		RequestTimeout:     o.RequestTimeout,
 		SessionCodec:       store.SessionCodec{},
 		Logger:             slog.New(slog.NewTextHandler(errs, &slog.HandlerOptions{Level: slog.LevelError})),
 		Heartbeat:          o.Heartbeat,
@@ -144,7 +169,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &site{URL: ts.URL, store: st, hub: hub, clock: clk, transport: transport, handler: h}
+	return &site{URL: ts.URL, store: st, dsn: dsn, hub: hub, clock: clk, transport: transport, handler: h}
 }
 
 // lockedBuffer is a bytes.Buffer that handlers may write to at once.

@@ -47,7 +47,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Your message has been sent.")
+	s.notice(w, "Your message has been sent.")
 	http.Redirect(w, r, "/user/"+msg.Recipient.Username, http.StatusSeeOther)
 	return nil
 }
@@ -60,7 +60,7 @@ type messagesPage struct {
 }
 
 func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
-	msgs, err := s.app.ReadMessages(r.Context(), current(r), pageNumber(r))
+	msgs, left, err := s.app.ReadMessages(r.Context(), current(r), pageNumber(r))
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 		Pager:    pagerFor("/messages", msgs, "Newer messages", "Older messages"),
 	}
 	// The page shows the counts after reading, not the ones loaded before.
-	p.Page.Me.UnreadMessages = 0
+	p.Page.Me.UnreadMessages = left
 	return s.render(w, r, http.StatusOK, "messages", p)
 }
 
@@ -125,9 +125,7 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 	}
 	p.Message.Label, p.Message.Autofocus = "Reply", status != http.StatusOK
 	// Reading the conversation may have lowered the count loaded earlier.
-	if fresh, err := s.app.Account(r.Context(), p.Page.Me.ID); err == nil {
-		p.Page.Me.UnreadMessages = fresh.UnreadMessages
-	}
+	p.Page.Me.UnreadMessages = c.Unread
 	return s.render(w, r, status, "conversation", p)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,8 +112,8 @@ func TestMessageBadge(t *testing.T) {
 	}
 }
 
-// /messages: the messages received, newest first, paginated; seeing the list
-// reads them (the seed's rule), whichever page is seen.
+// /messages: the messages received, newest first, paginated; seeing a page
+// reads the messages on it (the seed's rule), not those on pages unseen.
 func TestReadMessages(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 3}})
@@ -153,15 +154,23 @@ func TestReadMessages(t *testing.T) {
 		if got := r.link("next"); got != "/messages?page=2" {
 			t.Errorf("older messages link %q", got)
 		}
-		// The page itself already shows them read.
-		if n := r.badge("message_count"); n != 0 {
-			t.Errorf("the messages page shows a badge of %d", n)
+		// Shown as new, which they were until now.
+		if n := len(findClass(r.Body, "unread-mark")); n != 3 {
+			t.Errorf("%d messages marked new, want 3", n)
 		}
-		if n, _ := bob.badges(t); n != 0 {
-			t.Errorf("badge %d after reading, want 0", n)
+		// The page itself already shows them read; m2 and m1, on page
+		// 2, were not seen.
+		if n := r.badge("message_count"); n != 2 {
+			t.Errorf("the messages page shows a badge of %d, want 2", n)
 		}
-		if n := bob.notification(t, "unread_message_count"); n != 0 {
-			t.Errorf("unread_message_count %v after reading, want 0", n)
+		if n, _ := bob.badges(t); n != 2 {
+			t.Errorf("badge %d after reading, want 2", n)
+		}
+		if n := bob.notification(t, "unread_message_count"); n != 2 {
+			t.Errorf("unread_message_count %v after reading, want 2", n)
+		}
+		if n := len(findClass(bob.page(t, "/messages").Body, "unread-mark")); n != 0 {
+			t.Errorf("%d messages marked new on the page seen again, want none", n)
 		}
 	})
 
@@ -174,15 +183,103 @@ func TestReadMessages(t *testing.T) {
 		if got := r.link("prev"); got != "/messages" {
 			t.Errorf("newer messages link %q", got)
 		}
-		// The seed's 500 is gone, and page 2 reads m5 too: the list was seen.
-		if n, _ := bob.badges(t); n != 0 {
-			t.Errorf("badge %d after page 2, want 0", n)
+		// The seed's 500 is gone; page 2 reads m2 and m1, and m5, which
+		// arrived on page 1 meanwhile, is still unread.
+		if n, _ := bob.badges(t); n != 1 {
+			t.Errorf("badge %d after page 2, want 1", n)
 		}
 	})
 
 	t.Run("Empty", func(t *testing.T) {
 		carol.page(t, "/messages").wantText("No messages yet.")
 	})
+}
+
+// Issue 10: with 12 unread, the first page shows 10 and marks those read;
+// the badge shows the 2 never seen, on the page, in /notifications and on
+// the stream, and the second page reads them.
+func TestMessagesPageReadsWhatItShows(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	for i := range 12 {
+		alice.send(t, bob, fmt.Sprintf("m%d", i+1))
+	}
+	stream := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+	r := bob.page(t, "/messages")
+	if got := r.texts("post-body"); len(got) != 10 || got[0] != "m12" || got[9] != "m3" {
+		t.Errorf("page 1 = %q, want m12 to m3", got)
+	}
+	if n := r.badge("message_count"); n != 2 {
+		t.Errorf("page 1 shows a badge of %d, want 2", n)
+	}
+	if ev := stream.nextNamed("unread_message_count"); ev.count(t) != 2 {
+		t.Errorf("the stream says %v, want 2", ev)
+	}
+	if n := bob.notification(t, "unread_message_count"); n != 2 {
+		t.Errorf("/notifications says %v, want 2", n)
+	}
+	if n, _ := bob.badges(t); n != 2 {
+		t.Errorf("a fresh page's badge %d, want 2", n)
+	}
+	convs := bob.page(t, "/conversations")
+	if got := convs.texts("badge"); !slices.Contains(got, "2 new") {
+		t.Errorf("/conversations badges %q, want alice's 2", got)
+	}
+	bob.page(t, "/messages?page=2")
+	if ev := stream.nextNamed("unread_message_count"); ev.count(t) != 0 {
+		t.Errorf("after page 2 the stream says %v, want 0", ev)
+	}
+}
+
+// Reading a conversation lowers the count everywhere at once: the page's
+// badge, /notifications, the event stream of another open tab, and every
+// later page.
+func TestConversationCountsAgree(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	alice.send(t, bob, "a1")
+	carol.send(t, bob, "c1")
+	alice.send(t, bob, "a2")
+	carol.post(t, "@bob see this")
+	otherTab := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+
+	r := bob.page(t, "/messages/alice").wantText("a1", "a2")
+	if n := r.badge("message_count"); n != 1 {
+		t.Errorf("the conversation's badge %d, want 1 (carol's)", n)
+	}
+	if ev := otherTab.next(); ev.Name != "unread_message_count" || ev.count(t) != 1 {
+		t.Errorf("the other tab heard %v, want unread_message_count 1", ev)
+	}
+	if n := bob.notification(t, "unread_message_count"); n != 1 {
+		t.Errorf("/notifications says %v, want 1", n)
+	}
+	// The centre, which counts no messages, is untouched.
+	if m, a := bob.badges(t); m != 1 || a != 1 {
+		t.Errorf("badges %d and %d, want 1 and 1", m, a)
+	}
+	if n := bob.notification(t, "unread_activity_count"); n != 1 {
+		t.Errorf("unread_activity_count %v, want 1", n)
+	}
+
+	// Replying from the conversation, then reading carol's through the
+	// reply's page, keeps them in step too.
+	bob.follow(t, bob.postForm(t, "/messages/carol", url.Values{"message": {"hi carol"}}))
+	if ev := otherTab.next(); ev.Name != "unread_message_count" || ev.count(t) != 0 {
+		t.Errorf("the other tab heard %v, want unread_message_count 0", ev)
+	}
+	if m, _ := bob.badges(t); m != 0 || bob.notification(t, "unread_message_count") != 0 {
+		t.Errorf("badge %d, /notifications %v; want 0, 0", m, bob.notification(t, "unread_message_count"))
+	}
+	// Opening the mention's post reads the centre's entry, as promptly.
+	bob.page(t, fmt.Sprintf("/post/%d", newestPost(t, s).ID))
+	if ev := otherTab.next(); ev.Name != "unread_activity_count" || ev.count(t) != 0 {
+		t.Errorf("the other tab heard %v, want unread_activity_count 0", ev)
+	}
+	if _, a := bob.badges(t); a != 0 {
+		t.Errorf("activity badge %d, want 0", a)
+	}
 }
 
 // Conversations: one row per member one has exchanged messages with; a
@@ -375,8 +472,8 @@ func TestBlock(t *testing.T) {
 		bob.follow(t, r).wantText("You have unblocked alice.").linkTo("/send-message/alice")
 		alice.send(t, bob, "thanks")
 		alice.post(t, "@bob thanks")
-		if m, a := bob.badges(t); m != 1 || a != 3 {
-			t.Errorf("bob's badges %d and %d, want 1 and 3", m, a)
+		if m, a := bob.badges(t); m != 1 || a != 2 {
+			t.Errorf("bob's badges %d and %d, want 1 and 2", m, a)
 		}
 	})
 

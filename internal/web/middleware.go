@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"natter/internal/natter"
 )
 
@@ -80,6 +82,10 @@ func (s *Server) memberAPI(h handlerFunc) http.Handler {
 			return
 		}
 		if err := h(w, r); err != nil {
+			if responseStarted(w) {
+				s.log.WarnContext(r.Context(), "response failed after it began", "method", r.Method, "path", r.URL.Path, "err", err)
+				return
+			}
 			status, msg := s.errorResponse(w, r, err)
 			writeJSON(w, status, map[string]string{"error": msg})
 		}
@@ -150,6 +156,12 @@ func (s *Server) errorStatus(r *http.Request, err error) (int, string) {
 	if errors.Is(err, context.Canceled) {
 		return 499, "Request cancelled."
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// The database did not answer within the request's deadline:
+		// nothing was done, and saying so lets the member try again.
+		s.log.WarnContext(r.Context(), "request deadline exceeded", "method", r.Method, "path", r.URL.Path, "err", err)
+		return http.StatusServiceUnavailable, "natter is too busy to answer just now; nothing was changed. Please try again in a moment."
+	}
 	s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return http.StatusInternalServerError, "Internal error. Please try again in a moment."
 }
@@ -160,7 +172,11 @@ func (s *Server) errorResponse(w http.ResponseWriter, r *http.Request, err error
 	if e, status, ok := refusal(w, err); ok {
 		return status, e.Message
 	}
-	return s.errorStatus(r, err)
+	status, msg := s.errorStatus(r, err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	return status, msg
 }
 
 // methodNotAllowed answers every request with a 405 that allows only the
@@ -172,8 +188,15 @@ func methodNotAllowed(allow string) http.Handler {
 	})
 }
 
-// serveError renders err as an error page.
+// serveError renders err as an error page, unless the response has
+// already begun: then the page (or the redirect) went out, and an error page
+// written over it would corrupt the response (more bytes than its declared
+// length, a reset of the connection's next request).
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	if responseStarted(w) {
+		s.log.WarnContext(r.Context(), "response failed after it began", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status, msg := s.errorResponse(w, r, err)
 	if status == 499 {
 		return // nobody is listening
@@ -189,6 +212,9 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int,
 	}
 	data := &errorPage{Page: s.base(r, heading, ""), Heading: heading, Message: msg}
 	if rerr := s.render(w, r, status, "error", data); rerr != nil {
+		if responseStarted(w) {
+			return // the client went away while the page was written
+		}
 		s.log.ErrorContext(r.Context(), "render error page", "err", rerr)
 		http.Error(w, msg, status)
 	}
@@ -226,33 +252,95 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// loadSession reads the session the request's cookie names into its
+// context. Unlike scs's LoadAndSave it never writes the session back by
+// itself: showing a page needs no database write, and the few handlers that
+// change the session (logging in and out, registering) save it themselves
+// with saveSession, where they can tell its failure from their own.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Cookie")
+		var token string
+		if c, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
+			token = c.Value
+		}
+		ctx, err := s.sessions.Load(r.Context(), token)
+		if err != nil {
+			s.serveError(w, r, fmt.Errorf("load session: %w", err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// saveSession writes the session's changes to the store and its cookie to
+// w, before the response starts.
+func (s *Server) saveSession(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	switch s.sessions.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := s.sessions.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		s.sessions.WriteSessionCookie(ctx, w, token, expiry)
+	case scs.Destroyed:
+		s.sessions.WriteSessionCookie(ctx, w, "", time.Time{})
+	}
+	return nil
+}
+
+// seenTimeout bounds the wait to record a member as seen: it is worth
+// less than the page they asked for.
+const seenTimeout = time.Second
+
 // loadUser puts the logged-in member, if any, into the request context and
 // records them as seen (at most once a minute; never for the event stream
 // or polling, which are not the member doing anything).
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Taken before the counts are read: a page's live updates start
-		// from here, so a change between the two is not missed.
-		ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
-		if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
-			u, err := s.app.Account(ctx, id)
-			switch {
-			case err == nil:
-				ctx = context.WithValue(ctx, userKey, u)
-				if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
-					if err := s.app.Seen(ctx, u); err != nil {
-						s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
-					}
-				}
-			case natter.ErrorKind(err) == natter.NotFound:
-				s.sessions.Remove(ctx, sessionUserID)
-			default:
-				s.serveError(w, r, err)
-				return
-			}
+		// The work is done in withMember, whose frame is gone by the time
+		// next runs: an event stream keeps this one for hours.
+		if r, ok := s.withMember(w, r); ok {
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// withMember is loadUser's work: r with the member and the start time in
+// its context, or false when it has answered the request with an error.
+func (s *Server) withMember(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	// Taken before the counts are read: a page's live updates start
+	// from here, so a change between the two is not missed.
+	ctx := context.WithValue(r.Context(), sinceKey, s.app.Now())
+	if id := s.sessions.GetInt64(ctx, sessionUserID); id != 0 {
+		u, err := s.app.Account(ctx, id)
+		switch {
+		case err == nil:
+			ctx = context.WithValue(ctx, userKey, u)
+			// The event stream and polling are not the member doing
+			// anything.
+			if r.URL.Path != "/events" && r.URL.Path != "/notifications" {
+				// Seeing the member is a write, and a page must not
+				// need one: while writes fail or wait, pages still
+				// show, a moment later at most.
+				seenCtx, cancel := context.WithTimeout(ctx, seenTimeout)
+				err := s.app.Seen(seenCtx, u)
+				cancel()
+				if err != nil {
+					s.log.WarnContext(ctx, "record last seen", "user", u.ID, "err", err)
+				}
+			}
+		case natter.ErrorKind(err) == natter.NotFound:
+			// The member is gone: the session counts as none (its
+			// row expires by itself; removing it here would make
+			// this page a write).
+		default:
+			s.serveError(w, r, err)
+			return nil, false
+		}
+	}
+	return r.WithContext(ctx), true
 }
 
 // sessionLoaded reports whether r's session was loaded; it was not when
@@ -267,39 +355,69 @@ func since(r *http.Request) time.Time {
 	return t
 }
 
-// limitBodies bounds every request body.
-func limitBodies(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+// frontDoor is the middleware every request passes, the event stream's
+// included: a log line and metrics, a write deadline, panic recovery, the
+// security headers, the cross-origin check and the body limit.
+//
+// It is one frame rather than a layer per concern because an event stream's
+// goroutine keeps this stack for hours: what it holds idle decides whether
+// the collector can shrink it to 8 KiB (TestEventsStackStaysFlat).
+type frontDoor struct {
+	s    *Server
+	cop  *http.CrossOriginProtection
+	next http.Handler
+}
+
+// responseStarted reports whether w's status line has been written, looking
+// through the wrappers for the recorder logRequests put there.
+func responseStarted(w http.ResponseWriter) bool {
+	for {
+		switch v := w.(type) {
+		case *recorder:
+			return v.wrote
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return false
 		}
-		next.ServeHTTP(w, r)
-	})
+	}
 }
 
-// securityHeaders sets a strict Content Security Policy (natter loads
-// nothing from elsewhere and runs no inline script) and its friends.
-func securityHeaders(next http.Handler) http.Handler {
-	const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-		"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
-		"form-action 'self'; frame-ancestors 'none'"
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
-}
+// securityPolicy is natter's Content Security Policy: it loads nothing from
+// elsewhere and runs no inline script.
+const securityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'none'"
 
-// recoverPanics turns a panic in a handler into a 500 and a log line with
-// the stack, instead of a dropped connection.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer s.recovered(w, r)
-		next.ServeHTTP(w, r)
-	})
+func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	http.NewResponseController(w).SetWriteDeadline(start.Add(pageWriteTimeout))
+	r, route := withRouteHolder(r)
+	defer f.s.logRequest(r, route, rec, start)
+	defer f.s.recovered(rec, r)
+
+	h := w.Header()
+	h.Set("Content-Security-Policy", securityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	if err := f.cop.Check(r); err != nil {
+		http.Error(rec, err.Error(), http.StatusForbidden)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	}
+	// Every request but an event stream (which lasts for hours) has a
+	// deadline, and it reaches every database call it makes: a sick
+	// database makes a page fail in time, not hang.
+	if r.URL.Path != "/events" {
+		ctx, cancel := context.WithTimeout(r.Context(), f.s.cfg.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+	f.next.ServeHTTP(rec, r)
 }
 
 // recovered, deferred, handles a panic of the request's handler.
@@ -310,36 +428,30 @@ func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
 			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		http.Error(w, "Internal error", http.StatusInternalServerError)
+		if !responseStarted(w) {
+			http.Error(w, "Internal error", http.StatusInternalServerError)
+		}
 	}
-}
-
-// logRequests writes one log line per request and gives every response a
-// write deadline.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		http.NewResponseController(w).SetWriteDeadline(start.Add(pageWriteTimeout))
-		r, route := withRouteHolder(r)
-		next.ServeHTTP(rec, r)
-		elapsed := time.Since(start)
-		if *route == "" {
-			*route = r.Pattern // set by the outer mux for files and probes
-		}
-		if *route == "" || *route == "/" {
-			*route = "other"
-		}
-		s.logRequest(r, *route, rec, elapsed)
-	})
 }
 
 // logRequest counts an answered request in the metrics and writes its log
 // line.
-func (s *Server) logRequest(r *http.Request, route string, rec *recorder, elapsed time.Duration) {
-	s.metrics.observe(route, metricMethod(r.Method), rec.status, elapsed.Seconds())
+func (s *Server) logRequest(r *http.Request, route *string, rec *recorder, start time.Time) {
+	elapsed := time.Since(start)
+	if *route == "" {
+		*route = r.Pattern // set by the outer mux for files and probes
+	}
+	if *route == "" || *route == "/" {
+		*route = "other"
+	}
+	s.metrics.observe(*route, metricMethod(r.Method), rec.status, elapsed.Seconds())
 	level := slog.LevelInfo
-	if rec.status >= 500 {
+	switch {
+	case rec.status == http.StatusServiceUnavailable:
+		// Not ready, or a deadline passed: a condition (a sick
+		// database) reported where it is met, not a fault per request.
+		level = slog.LevelWarn
+	case rec.status >= 500:
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
@@ -435,12 +547,10 @@ func (s *Server) trusted(addr netip.Addr) bool {
 // sessionUserID is the session key of the logged-in member's id.
 const sessionUserID = "user_id"
 
-// sessionFlash is the session key of the one-time message shown on the
-// next page.
-const sessionFlash = "flash"
-
-func (s *Server) flash(r *http.Request, msg string) {
-	s.sessions.Put(r.Context(), sessionFlash, msg)
+// notice makes msg the one-time message of the next page (notice.go). It
+// cannot fail, so an action that has committed is always told as done.
+func (s *Server) notice(w http.ResponseWriter, msg string) {
+	s.notices.set(w, msg)
 }
 
 // current returns the logged-in member; member() guarantees there is one.

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
-	"natter/internal/app"
 	"natter/internal/natter"
 )
 
@@ -55,27 +55,115 @@ func parseSince(v string) (time.Time, error) {
 }
 
 type activityPage struct {
-	Page     page
-	Activity app.Page[natter.Activity]
-	Pager    pager
+	Page   page
+	Groups []groupItem
+	// Newest is the newest entry shown: "mark all read" sends it.
+	Newest int64
+	Pager  pager
 }
 
+// groupItem is a group of the notification centre as the page shows it:
+// "alice and 2 others mentioned you", then its newest entries.
+type groupItem struct {
+	Unread bool
+	// Named are the actors named ("alice", or "alice" and "bob"), Others
+	// how many more there are.
+	Named  []natter.MemberRef
+	Others int
+	What   string // what they did: "mentioned you"
+	When   stamp  // the newest entry's time
+	// Entries are the newest entries, each linking to what it is about;
+	// More is how many older ones are not shown.
+	Entries []entryItem
+	More    int
+}
+
+// entryItem is one entry of a group: who, when, and the post it is about.
+type entryItem struct {
+	Actor  natter.MemberRef
+	ID     int64 // the post's, for its permalink
+	Body   string
+	When   stamp
+	Unread bool
+}
+
+// activityVerbs says what a group's actors did, by kind.
+var activityVerbs = map[string]string{natter.ActivityMention: "mentioned you"}
+
+func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
+	it := groupItem{Unread: g.Unread > 0, What: activityVerbs[g.Kind], More: g.Entries - len(g.Recent)}
+	if it.What == "" {
+		it.What = g.Kind
+	}
+	// The newest actor by name, and the second too when there are just
+	// two ("alice and bob"); beyond that, "alice and 2 others".
+	for _, a := range g.Recent {
+		if len(it.Named) == 0 || (g.Actors == 2 && a.Actor.ID != it.Named[0].ID && len(it.Named) == 1) {
+			it.Named = append(it.Named, a.Actor)
+		}
+	}
+	it.Others = max(g.Actors-len(it.Named), 0)
+	for _, a := range g.Recent {
+		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, s.stamp(a.CreatedAt), a.Unread})
+	}
+	if len(g.Recent) > 0 {
+		it.When = s.stamp(g.Recent[0].CreatedAt)
+	}
+	return it
+}
+
+// showActivity is the notification centre: groups of entries, newest
+// first, paged by key (?before= the newest entry of the last group seen),
+// so that entries arriving meanwhile neither repeat nor skip a group.
 func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.app.Activity(r.Context(), current(r), pageNumber(r))
+	before, err := formKey(r.URL.Query().Get("before"), "before")
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "activity", &activityPage{
-		Page:     s.base(r, "Notifications", "activity"),
-		Activity: list,
-		Pager:    pagerFor("/activity", list, "Newer", "Older"),
-	})
+	c, err := s.app.Activity(r.Context(), current(r), before)
+	if err != nil {
+		return err
+	}
+	p := &activityPage{
+		Page:   s.base(r, "Notifications", "activity"),
+		Newest: c.Newest,
+		Pager:  pager{NewerLabel: "Newest", OlderLabel: "Older"},
+	}
+	for _, g := range c.Groups {
+		p.Groups = append(p.Groups, s.groupItem(g))
+	}
+	if c.Before != 0 {
+		p.Pager.Newer = "/activity"
+	}
+	if c.Older != 0 {
+		p.Pager.Older = "/activity?" + url.Values{"before": {strconv.FormatInt(c.Older, 10)}}.Encode()
+	}
+	return s.render(w, r, http.StatusOK, "activity", p)
 }
 
+// markActivityRead marks read what the centre showed: the entries up to
+// the newest one the page had (the form's newest), not one that arrived
+// since.
 func (s *Server) markActivityRead(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.MarkActivityRead(r.Context(), current(r)); err != nil {
+	newest, err := formKey(r.PostFormValue("newest"), "newest")
+	if err != nil {
+		return err
+	}
+	if err := s.app.MarkActivityRead(r.Context(), current(r), newest); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/activity", http.StatusSeeOther)
 	return nil
+}
+
+// formKey reads an id given as a parameter; "" is 0.
+func formKey(v, name string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, natter.Errorf(natter.Malformed, "%s must be a number such as 42.", name)
+	}
+	return n, nil
 }

@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"natter/internal/app"
+	"natter/internal/natter"
 )
 
 // /notifications?since=T is the seed's polling endpoint: a JSON list of
@@ -28,6 +32,7 @@ func TestNotifications(t *testing.T) {
 	}
 
 	alice.send(t, bob, "one")
+	alice.post(t, "@bob one")
 	first := bob.notifications(t, "0")
 	checkNotifications(t, first, "unread_message_count=1", "unread_activity_count=1")
 	t1 := now(first)
@@ -37,6 +42,7 @@ func TestNotifications(t *testing.T) {
 	}
 
 	alice.send(t, bob, "two")
+	alice.post(t, "@bob two")
 	second := bob.notifications(t, t1)
 	checkNotifications(t, second, "unread_message_count=2", "unread_activity_count=2")
 	if a, b := first[0]["timestamp"].(float64), second[0]["timestamp"].(float64); b <= a {
@@ -74,7 +80,7 @@ func TestNotifications(t *testing.T) {
 			t.Errorf("data-since=%q is %v before the page, want 10 s", since, d)
 		}
 		alice.send(t, bob, "three")
-		checkNotifications(t, bob.notifications(t, since), "unread_message_count=1", "unread_activity_count=3")
+		checkNotifications(t, bob.notifications(t, since), "unread_message_count=1")
 		if body.Attr["data-live-url"] != "/events" || body.Attr["data-poll-url"] != "/notifications" {
 			t.Errorf("the page does not say where to listen: %v", body.Attr)
 		}
@@ -115,80 +121,184 @@ func checkNotifications(t *testing.T, list []map[string]any, want ...string) {
 	}
 }
 
-// The notification centre lists mentions and message arrivals, newest
-// first, unread ones marked, with its own badge and "mark all read".
+// newestPost is the newest post on the site.
+func newestPost(t *testing.T, s *site) natter.Post {
+	t.Helper()
+	posts, err := s.store.Timeline(t.Context(), natter.Window{Limit: 1})
+	if err != nil || len(posts) == 0 {
+		t.Fatalf("Timeline = %v, %v", posts, err)
+	}
+	return posts[0]
+}
+
+// centreGroups summarises the centre as shown: each group's summary, with
+// "*" when it is unread, and its entries' posts, "*" on the unread ones.
+func centreGroups(r *response) (out []string) {
+	for _, g := range findClass(r.Body, "activity") {
+		line := textOf(findClass(g.Inner, "activity-summary")[0].Inner)
+		if g.HasClass("unread") {
+			line += "*"
+		}
+		var entries []string
+		for _, e := range findClass(g.Inner, "activity-entry") {
+			body := textOf(findClass(e.Inner, "post-body")[0].Inner)
+			if e.HasClass("fw-semibold") {
+				body += "*"
+			}
+			entries = append(entries, body)
+		}
+		out = append(out, line+": "+strings.Join(entries, " | "))
+	}
+	return out
+}
+
+// The notification centre groups mentions (not messages: they have their own
+// badge), newest group first, each entry linking to its post, with its own
+// badge and "mark all read".
 func TestActivity(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	alice, bob, carol := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol")
+	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 2}})
+	alice, bob, carol, dave := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol"), s.register(t, "dave")
 
 	r := bob.page(t, "/activity").wantText("Nothing yet.")
 	if r.badge("activity_count") != 0 {
 		t.Error("a new member has notifications")
 	}
+	if button := findTag(r.formTo("/activity/read").Inner, "button")[0]; !button.Has("disabled") {
+		t.Error("mark all read is enabled with nothing to mark")
+	}
 
 	alice.post(t, "Morning @bob!")
+	morning := newestPost(t, s)
 	alice.send(t, bob, "Psst")
 	carol.post(t, "@Bob look")
+	look := newestPost(t, s)
 
 	r = bob.page(t, "/activity")
-	var got []string
-	for _, e := range findClass(r.Body, "activity") {
-		got = append(got, fmt.Sprintf("%s unread=%v", e.Text(), e.HasClass("unread")))
+	want := []string{"carol and alice mentioned you*: @Bob look* | Morning @bob!*"}
+	if got := centreGroups(r); !slices.Equal(got, want) {
+		t.Errorf("centre\n%q\nwant\n%q", got, want)
 	}
-	want := []string{
-		"New carol mentioned you · just now @Bob look unread=true",
-		"New alice sent you a message · just now Psst unread=true",
-		"New alice mentioned you · just now Morning @bob! unread=true",
+	r.linkTo(fmt.Sprintf("/post/%d", morning.ID))
+	r.linkTo(fmt.Sprintf("/post/%d", look.ID))
+	// Every post's time links to its page: on the timeline, on profiles.
+	bob.page(t, "/").linkTo(fmt.Sprintf("/post/%d", look.ID))
+	bob.page(t, "/user/alice").linkTo(fmt.Sprintf("/post/%d", morning.ID))
+	if r.has("/messages/alice") {
+		t.Error("the centre lists a message")
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("activity\n%q\nwant\n%q", got, want)
+	if n := r.badge("activity_count"); n != 2 {
+		t.Errorf("badge %d, want 2", n)
 	}
-	r.linkTo("/messages/alice")
-	if n := r.badge("activity_count"); n != 3 {
-		t.Errorf("badge %d, want 3", n)
-	}
-	if n := bob.notification(t, "unread_activity_count"); n != 3 {
-		t.Errorf("unread_activity_count %v, want 3", n)
+	if n := bob.notification(t, "unread_activity_count"); n != 2 {
+		t.Errorf("unread_activity_count %v, want 2", n)
 	}
 	// Looking is not reading: the centre stays unread until marked.
-	if _, n := bob.badges(t); n != 3 {
-		t.Errorf("badge %d after looking, want 3", n)
-	}
-	if button := findTag(r.formTo("/activity/read").Inner, "button")[0]; button.Has("disabled") {
-		t.Error("mark all read is disabled while there is something unread")
+	if _, n := bob.badges(t); n != 2 {
+		t.Errorf("badge %d after looking, want 2", n)
 	}
 
-	t.Run("MarkAllRead", func(t *testing.T) {
-		res := bob.postForm(t, "/activity/read", nil)
+	t.Run("ManyActors", func(t *testing.T) {
+		dave.post(t, "@bob hi")
+		r := bob.page(t, "/activity")
+		want := "dave and 2 others mentioned you*: @bob hi* | @Bob look* | Morning @bob!*"
+		if got := centreGroups(r); len(got) != 1 || got[0] != want {
+			t.Errorf("centre %q, want [%q]", got, want)
+		}
+	})
+
+	t.Run("PostPageReadsItsEntries", func(t *testing.T) {
+		r := bob.page(t, fmt.Sprintf("/post/%d", look.ID)).wantText("@Bob look", "carol")
+		if n := r.badge("activity_count"); n != 2 {
+			t.Errorf("the post's page shows a badge of %d, want 2", n)
+		}
+		if n := bob.notification(t, "unread_activity_count"); n != 2 {
+			t.Errorf("unread_activity_count %v, want 2", n)
+		}
+		want := "dave and 2 others mentioned you*: @bob hi* | @Bob look | Morning @bob!*"
+		if got := centreGroups(bob.page(t, "/activity")); len(got) != 1 || got[0] != want {
+			t.Errorf("centre %q, want [%q]", got, want)
+		}
+		// Another member opening it reads nothing of bob's.
+		alice.page(t, fmt.Sprintf("/post/%d", look.ID))
+		if _, n := bob.badges(t); n != 2 {
+			t.Errorf("bob's badge %d after alice opened the post, want 2", n)
+		}
+	})
+
+	t.Run("MarkAllReadStopsAtWhatWasShown", func(t *testing.T) {
+		shown := bob.page(t, "/activity")
+		newest := findTag(shown.formTo("/activity/read").Inner, "input")[0].Attr["value"]
+		if button := findTag(shown.formTo("/activity/read").Inner, "button")[0]; button.Has("disabled") {
+			t.Error("mark all read is disabled while there is something unread")
+		}
+		// A mention arrives while the page is open.
+		carol.post(t, "@bob meanwhile")
+		res := bob.postForm(t, "/activity/read", url.Values{"newest": {newest}})
 		res.wantRedirect("/activity")
 		r := bob.follow(t, res)
-		for _, e := range findClass(r.Body, "activity") {
-			if e.HasClass("unread") {
-				t.Errorf("still unread: %s", e.Text())
-			}
+		want := "carol and 2 others mentioned you*: @bob meanwhile* | @bob hi | @Bob look"
+		if got := centreGroups(r); len(got) != 1 || got[0] != want {
+			t.Errorf("centre %q, want [%q]", got, want)
 		}
-		if len(findClass(r.Body, "activity")) != 3 {
-			t.Error("marking read removed entries")
+		if n := r.badge("activity_count"); n != 1 {
+			t.Errorf("badge %d after marking read, want 1 (the mention that came later)", n)
 		}
+		if n := bob.notification(t, "unread_activity_count"); n != 1 {
+			t.Errorf("unread_activity_count %v, want 1", n)
+		}
+		// The message is still unread: the two are counted apart.
+		if n, _ := bob.badges(t); n != 1 {
+			t.Errorf("message badge %d, want 1", n)
+		}
+		// Marking again, with what this page showed, reads the rest.
+		newest = findTag(r.formTo("/activity/read").Inner, "input")[0].Attr["value"]
+		r = bob.follow(t, bob.postForm(t, "/activity/read", url.Values{"newest": {newest}}))
 		if n := r.badge("activity_count"); n != 0 {
-			t.Errorf("badge %d after marking read", n)
+			t.Errorf("badge %d after marking all read, want 0", n)
 		}
 		if button := findTag(r.formTo("/activity/read").Inner, "button")[0]; !button.Has("disabled") {
 			t.Error("mark all read is enabled with nothing unread")
 		}
-		if n := bob.notification(t, "unread_activity_count"); n != 0 {
-			t.Errorf("unread_activity_count %v, want 0", n)
+	})
+
+	t.Run("NewGroupAfterTheWindow", func(t *testing.T) {
+		s.clock.Advance(natter.ActivityWindow + time.Minute)
+		dave.post(t, "@bob later")
+		r := bob.page(t, "/activity")
+		got := centreGroups(r)
+		if len(got) != 2 || got[0] != "dave mentioned you*: @bob later*" || !strings.HasPrefix(got[1], "carol and 2 others mentioned you:") {
+			t.Errorf("centre %q; want dave's new group above the old one", got)
 		}
-		// The message itself is still unread: the two are counted apart.
-		if n, _ := bob.badges(t); n != 1 {
-			t.Errorf("message badge %d, want 1", n)
-		}
-		// Something new is unread again, above the old.
-		carol.post(t, "@bob again")
+		// Two groups a page: paged by key, the older one is on the next.
+		s.clock.Advance(natter.ActivityWindow + time.Minute)
+		alice.post(t, "@bob latest")
 		r = bob.page(t, "/activity")
-		if e := findClass(r.Body, "activity"); !e[0].HasClass("unread") || e[1].HasClass("unread") {
-			t.Error("only the new entry should be unread")
+		if got := centreGroups(r); len(got) != 2 || !strings.HasPrefix(got[1], "dave mentioned you") {
+			t.Errorf("page 1 = %q", got)
+		}
+		older := r.link("next")
+		if !strings.HasPrefix(older, "/activity?before=") {
+			t.Fatalf("next page link %q, want /activity?before=", older)
+		}
+		r = bob.page(t, older)
+		if got := centreGroups(r); len(got) != 1 || !strings.HasPrefix(got[0], "carol and 2 others") {
+			t.Errorf("page 2 = %q", got)
+		}
+		if r.link("prev") != "/activity" || r.link("next") != "" {
+			t.Errorf("page 2 links: prev %q next %q", r.link("prev"), r.link("next"))
+		}
+	})
+
+	t.Run("ErrBadKeys", func(t *testing.T) {
+		for _, q := range []string{"abc", "-1", "1.5"} {
+			bob.get(t, "/activity?before="+url.QueryEscape(q)).wantStatus(http.StatusBadRequest)
+		}
+		for _, v := range []string{"", "abc", "0"} {
+			bob.postForm(t, "/activity/read", url.Values{"newest": {v}}).wantStatus(http.StatusBadRequest)
+		}
+		for _, p := range []string{"/post/abc", "/post/0", "/post/999999"} {
+			bob.get(t, p).wantStatus(http.StatusNotFound)
 		}
 	})
 }

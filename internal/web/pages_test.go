@@ -44,6 +44,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{bob, "/send-message/alice", 200, "message"},
 		{bob, "/conversations", 200, "conversation"},
 		{bob, "/activity", 200, "activity"},
+		{bob, "/post/1", 200, "permalink"},
 		{bob, "/messages/alice", 200, "conversation-thread"},
 		{bob, "/messages", 200, "post"},
 		{bob, "/logout", 200, ""},
@@ -272,7 +273,7 @@ func TestErrors(t *testing.T) {
 
 	t.Run("Probes", func(t *testing.T) {
 		guest := s.browser()
-		for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
+		for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": `{"ready":true}` + "\n"} {
 			if r := guest.page(t, path); r.Body != want {
 				t.Errorf("%s: %q, want %q", path, r.Body, want)
 			}
@@ -320,6 +321,7 @@ func TestHTMLInjection(t *testing.T) {
 		{bob, "/user/mallory"},
 		{bob, "/user/mallory/popup"},
 		{bob, "/activity"},
+		{bob, "/post/1"},
 		{bob, "/conversations"},
 		{bob, "/messages/mallory"},
 		{bob, "/messages"},

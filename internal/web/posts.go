@@ -48,7 +48,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Your post is now live!")
+	s.notice(w, "Your post is now live!")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }

@@ -92,6 +92,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	h := w.Header()
+	if t.entry == "layout" {
+		s.notices.shown(w, r)
+	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store") // pages show private counts
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
@@ -128,9 +131,8 @@ func (s *Server) base(r *http.Request, title, nav string) page {
 		p.Me = &u
 		p.Since = strconv.FormatFloat(float64(since(r).Add(-pollSkew).UnixMicro())/1e6, 'f', 6, 64)
 	}
-	if sessionLoaded(r) {
-		p.Flash = s.sessions.PopString(r.Context(), sessionFlash)
-	}
+	// render has the browser forget the notice once a page shows it.
+	p.Flash = s.notices.read(r)
 	return p
 }
 

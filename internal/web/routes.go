@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /index", s.member(s.showIndex))
 	m.Handle("POST /{$}", s.member(s.createPost))
 	m.Handle("POST /index", s.member(s.createPost))
+	m.Handle("GET /post/{id}", s.member(s.showPost))
 
 	// Profiles.
 	m.Handle("GET /user/{username}", s.member(s.showUser))
@@ -41,9 +42,13 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /messages/{username}", s.member(s.showConversation))
 	m.Handle("POST /messages/{username}", s.member(s.reply))
 
-	// Notifications: the seed's polling endpoint and the notification
-	// centre. The live stream, GET /events, is below.
+	// Notifications: the seed's polling endpoint, the live stream
+	// (events.go) and the notification centre.
 	m.Handle("GET /notifications", s.memberAPI(s.notifications))
+	m.Handle("GET /events", s.memberAPI(s.events))
+	// A stream answers only GET: HEAD would open one that never ends.
+	m.Handle("HEAD /events", methodNotAllowed(http.MethodGet))
+	m.Handle("/events", methodNotAllowed(http.MethodGet))
 	m.Handle("GET /activity", s.member(s.showActivity))
 	m.Handle("POST /activity/read", s.member(s.markActivityRead))
 
@@ -56,25 +61,9 @@ func (s *Server) routes() http.Handler {
 
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
-	// GET /events, the live stream, is served before all of this (below);
-	// any other method that reaches here is refused.
-	root.Handle("/events", methodNotAllowed(http.MethodGet))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
-	root.Handle("/", s.sessions.LoadAndSave(s.loadUser(m)))
+	root.Handle("/", s.loadSession(s.loadUser(m)))
 
-	pages := s.logRequests(s.recoverPanics(securityHeaders(http.NewCrossOriginProtection().Handler(limitBodies(root)))))
-
-	// GET /events skips the middleware: a stream's goroutine waits for
-	// hours, and every layer above it deepens the stack it keeps
-	// (events.go). It logs, counts and recovers by itself, and needs
-	// neither the cross-origin check (a GET changes nothing) nor the body
-	// limit (it reads none).
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/events" {
-			s.events(w, r)
-			return
-		}
-		pages.ServeHTTP(w, r)
-	})
+	return &frontDoor{s: s, cop: http.NewCrossOriginProtection(), next: root}
 }

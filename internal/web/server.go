@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,14 @@ type Config struct {
 	// Metrics is where the server registers its Prometheus metrics; nil
 	// means a private registry nobody reads.
 	Metrics prometheus.Registerer
+	// NoticeKey signs the one-time notices pages show after an action
+	// (notice.go). Instances behind one address need the same key; nil
+	// means a random one, fine for a single instance.
+	NoticeKey []byte
+	// RequestTimeout bounds every request but the event stream, database
+	// calls included: a request still waiting then is answered "try again"
+	// rather than holding its member and a connection. Default 10 s.
+	RequestTimeout time.Duration
 }
 
 // Server serves natter over HTTP.
@@ -62,6 +71,7 @@ type Server struct {
 	frags    *keptPartials // the kept partials (fragments.go)
 	assets   *assets
 	metrics  *metrics
+	notices  notices
 	cfg      Config
 	handler  http.Handler
 }
@@ -84,7 +94,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.NoticeKey == nil {
+		cfg.NoticeKey = make([]byte, 32)
+		rand.Read(cfg.NoticeKey)
+	}
 	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
+	s.notices = notices{key: cfg.NoticeKey, secure: cfg.SecureCookies, now: time.Now}
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
@@ -105,9 +123,6 @@ func New(cfg Config) (*Server, error) {
 	sm.Cookie.Secure = cfg.SecureCookies
 	// Without "remember me" the cookie ends with the browser session.
 	sm.Cookie.Persist = false
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.serveError(w, r, fmt.Errorf("session: %w", err))
-	}
 	s.sessions = sm
 
 	s.handler = s.routes()

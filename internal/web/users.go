@@ -81,7 +81,7 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Your changes have been saved.")
+	s.notice(w, "Your changes have been saved.")
 	http.Redirect(w, r, "/user/"+u.Username, http.StatusSeeOther)
 	return nil
 }
@@ -91,7 +91,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "You have blocked "+t.Username+". They can no longer message you or notify you with mentions.")
+	s.notice(w, "You have blocked "+t.Username+". They can no longer message you or notify you with mentions.")
 	http.Redirect(w, r, "/user/"+t.Username, http.StatusSeeOther)
 	return nil
 }
@@ -101,7 +101,7 @@ func (s *Server) unblock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "You have unblocked "+t.Username+".")
+	s.notice(w, "You have unblocked "+t.Username+".")
 	http.Redirect(w, r, "/user/"+t.Username, http.StatusSeeOther)
 	return nil
 }

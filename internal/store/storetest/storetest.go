@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,13 +27,62 @@ const PostgresEnv = "NATTER_TEST_POSTGRES_URL"
 const RequireAllEnv = "NATTER_TEST_REQUIRE_ALL"
 
 // SkipUnlessRequired skips the test with the message, or fails it when
-// RequireAllEnv is set.
+// RequireAllEnv is set. The first skip of each message in a package is also
+// told to the terminal (see tellTerminal).
 func SkipUnlessRequired(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(RequireAllEnv) != "" {
 		t.Fatalf("required by %s: "+format, append([]any{RequireAllEnv}, args...)...)
 	}
-	t.Skipf(format, args...)
+	msg := fmt.Sprintf(format, args...)
+	if _, told := toldTerminal.LoadOrStore(msg, true); !told && !testing.Verbose() {
+		tellTerminal(msg)
+	}
+	t.Skip(msg)
+}
+
+// toldTerminal holds the skip messages this test binary has told.
+var toldTerminal sync.Map
+
+// tellTerminal writes "natter: <package>: msg" to the controlling terminal,
+// if there is one.
+//
+// go test ./... shows nothing of a passing package but its "ok" line: a
+// skip's message, and anything a test or TestMain writes to its standard
+// output or error, are dropped unless -v is given. So a newcomer would not
+// learn that the PostgreSQL tests were skipped, nor how to run them. The
+// terminal is the one way around it; without one (CI, an editor) nothing is
+// written, and CI sets RequireAllEnv instead. A package whose result go
+// test takes from its cache does not run, and says nothing again.
+func tellTerminal(msg string) {
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "natter: %s: %s (go test -v lists them)\n", packageDir(), msg)
+}
+
+// packageDir is the directory go test runs the package's tests in, relative
+// to the module's root.
+func packageDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "?"
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if rel, err := filepath.Rel(dir, wd); err == nil {
+				return filepath.ToSlash(rel)
+			}
+			return wd
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return wd
+		}
+		dir = parent
+	}
 }
 
 // Dialects lists the engines tests can run against here: SQLite always,

@@ -11,10 +11,7 @@
   // live-worker.js gets this list in the 'hello' message, so it lives only here.
   const NOTIFICATION_NAMES = ['unread_message_count', 'unread_activity_count'];
 
-  const LIVE_NAME = 'natter-live'; // SharedWorker name, Web Lock name and BroadcastChannel name
-  const POLL_INTERVAL_MS = 10000;
-  const MAX_STREAM_FAILURES = 3; // same rule as live-worker.js, see there
-  const STREAM_HEALTHY_MS = 30000;
+  const LIVE_NAME = 'natter-live'; // the worker's name
   const MESSAGES_URL = '/messages';
 
   const root = document.documentElement;
@@ -47,7 +44,15 @@
     if (n.timestamp > since) since = n.timestamp;
 
     const count = Number(n.data);
-    if (Number.isFinite(count)) showCount(n.name, count);
+    if (Number.isFinite(count)) {
+      // A new message while its conversation is on screen belongs to the
+      // page, not to the badge: the conversation shows it and reads it.
+      if (n.name === 'unread_message_count' && count > (counts.get(n.name) ?? 0) && conversation.visible()) {
+        conversation.refresh();
+      } else {
+        showCount(n.name, count);
+      }
+    }
 
     document.dispatchEvent(new CustomEvent('natter:notification', {
       detail: {id: n.id ?? null, name: n.name, data: n.data, timestamp: n.timestamp},
@@ -66,6 +71,7 @@
       badge.textContent = String(count);
       badge.hidden = count === 0;
     }
+    showTotal();
     // Without a previous value there is no change to tell anyone about.
     if (previous === undefined || previous === count) return;
 
@@ -77,6 +83,83 @@
       notifyDesktop(`You have ${count} ${label || 'unread messages'}`);
     }
   }
+
+  // The tab's title and icon show that something is unread: "(3) Home ·
+  // natter", and a dot on the icon.
+  const baseTitle = document.title.replace(/^\(\d+\) /, '');
+  function showTotal() {
+    let total = 0;
+    for (const name of NOTIFICATION_NAMES) total += counts.get(name) || 0;
+    const title = total > 0 ? `(${total}) ${baseTitle}` : baseTitle;
+    if (document.title !== title) document.title = title;
+    const icon = document.querySelector('link[rel="icon"][data-unread-href]');
+    if (!icon) return;
+    if (!icon.dataset.readHref) icon.dataset.readHref = icon.getAttribute('href');
+    const href = total > 0 ? icon.dataset.unreadHref : icon.dataset.readHref;
+    if (icon.getAttribute('href') !== href) icon.setAttribute('href', href);
+  }
+
+  // ---------------------------------------------------------------------
+  // A live conversation: /messages/{username} shows a new message in place
+  // ---------------------------------------------------------------------
+
+  const conversation = {
+    thread: () => document.querySelector('ol.conversation-thread'),
+    // Only a page showing the newest messages (not ?before=) is live.
+    open() {
+      return Boolean(this.thread()) && /^\/messages\/[^/]+$/.test(location.pathname) && !location.search.includes('before=');
+    },
+    visible() {
+      return this.open() && document.visibilityState === 'visible';
+    },
+    busy: false,
+    again: false,
+    // Fetches the conversation (which marks it read, as the member is
+    // looking), adds the messages the page lacks, and shows the counts as
+    // they are after reading.
+    async refresh() {
+      if (this.busy) {
+        this.again = true;
+        return;
+      }
+      this.busy = true;
+      try {
+        const thread = this.thread();
+        const atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 40;
+        const response = await fetch(location.pathname, {headers: {Accept: 'text/html'}, credentials: 'same-origin'});
+        if (!response.ok || response.redirected) return;
+        const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+        let added = null;
+        for (const li of doc.querySelectorAll('ol.conversation-thread > li.message[id]')) {
+          if (document.getElementById(li.id)) continue;
+          thread.querySelector('li:not(.message)')?.remove(); // "No messages yet"
+          added = document.importNode(li, true);
+          thread.append(added);
+        }
+        const badge = doc.getElementById('message_count');
+        const count = badge ? parseInt(badge.textContent, 10) : NaN;
+        if (Number.isFinite(count)) showCount('unread_message_count', count);
+        if (added) {
+          refreshTimes();
+          if (atBottom) added.scrollIntoView({block: 'end'});
+        }
+      } catch {
+        // The stream or the next visit will bring it.
+      } finally {
+        this.busy = false;
+        if (this.again) {
+          this.again = false;
+          this.refresh();
+        }
+      }
+    },
+  };
+
+  // A conversation left in a hidden tab kept its new messages unread (and
+  // counted); seeing the tab again shows and reads them.
+  document.addEventListener('visibilitychange', () => {
+    if (conversation.visible() && (counts.get('unread_message_count') || 0) > 0) conversation.refresh();
+  });
 
   // Several counts can change at once (e.g. after a reconnect); gather them
   // into one announcement, since a polite live region may only read the last.
@@ -100,33 +183,79 @@
       const count = badge ? parseInt(badge.textContent, 10) : NaN;
       if (Number.isFinite(count)) counts.set(name, count);
     }
+    showTotal();
   }
 
   // ---------------------------------------------------------------------
-  // Live delivery: SharedWorker → leader election → direct → polling
+  // Live delivery: live-worker.js holds the stream (see there)
   // ---------------------------------------------------------------------
 
-  let polling = false;
-
-  function setMode(mode) {
-    if (!polling) root.dataset.liveMode = mode; // polling is final for this page
+  // A reset from the server replaces everything the page knew: it shows
+  // exactly the values sent, and a name not among them is 0.
+  function applyReset(msg) {
+    const values = new Map();
+    for (const n of Array.isArray(msg.notifications) ? msg.notifications : []) {
+      if (n && typeof n.name === 'string') values.set(n.name, n);
+    }
+    for (const name of new Set([...NOTIFICATION_NAMES, ...values.keys()])) {
+      const n = values.get(name) || {name, data: 0, timestamp: 0};
+      newest.set(name, {id: msg.id ?? null, timestamp: n.timestamp});
+      if (n.timestamp > since) since = n.timestamp;
+      const count = Number(n.data);
+      if (Number.isFinite(count)) showCount(name, count);
+    }
   }
 
-  // Messages from the worker, the leader tab or our own stream all look alike:
-  // {type: 'notification', id, name, data, timestamp} or {type: 'status', connected, fallback}.
+  // How long the stream may be down before the page says so: a restart
+  // of the server or a short network blip should pass unseen.
+  const RECONNECTING_AFTER_MS = 3000;
+  let reconnectingTimer = null;
+
+  function showLiveState(state) {
+    root.dataset.liveConnected = String(state === 'live');
+    root.dataset.liveState = state;
+    const indicator = document.getElementById('live-status');
+    if (state === 'down') {
+      if (reconnectingTimer === null && indicator && indicator.hidden) {
+        reconnectingTimer = setTimeout(() => {
+          reconnectingTimer = null;
+          indicator.textContent = 'Reconnecting…';
+          indicator.hidden = false;
+          announce('Reconnecting…'); // once per outage
+        }, RECONNECTING_AFTER_MS);
+      }
+      return;
+    }
+    clearTimeout(reconnectingTimer);
+    reconnectingTimer = null;
+    if (!indicator) return;
+    if (state === 'logged-out') {
+      indicator.textContent = 'You are logged out. ';
+      const link = document.createElement('a');
+      link.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+      link.textContent = 'Log in again';
+      indicator.append(link);
+      indicator.hidden = false;
+      announce('You are logged out.');
+    } else {
+      indicator.hidden = true;
+      indicator.textContent = '';
+    }
+  }
+
   function handleLiveMessage(msg) {
     if (!msg) return;
-    if (msg.type === 'notification') {
-      applyNotification(msg);
-    } else if (msg.type === 'status') {
-      root.dataset.liveConnected = String(Boolean(msg.connected));
-      if (msg.fallback) startPolling();
+    if (msg.type === 'notification') applyNotification(msg);
+    else if (msg.type === 'reset') applyReset(msg);
+    else if (msg.type === 'status') {
+      root.dataset.liveAttempts = String(msg.attempt || 0);
+      showLiveState(msg.state);
     }
   }
 
   function startLive() {
-    const {userId, liveUrl, workerUrl} = document.body.dataset;
-    if (!userId) return; // logged out: nothing is live
+    const {userId, liveUrl, pollUrl, workerUrl} = document.body.dataset;
+    if (!userId || !workerUrl) return; // logged out: nothing is live
 
     // The server's badges show every notification up to sequence number
     // data-seq: a streamed one with a higher id is newer, whatever its
@@ -135,168 +264,39 @@
     // already shows does no harm).
     const main = document.getElementById('main');
     since = parseFloat(main && main.dataset.since) || Date.now() / 1000;
-    const seq = Number.parseInt(document.body.dataset.seq, 10);
-    for (const name of NOTIFICATION_NAMES) {
-      newest.set(name, {id: Number.isFinite(seq) ? seq : null, timestamp: since});
-    }
+    const parsed = Number.parseInt(document.body.dataset.seq, 10);
+    const seq = Number.isFinite(parsed) ? parsed : null;
+    for (const name of NOTIFICATION_NAMES) newest.set(name, {id: seq, timestamp: since});
 
-    if (!liveUrl) return startPolling();
-    if (workerUrl && startSharedWorker(workerUrl, userId, liveUrl)) return;
-    startWithoutWorker(userId, liveUrl);
-  }
-
-  function startWithoutWorker(userId, liveUrl) {
-    if (navigator.locks && 'BroadcastChannel' in window) {
-      startLeaderElection(userId, liveUrl);
-    } else {
-      setMode('direct');
-      openStream(liveUrl, handleLiveMessage);
-    }
-  }
-
-  // 1. One worker holds the stream for all tabs (see live-worker.js).
-  function startSharedWorker(workerUrl, userId, liveUrl) {
-    let worker;
+    let port;
     try {
-      worker = new SharedWorker(workerUrl, {name: LIVE_NAME});
+      if (typeof SharedWorker === 'function') {
+        const worker = new SharedWorker(workerUrl, {name: LIVE_NAME});
+        port = worker.port;
+        root.dataset.liveMode = 'shared-worker';
+      } else {
+        port = new Worker(workerUrl, {name: LIVE_NAME});
+        root.dataset.liveMode = 'worker';
+      }
     } catch {
-      return false; // missing, or forbidden in this context
+      return; // forbidden here: the page keeps the counts it was rendered with
     }
-    const port = worker.port;
-    const hello = () => port.postMessage({type: 'hello', userId, liveUrl, names: NOTIFICATION_NAMES});
-
     port.addEventListener('message', (e) => handleLiveMessage(e.data));
-    port.start();
-    // A worker script that cannot load (blocked, 404) reports here.
-    worker.addEventListener('error', () => {
-      port.close();
-      startWithoutWorker(userId, liveUrl);
-    }, {once: true});
-    // Let the worker forget this page; re-register if it comes back from the back/forward cache.
+    if (port.start) port.start();
+    const hello = () => port.postMessage({
+      type: 'hello', userId, liveUrl, pollUrl, names: NOTIFICATION_NAMES, seq, since,
+    });
+    const wake = () => port.postMessage({type: 'wake'});
+    // Let the worker forget this page; say hello again when it comes back
+    // from the back/forward cache.
     window.addEventListener('pagehide', () => port.postMessage({type: 'bye'}));
     window.addEventListener('pageshow', (e) => { if (e.persisted) hello(); });
-
-    setMode('shared-worker');
+    // The browser knows before the back-off does.
+    window.addEventListener('online', wake);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') wake();
+    });
     hello();
-    return true;
-  }
-
-  // 2. Tabs elect a leader with a Web Lock; the leader holds the stream and
-  // relays it over a BroadcastChannel. When the leader's page goes away the
-  // browser releases its lock and the next waiting tab takes over.
-  function startLeaderElection(userId, liveUrl) {
-    const channel = new BroadcastChannel(LIVE_NAME);
-    let leading = false;
-    const latest = new Map(); // name → last notification, replayed to tabs that join
-    let status = null;
-
-    const relay = (msg) => channel.postMessage({...msg, userId});
-    channel.addEventListener('message', (e) => {
-      const msg = e.data || {};
-      // Ignore tabs left over from another member's session.
-      if (msg.userId !== userId) return;
-      if (!leading) {
-        handleLiveMessage(msg);
-      } else if (msg.type === 'hello') {
-        if (status) relay(status);
-        for (const n of latest.values()) relay(n);
-      }
-    });
-
-    setMode('follower');
-    relay({type: 'hello'}); // a current leader answers with the current state
-
-    navigator.locks.request(LIVE_NAME, () => {
-      leading = true;
-      setMode('leader');
-      const lead = (msg) => {
-        if (msg.type === 'notification') latest.set(msg.name, msg);
-        else status = msg;
-        relay(msg);
-        handleLiveMessage(msg);
-      };
-      // A tab that already fell back to polling does not retry the stream;
-      // it tells joining tabs to poll as well.
-      if (polling) lead({type: 'status', connected: false, fallback: true});
-      else openStream(liveUrl, lead);
-      return new Promise(() => {}); // hold the lock for the page's lifetime
-    }).catch(() => {
-      // Locks refused (e.g. an opaque origin): manage on our own.
-      channel.close();
-      setMode('direct');
-      openStream(liveUrl, handleLiveMessage);
-    });
-  }
-
-  // 3. The EventSource itself; mirrors openStream() in live-worker.js.
-  function openStream(liveUrl, onMessage) {
-    if (typeof EventSource === 'undefined') {
-      onMessage({type: 'status', connected: false, fallback: true});
-      return;
-    }
-    const source = new EventSource(liveUrl);
-    // Quick failures in a row; a stream that stayed open a while, or
-    // delivered an event, proves streaming works (see live-worker.js).
-    let failures = 0;
-    let openedAt = 0;
-
-    source.addEventListener('open', () => {
-      openedAt = Date.now();
-      onMessage({type: 'status', connected: true, fallback: false});
-    });
-    source.addEventListener('error', () => {
-      if (openedAt && Date.now() - openedAt > STREAM_HEALTHY_MS) failures = 0;
-      openedAt = 0;
-      failures++;
-      // CLOSED: the browser will not retry (401, or not an event stream at all).
-      const fallback = source.readyState === EventSource.CLOSED || failures >= MAX_STREAM_FAILURES;
-      if (fallback) source.close();
-      onMessage({type: 'status', connected: false, fallback});
-    });
-    for (const name of NOTIFICATION_NAMES) {
-      source.addEventListener(name, (e) => {
-        let payload;
-        try {
-          payload = JSON.parse(e.data);
-        } catch {
-          return;
-        }
-        failures = 0;
-        onMessage({
-          type: 'notification',
-          id: e.lastEventId === '' ? null : Number(e.lastEventId),
-          name: payload.name || name,
-          data: payload.data,
-          timestamp: payload.timestamp,
-        });
-      });
-    }
-  }
-
-  // 4. The fallback when streaming is impossible: ask for changes every 10 s.
-  function startPolling() {
-    const pollUrl = document.body.dataset.pollUrl;
-    if (polling || !pollUrl) return;
-    setMode('polling');
-    polling = true;
-
-    const poll = async () => {
-      const url = new URL(pollUrl, location.href);
-      url.searchParams.set('since', String(since));
-      try {
-        const response = await fetch(url, {headers: {Accept: 'application/json'}});
-        if (response.status === 401) return; // logged out: stop for good
-        if (response.ok) {
-          const changes = await response.json();
-          for (const n of Array.isArray(changes) ? changes : []) applyNotification({id: null, ...n});
-        }
-      } catch {
-        // Offline or a bad reply: just try again next round.
-      }
-      // Chained timeouts rather than setInterval, so slow replies never overlap.
-      setTimeout(poll, POLL_INTERVAL_MS);
-    };
-    poll();
   }
 
   // ---------------------------------------------------------------------

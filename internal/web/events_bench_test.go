@@ -1,0 +1,165 @@
+package web_test
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkStreams measures what an open event stream costs the server:
+// bytes of memory per stream (stacks and heap, after collection, once the
+// streams have carried heartbeats) and CPU per heartbeat, for natter's
+// /events and for a trivial standard-library SSE handler, over HTTP/1.1
+// with one connection per stream (as behind nginx) and over h2c.
+//
+// Client and server share the process: CPU per heartbeat includes the
+// client's reads (the same for both servers), so compare the two rows,
+// not the figures with natter-load's. Over HTTP/1.1 the client has no
+// goroutines (one test goroutine reads every connection in turn), so the
+// bytes per stream are the server's; over h2c the client's transport
+// goroutines are counted for both.
+//
+//	go test -run '^$' -bench Streams -benchtime 20x ./internal/web/
+func BenchmarkStreams(b *testing.B) {
+	const n = 200
+	const heartbeat = 50 * time.Millisecond
+	for _, proto := range []string{"http1", "h2c"} {
+		b.Run("natter/"+proto, func(b *testing.B) {
+			s := newSite(b, siteOptions{StreamsPerMember: n, Heartbeat: heartbeat, H2C: proto == "h2c"})
+			cookie := s.register(b, "bob").cookie(b)
+			benchStreams(b, n, proto, s.URL, cookie)
+		})
+		b.Run("stdlib/"+proto, func(b *testing.B) {
+			ts := httptest.NewUnstartedServer(trivialSSE(heartbeat))
+			if proto == "h2c" {
+				ts.Config.Protocols = new(http.Protocols)
+				ts.Config.Protocols.SetUnencryptedHTTP2(true)
+			}
+			ts.Start()
+			b.Cleanup(ts.Close)
+			benchStreams(b, n, proto, ts.URL, "")
+		})
+	}
+}
+
+// trivialSSE is the event stream as the standard library's documentation
+// would write it: a ticker, a write and a flush.
+func trivialSSE(heartbeat time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("retry: 2000\n\n"))
+		rc := http.NewResponseController(w)
+		rc.Flush()
+		t := time.NewTicker(heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-t.C:
+				if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil || rc.Flush() != nil {
+					return
+				}
+			}
+		}
+	})
+}
+
+// beatReader reads heartbeats from one stream.
+type beatReader interface{ beat(testing.TB) }
+
+func (rs *rawStream) beat(t testing.TB) { rs.until(t, ": keep-alive") }
+
+// h2Stream is a stream read by a goroutine of its own (the transport's
+// body), which hands each heartbeat on.
+type h2Stream struct{ beats chan struct{} }
+
+func (h *h2Stream) beat(t testing.TB) {
+	select {
+	case <-h.beats:
+	case <-time.After(waitFor):
+		t.Fatal("no heartbeat")
+	}
+}
+
+func openH2Stream(b *testing.B, client *http.Client, url, cookie string) *h2Stream {
+	req, _ := http.NewRequest(http.MethodGet, url+"/events", nil)
+	req.Header.Set("Cookie", "natter_session="+cookie)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { res.Body.Close() })
+	h := &h2Stream{beats: make(chan struct{}, 16)}
+	go func() {
+		br := bufio.NewReader(res.Body)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, ": keep-alive") {
+				h.beats <- struct{}{}
+			}
+		}
+	}()
+	return h
+}
+
+func benchStreams(b *testing.B, n int, proto, url, cookie string) {
+	var client *http.Client
+	if proto == "h2c" {
+		tr := &http.Transport{Protocols: new(http.Protocols)}
+		tr.Protocols.SetUnencryptedHTTP2(true)
+		b.Cleanup(tr.CloseIdleConnections)
+		client = &http.Client{Transport: tr}
+	}
+	memory := func() uint64 {
+		for range 4 {
+			runtime.GC()
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.StackInuse + ms.HeapAlloc
+	}
+	before := memory()
+	streams := make([]beatReader, n)
+	for i := range streams {
+		if client != nil {
+			streams[i] = openH2Stream(b, client, url, cookie)
+		} else {
+			streams[i] = dialStream(b, url, cookie)
+		}
+	}
+	beat := func() {
+		for _, st := range streams {
+			st.beat(b)
+		}
+	}
+	beat()
+	opened := memory()
+	start := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		beat()
+	}
+	b.StopTimer()
+	cpu := cpuTime() - start
+	after := memory()
+	b.ReportMetric(float64(int64(opened)-int64(before))/float64(n)/1024, "KiB/stream-opened")
+	b.ReportMetric(float64(int64(after)-int64(before))/float64(n)/1024, "KiB/stream-after")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "cpu-µs/beat")
+	b.ReportMetric(0, "ns/op") // wall time is the heartbeat interval: meaningless
+}
+
+// cpuTime is the CPU the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
