@@ -60,6 +60,8 @@ func (s *Server) routes() http.Handler {
 	m.Handle("/", s.handle(s.notFound(root, m)))
 
 	root.Handle("GET /static/{file...}", http.HandlerFunc(s.serveStatic))
+	root.Handle("GET /sw.js", http.HandlerFunc(s.serveRoot))                // the service worker: Web Push
+	root.Handle("GET /manifest.webmanifest", http.HandlerFunc(s.serveRoot)) // natter as an installable app
 	root.Handle("GET /avatar/{id}", http.HandlerFunc(s.serveAvatar))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
