@@ -64,6 +64,13 @@ func (r *runner) runPages(ctx context.Context) error {
 		{"/user/{name}/popup", "/user/" + other + "/popup"},
 		{"/messages", "/messages"},
 		{"/notifications", "/notifications?since=0"},
+		// Deep pages. Posts are numbered from 1, so before=1000 is 9,000
+		// posts down the small timeline and 9,999,000 down the large one;
+		// page 100 is the deepest the seed's ?page=N goes (app.MaxPage).
+		{"/index?before=1000", "/index?before=1000"},
+		{"/index?page=100", "/index?page=100"},
+		{"/user/{name}?before=1000", "/user/" + other + "?before=1000"},
+		{"/conversations", "/conversations"},
 	}
 	measure := func(label string, ds *DataSet) error {
 		srv, err := r.startNatter(ctx, label, dbPath)

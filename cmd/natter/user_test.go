@@ -3,17 +3,35 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"natter/internal/store"
+	"natter/internal/store/storetest"
 )
 
-// natter user list, set-password and logout, against the database of a
-// running instance: what they do shows through HTTP.
-func TestUserCommands(t *testing.T) {
+// On SQLite the running natter is the database's only user (its caches
+// hold only then): natter user is refused while it runs, with the reason.
+func TestUserCommandsWhileSQLiteServes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "natter.db")
+	instance(t, nil, "-database-url", db)
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }
+	var out, errs bytes.Buffer
+	err := runUser(context.Background(), []string{"list"}, getenv, strings.NewReader(""), &out, &errs)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("natter user list beside a running natter: %v, want store.ErrLocked", err)
+	}
+}
+
+// natter user list, set-password and logout, against the database of a
+// running instance on PostgreSQL (where several processes are expected):
+// what they do shows through HTTP.
+func TestUserCommands(t *testing.T) {
+	db := storetest.DSN(t, store.Postgres)
 	base := instance(t, nil, "-database-url", db)
 	alice := newClient(t, base)
 	alice.register("alice")

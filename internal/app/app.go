@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"time"
 
 	"natter/internal/natter"
@@ -167,20 +168,92 @@ func (a *App) update(ctx context.Context, fn func(natter.Tx) error) error {
 	return nil
 }
 
-// Page is one page of a list.
+// Page is one page of a list, newest first.
 type Page[T any] struct {
-	Items   []T
-	Number  int // 1-based
-	HasPrev bool
-	HasNext bool
+	Items []T
+	// Number is the page's number on lists paged by number (received
+	// messages, the notification centre); 0 on lists paged by position.
+	Number  int
+	HasPrev bool // there are newer items
+	HasNext bool // there are older items
+	// On lists paged by position, Newer and Older are where the
+	// neighbouring pages start: the items just newer than Newer (0 with
+	// HasPrev: the newest page), and just older than Older.
+	Newer, Older int64
 }
 
-// MaxPage bounds page numbers so that offsets cannot overflow.
-const MaxPage = 1_000_000
+// MaxPage caps the seed's page numbers. A page by number skips the pages
+// before it, which costs more the deeper it is; the lists paged by position
+// reach any depth through their links at the cost of the first page.
+const MaxPage = 100
+
+// Position is where a page of a list paged by position starts: the seed's
+// page number, the items just older than Before, or the items just newer
+// than After. The zero Position is the newest page.
+type Position struct {
+	Page          int
+	Before, After int64
+}
+
+// ParsePosition reads a list's position from its query parameters: the
+// seed's ?page=N, or ?before=ID or ?after=ID as the pager links. Anything
+// else — a word, a page 0 or beyond MaxPage, two positions at once — is
+// Malformed, the same on every list. Empty parameters are absent.
+func ParsePosition(page, before, after string) (Position, error) {
+	n, err := PageNumber(page)
+	if err != nil {
+		return Position{}, err
+	}
+	p := Position{Page: n}
+	if p.Before, err = positionID(before); err != nil {
+		return Position{}, err
+	}
+	if p.After, err = positionID(after); err != nil {
+		return Position{}, err
+	}
+	set := 0
+	for _, given := range []string{page, before, after} {
+		if given != "" {
+			set++
+		}
+	}
+	if set > 1 {
+		return Position{}, errNotAPage
+	}
+	return p, nil
+}
+
+// PageNumber reads the seed's ?page=N: empty is page 1; anything but a
+// whole number from 1 to MaxPage is Malformed.
+func PageNumber(s string) (int, error) {
+	if s == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errNotAPage
+	}
+	return n, checkPage(n)
+}
+
+// errNotAPage refuses whatever is not a position, the same on every list.
+var errNotAPage = natter.Errorf(natter.Malformed,
+	"That is not a page: pages are numbered from 1 to %d, and older ones are reached through the links under the list.", MaxPage)
+
+func positionID(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, errNotAPage
+	}
+	return id, nil
+}
 
 func checkPage(page int) error {
 	if page < 1 || page > MaxPage {
-		return notFound("There is no page %d.", page)
+		return errNotAPage
 	}
 	return nil
 }
@@ -197,4 +270,52 @@ func newPage[T any](items []T, number, perPage int) Page[T] {
 	}
 	p.Items = items
 	return p
+}
+
+// pageAt reads the page of a list paged by position at pos, through read,
+// which reads a window of the list; id is an item's position. Every window
+// asks for one item more than a page, to learn whether the list goes on.
+func pageAt[T any](pos Position, perPage int, read func(natter.Window) ([]T, error), id func(T) int64) (Page[T], error) {
+	if pos.Page != 0 {
+		if err := checkPage(pos.Page); err != nil {
+			return Page[T]{}, err
+		}
+	}
+	if pos.Before < 0 || pos.After < 0 || (pos.Before != 0 && pos.After != 0) {
+		return Page[T]{}, errNotAPage
+	}
+	w := natter.Window{Before: pos.Before, After: pos.After, Limit: perPage + 1}
+	var p Page[T]
+	if pos.After != 0 {
+		items, err := read(w)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		if len(items) <= perPage {
+			// Nothing newer beyond these: the newest page, which
+			// shows them, full.
+			return pageAt(Position{}, perPage, read, id)
+		}
+		// The extra item is the newest, read beyond the page.
+		p.Items, p.HasPrev, p.HasNext = items[1:], true, true
+	} else {
+		if pos.Page > 1 {
+			w.Skip = (pos.Page - 1) * perPage
+		}
+		items, err := read(w)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		if len(items) > perPage {
+			items, p.HasNext = items[:perPage], true
+		}
+		p.Items, p.HasPrev = items, pos.Before != 0 || pos.Page > 1
+	}
+	if p.HasPrev && len(p.Items) > 0 {
+		p.Newer = id(p.Items[0])
+	}
+	if p.HasNext {
+		p.Older = id(p.Items[len(p.Items)-1])
+	}
+	return p, nil
 }

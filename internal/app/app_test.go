@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,7 +91,25 @@ type env struct {
 	clock *clock
 	pub   *publisher
 	dsn   string
+	// updates counts the write transactions the App opened.
+	updates *countingUpdates
 }
+
+// countingUpdates is the real store, counting the App's write
+// transactions: on SQLite each takes the one writer connection, so a read
+// that needs none must open none.
+type countingUpdates struct {
+	natter.Store
+	n atomic.Int64
+}
+
+func (c *countingUpdates) Update(ctx context.Context, fn func(natter.Tx) error) ([]natter.Notification, error) {
+	c.n.Add(1)
+	return c.Store.Update(ctx, fn)
+}
+
+// take returns how many write transactions were opened since the last take.
+func (c *countingUpdates) take() int64 { return c.n.Swap(0) }
 
 // newEnv opens an empty store of dialect d and an App over it. Config
 // fields left zero get cheap password hashing and no rate limits; tests of
@@ -115,7 +135,8 @@ func newEnv(t *testing.T, d store.Dialect, cfg app.Config) *env {
 			*l = app.NoLimit
 		}
 	}
-	e.App, err = app.New(s, e.pub, cfg)
+	e.updates = &countingUpdates{Store: s}
+	e.App, err = app.New(e.updates, e.pub, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

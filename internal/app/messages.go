@@ -123,17 +123,13 @@ func (a *App) MessageUnread(ctx context.Context, id int64) (bool, error) {
 	return a.store.MessageUnread(ctx, id)
 }
 
-// Conversations returns a page of u's inbox, one row per peer, the most
-// recent first. It marks nothing read.
-func (a *App) Conversations(ctx context.Context, u natter.Account, page int) (Page[natter.Conversation], error) {
-	if err := checkPage(page); err != nil {
-		return Page[natter.Conversation]{}, err
-	}
-	convs, err := a.store.Conversations(ctx, u.ID, a.pagination(page))
-	if err != nil {
-		return Page[natter.Conversation]{}, err
-	}
-	return newPage(convs, page, a.cfg.PostsPerPage), nil
+// Conversations returns the page of u's inbox at pos, one row per peer, the
+// most recent first; a conversation's position is its last message's id.
+// It marks nothing read.
+func (a *App) Conversations(ctx context.Context, u natter.Account, pos Position) (Page[natter.Conversation], error) {
+	return pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Conversation, error) {
+		return a.store.Conversations(ctx, u.ID, w)
+	}, func(c natter.Conversation) int64 { return c.Last.ID })
 }
 
 // ConversationSize is how many messages a conversation page shows.
@@ -166,8 +162,9 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 		return Conversation{}, notFound("You have no conversation with yourself.")
 	}
 	c := Conversation{Peer: p, Unread: u.UnreadMessages}
-	// u was read at the start of the request; with nothing unread then,
-	// there is nothing to mark and opening costs no write.
+	// u was read at the start of the request, and its unread count is kept
+	// exactly: with nothing unread there is nothing to mark, and the view
+	// opens no write transaction (on SQLite, the one writer connection).
 	var queued bool
 	if u.UnreadMessages > 0 {
 		err = a.update(ctx, func(tx natter.Tx) error {
@@ -176,6 +173,7 @@ func (a *App) Conversation(ctx context.Context, u natter.Account, peer string, b
 				return err
 			}
 			c.Unread = left
+			// 0 too: the member's other tabs hide their badge.
 			if _, err = tx.SetNotification(ctx, u.ID, NotifyMessages, left); err != nil {
 				return err
 			}

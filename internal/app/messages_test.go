@@ -226,7 +226,7 @@ func TestReadMessages(t *testing.T) {
 		t.Run("ErrBadPageChangesNothing", func(t *testing.T) {
 			for _, page := range []int{0, -1, app.MaxPage + 1} {
 				_, _, err := e.ReadMessages(ctx, bob, page)
-				wantKind(t, err, natter.NotFound)
+				wantKind(t, err, natter.Malformed)
 			}
 			if got := e.reload(t, bob).UnreadMessages; got != 3 {
 				t.Errorf("bob.UnreadMessages = %d after bad pages, want 3", got)
@@ -255,7 +255,7 @@ func TestReadMessages(t *testing.T) {
 				t.Error("message 1, on page 2, was marked read")
 			}
 			wantPublished(t, e, itoa(bob.ID)+":unread_message_count=1")
-			convs, _ := e.Conversations(ctx, bob, 1)
+			convs, _ := e.Conversations(ctx, bob, app.Position{})
 			var unread []string
 			for _, c := range convs.Items {
 				unread = append(unread, fmt.Sprintf("%s:%d", c.Peer.Username, c.Unread))
@@ -326,7 +326,7 @@ func TestConversation(t *testing.T) {
 				t.Errorf("alice.UnreadMessages = %d (returned %d), want 1 (carol's)", got, c.Unread)
 			}
 			wantPublished(t, e, itoa(alice.ID)+":unread_message_count=1")
-			convs, _ := e.Conversations(ctx, alice, 1)
+			convs, _ := e.Conversations(ctx, alice, app.Position{})
 			var unread []string
 			for _, c := range convs.Items {
 				unread = append(unread, fmt.Sprintf("%s:%d", c.Peer.Username, c.Unread))
@@ -342,6 +342,35 @@ func TestConversation(t *testing.T) {
 		t.Run("AlreadyReadPublishesNothing", func(t *testing.T) {
 			if _, err := e.Conversation(ctx, e.reload(t, alice), "bob", 0); err != nil {
 				t.Fatal(err)
+			}
+			wantPublished(t, e)
+		})
+
+		// Reading the last unread conversation pushes the count 0: the
+		// member's other tabs must hide their badge too.
+		t.Run("LastUnreadPublishesZero", func(t *testing.T) {
+			if _, err := e.Conversation(ctx, e.reload(t, alice), "carol", 0); err != nil {
+				t.Fatal(err)
+			}
+			wantPublished(t, e, itoa(alice.ID)+":unread_message_count=0")
+			if got := e.reload(t, alice).UnreadMessages; got != 0 {
+				t.Errorf("alice.UnreadMessages = %d, want 0", got)
+			}
+		})
+
+		// With nothing unread, viewing a conversation writes nothing, and
+		// opens no write transaction: on SQLite that would take the one
+		// writer connection from the members who are writing.
+		t.Run("NothingUnreadOpensNoTransaction", func(t *testing.T) {
+			alice := e.reload(t, alice)
+			e.updates.take()
+			for _, peer := range []string{"bob", "carol"} {
+				if _, err := e.Conversation(ctx, alice, peer, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := e.updates.take(); n != 0 {
+				t.Errorf("viewing read conversations opened %d write transactions, want 0", n)
 			}
 			wantPublished(t, e)
 		})

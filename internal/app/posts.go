@@ -131,17 +131,14 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 // than by name, so that renaming oneself does not start a fresh allowance.
 func memberKey(id int64) string { return strconv.FormatInt(id, 10) }
 
-// Timeline returns a page of every member's posts, newest first.
-func (a *App) Timeline(ctx context.Context, page int) (Page[natter.Post], error) {
-	if err := checkPage(page); err != nil {
-		return Page[natter.Post]{}, err
-	}
-	posts, err := a.store.Timeline(ctx, a.pagination(page))
-	if err != nil {
-		return Page[natter.Post]{}, err
-	}
-	return newPage(posts, page, a.cfg.PostsPerPage), nil
+// Timeline returns the page of every member's posts at pos, newest first.
+func (a *App) Timeline(ctx context.Context, pos Position) (Page[natter.Post], error) {
+	return pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Post, error) {
+		return a.store.Timeline(ctx, w)
+	}, postID)
 }
+
+func postID(p natter.Post) int64 { return p.ID }
 
 // mentionRE finds @username: the @ must not follow a letter, digit or
 // underscore (so an email address is not a mention), and the name must be a

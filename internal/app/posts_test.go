@@ -3,6 +3,7 @@ package app_test
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +40,11 @@ func TestCreatePost(t *testing.T) {
 		{"ErrTruncatedUTF8", "caf\xc3", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before, _ := e.Timeline(ctx, 1)
+			before, _ := e.Timeline(ctx, app.Position{})
 			p, err := e.CreatePost(ctx, alice, tt.body)
 			if tt.want == "" {
 				wantFields(t, err, "body")
-				if after, _ := e.Timeline(ctx, 1); len(after.Items) != len(before.Items) {
+				if after, _ := e.Timeline(ctx, app.Position{}); len(after.Items) != len(before.Items) {
 					t.Error("a refused post was stored")
 				}
 				return
@@ -54,7 +55,7 @@ func TestCreatePost(t *testing.T) {
 			if p.Body != tt.want || p.Author.ID != alice.ID {
 				t.Errorf("CreatePost = %+v, want body %q", p, tt.want)
 			}
-			if tl, _ := e.Timeline(ctx, 1); tl.Items[0].Body != tt.want {
+			if tl, _ := e.Timeline(ctx, app.Position{}); tl.Items[0].Body != tt.want {
 				t.Errorf("stored %q, want %q", tl.Items[0].Body, tt.want)
 			}
 		})
@@ -93,35 +94,98 @@ func TestTimeline(t *testing.T) {
 	}
 	ctx := t.Context()
 	alice, bob := e.register(t, "alice"), e.register(t, "bob")
-	for i, u := range []natter.Account{alice, bob, alice} {
-		if _, err := e.CreatePost(ctx, u, string(rune('a'+i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tt := range []struct {
-		page             int
-		want             []string
-		hasPrev, hasNext bool
-	}{
-		{1, []string{"c", "b"}, false, true},
-		{2, []string{"a"}, true, false},
-		{3, nil, true, false},
-	} {
-		p, err := e.Timeline(ctx, tt.page)
+	var ids []int64 // of posts a, b, c, d, e
+	for i, u := range []natter.Account{alice, bob, alice, bob, alice} {
+		p, err := e.CreatePost(ctx, u, string(rune('a'+i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, post := range p.Items {
-			got = append(got, post.Body)
-		}
-		if !slices.Equal(got, tt.want) || p.Number != tt.page || p.HasPrev != tt.hasPrev || p.HasNext != tt.hasNext {
-			t.Errorf("page %d = %q prev %v next %v; want %q prev %v next %v", tt.page, got, p.HasPrev, p.HasNext, tt.want, tt.hasPrev, tt.hasNext)
+		ids = append(ids, p.ID)
+	}
+	a, b, c, d := ids[0], ids[1], ids[2], ids[3]
+	for _, tt := range []struct {
+		name             string
+		pos              app.Position
+		want             []string
+		hasPrev, hasNext bool
+		newer, older     int64 // where the neighbouring pages start
+	}{
+		{"Newest", app.Position{}, []string{"e", "d"}, false, true, 0, d},
+		{"Page1", app.Position{Page: 1}, []string{"e", "d"}, false, true, 0, d},
+		{"Page2", app.Position{Page: 2}, []string{"c", "b"}, true, true, c, b},
+		{"Page3", app.Position{Page: 3}, []string{"a"}, true, false, a, 0},
+		{"PastTheEnd", app.Position{Page: 4}, nil, true, false, 0, 0},
+		{"BeforeD", app.Position{Before: d}, []string{"c", "b"}, true, true, c, b},
+		{"BeforeB", app.Position{Before: b}, []string{"a"}, true, false, a, 0},
+		{"BeforeTheFirst", app.Position{Before: a}, nil, true, false, 0, 0},
+		{"AfterA", app.Position{After: a}, []string{"c", "b"}, true, true, c, b},
+		{"AfterB", app.Position{After: b}, []string{"d", "c"}, true, true, d, c},
+		// Near the top, the newer page is the newest page, full.
+		{"AfterC", app.Position{After: c}, []string{"e", "d"}, false, true, 0, d},
+		{"AfterTheLast", app.Position{After: ids[4]}, []string{"e", "d"}, false, true, 0, d},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := e.Timeline(ctx, tt.pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, post := range p.Items {
+				got = append(got, post.Body)
+			}
+			if !slices.Equal(got, tt.want) || p.HasPrev != tt.hasPrev || p.HasNext != tt.hasNext || p.Newer != tt.newer || p.Older != tt.older || p.Number != 0 {
+				t.Errorf("%+v = %q prev %v next %v newer %d older %d number %d; want %q prev %v next %v newer %d older %d number 0",
+					tt.pos, got, p.HasPrev, p.HasNext, p.Newer, p.Older, p.Number, tt.want, tt.hasPrev, tt.hasNext, tt.newer, tt.older)
+			}
+		})
+	}
+	for _, pos := range []app.Position{{Page: -1}, {Page: app.MaxPage + 1}, {Before: -1}, {Before: b, After: a}} {
+		_, err := e.Timeline(ctx, pos)
+		wantKind(t, err, natter.Malformed)
+	}
+}
+
+// Every list reads its position from the same parameters, and refuses the
+// same way what is not a position.
+func TestParsePosition(t *testing.T) {
+	for _, tt := range []struct {
+		page, before, after string
+		want                app.Position
+	}{
+		{"", "", "", app.Position{Page: 1}},
+		{"1", "", "", app.Position{Page: 1}},
+		{"7", "", "", app.Position{Page: 7}},
+		{strconv.Itoa(app.MaxPage), "", "", app.Position{Page: app.MaxPage}},
+		{"", "42", "", app.Position{Page: 1, Before: 42}},
+		{"", "", "42", app.Position{Page: 1, After: 42}},
+	} {
+		got, err := app.ParsePosition(tt.page, tt.before, tt.after)
+		if err != nil || got != tt.want {
+			t.Errorf("ParsePosition(%q, %q, %q) = %+v, %v; want %+v", tt.page, tt.before, tt.after, got, err, tt.want)
 		}
 	}
-	for _, page := range []int{0, -1, app.MaxPage + 1} {
-		_, err := e.Timeline(ctx, page)
-		wantKind(t, err, natter.NotFound)
+	for _, tt := range []struct{ page, before, after string }{
+		{"abc", "", ""},
+		{"0", "", ""},
+		{"-1", "", ""},
+		{"1.5", "", ""},
+		{strconv.Itoa(app.MaxPage + 1), "", ""},
+		{"99999999999999999999", "", ""},
+		{"", "abc", ""},
+		{"", "0", ""},
+		{"", "-5", ""},
+		{"", "", "x"},
+		{"2", "42", ""},
+		{"", "42", "43"},
+	} {
+		_, err := app.ParsePosition(tt.page, tt.before, tt.after)
+		if e := wantKind(t, err, natter.Malformed); e.Message == "" {
+			t.Errorf("ParsePosition(%q, %q, %q): no message", tt.page, tt.before, tt.after)
+		}
+	}
+	for _, s := range []string{"abc", "0", strconv.Itoa(app.MaxPage + 1)} {
+		_, err := app.PageNumber(s)
+		wantKind(t, err, natter.Malformed)
 	}
 }
 

@@ -166,20 +166,19 @@ type Profile struct {
 	Blocked bool
 }
 
-// Profile returns username's profile, with a page of their posts.
-func (a *App) Profile(ctx context.Context, viewer natter.Account, username string, page int) (Profile, error) {
-	if err := checkPage(page); err != nil {
-		return Profile{}, err
-	}
+// Profile returns username's profile, with the page of their posts at pos.
+func (a *App) Profile(ctx context.Context, viewer natter.Account, username string, pos Position) (Profile, error) {
 	u, err := a.Member(ctx, username)
 	if err != nil {
 		return Profile{}, err
 	}
-	posts, err := a.store.PostsByUser(ctx, u.ID, a.pagination(page))
+	posts, err := pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Post, error) {
+		return a.store.PostsByUser(ctx, u.ID, w)
+	}, postID)
 	if err != nil {
 		return Profile{}, err
 	}
-	p := Profile{Member: u, Posts: newPage(posts, page, a.cfg.PostsPerPage)}
+	p := Profile{Member: u, Posts: posts}
 	if viewer.ID != 0 && viewer.ID != u.ID {
 		if p.Blocked, err = a.store.Blocks(ctx, viewer.ID, u.ID); err != nil {
 			return Profile{}, err

@@ -429,22 +429,43 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, err := e.Profile(ctx, bob, "ALICE", 1)
+	p, err := e.Profile(ctx, bob, "ALICE", app.Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Member.ID != alice.ID || len(p.Posts.Items) != 2 || p.Posts.Items[0].Body != "three" || !p.Posts.HasNext || p.Posts.HasPrev || !p.Blocked {
 		t.Errorf("page 1 = %+v", p)
 	}
-	p, err = e.Profile(ctx, alice, "alice", 2)
+	if p.Posts.Older != p.Posts.Items[1].ID {
+		t.Errorf("page 1 goes on before %d, want %d (two)", p.Posts.Older, p.Posts.Items[1].ID)
+	}
+	p, err = e.Profile(ctx, alice, "alice", app.Position{Before: p.Posts.Older})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Posts.Items) != 1 || p.Posts.HasNext || !p.Posts.HasPrev || p.Blocked {
+	if len(p.Posts.Items) != 1 || p.Posts.Items[0].Body != "one" || p.Posts.HasNext || !p.Posts.HasPrev || p.Blocked {
+		t.Errorf("own older page = %+v", p)
+	}
+	p, err = e.Profile(ctx, alice, "alice", app.Position{Page: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Posts.Items) != 1 || p.Posts.Items[0].Body != "one" || p.Posts.HasNext || !p.Posts.HasPrev {
 		t.Errorf("own page 2 = %+v", p)
 	}
-	_, err = e.Profile(ctx, bob, "nobody", 1)
+	// Bob's posts are not alice's.
+	if _, err := e.CreatePost(ctx, bob, "bob's"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = e.Profile(ctx, alice, "bob", app.Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Posts.Items) != 1 || p.Posts.Items[0].Body != "bob's" || p.Posts.HasNext || p.Posts.HasPrev {
+		t.Errorf("bob's profile = %+v", p)
+	}
+	_, err = e.Profile(ctx, bob, "nobody", app.Position{})
 	wantKind(t, err, natter.NotFound)
-	_, err = e.Profile(ctx, bob, "alice", 0)
-	wantKind(t, err, natter.NotFound)
+	_, err = e.Profile(ctx, bob, "alice", app.Position{Page: 0, Before: -1})
+	wantKind(t, err, natter.Malformed)
 }

@@ -25,7 +25,6 @@ type Listener struct {
 	hub       *Hub
 	log       *slog.Logger
 	connected atomic.Bool
-	pid       atomic.Uint32
 	// heard is when PostgreSQL last said anything on the connection (a
 	// notification, an answered ping), in Unix nanoseconds.
 	heard atomic.Int64
@@ -99,7 +98,6 @@ func (l *Listener) listen(ctx context.Context, connected func()) error {
 	if err != nil {
 		return err
 	}
-	l.pid.Store(conn.PgConn().PID())
 	l.heardNow()
 	l.connected.Store(true)
 	connected()
@@ -162,7 +160,3 @@ func (l *Listener) Ready(context.Context) error {
 	}
 	return nil
 }
-
-// BackendPID is the PostgreSQL process id of the listening connection (0
-// before the first connection); tests terminate it to prove recovery.
-func (l *Listener) BackendPID() uint32 { return l.pid.Load() }

@@ -103,6 +103,17 @@ type Notification struct {
 	Time   time.Time
 }
 
+// Window asks for a page of a list kept newest first by id, by position:
+// the Limit items just older than Before (0: the newest items), or, with
+// After set, the Limit items just newer than After, still newest first.
+// Either way the list's index is read from that position, so a page costs
+// the same however deep it is. Skip, for the seed's ?page=N, skips that
+// many items first; the application keeps it small.
+type Window struct {
+	Before, After int64
+	Skip, Limit   int
+}
+
 // Pagination is a page request: Limit rows after skipping Offset.
 type Pagination struct {
 	Offset, Limit int

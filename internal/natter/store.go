@@ -25,10 +25,10 @@ type Store interface {
 	// calls it, and nothing keeps what it returns.
 	Credentials(ctx context.Context, username string) (Credentials, error)
 
-	// Timeline and PostsByUser return a page of posts, newest first. The
+	// Timeline and PostsByUser return a window of posts, newest first. The
 	// slices may be shared: callers must not change them.
-	Timeline(ctx context.Context, p Pagination) ([]Post, error)
-	PostsByUser(ctx context.Context, userID int64, p Pagination) ([]Post, error)
+	Timeline(ctx context.Context, w Window) ([]Post, error)
+	PostsByUser(ctx context.Context, userID int64, w Window) ([]Post, error)
 
 	// MessagesReceived returns a page of the messages sent to userID,
 	// newest first.
@@ -36,9 +36,9 @@ type Store interface {
 	// ConversationMessages returns up to limit messages between userID and
 	// peerID with ids below before (0: the newest), newest first.
 	ConversationMessages(ctx context.Context, userID, peerID, before int64, limit int) ([]Message, error)
-	// Conversations returns a page of userID's inbox, the most recent
-	// exchange first.
-	Conversations(ctx context.Context, userID int64, p Pagination) ([]Conversation, error)
+	// Conversations returns a window of userID's inbox, the most recent
+	// exchange first, by the id of each conversation's last message.
+	Conversations(ctx context.Context, userID int64, w Window) ([]Conversation, error)
 	// Blocks reports whether blocker has blocked blocked.
 	Blocks(ctx context.Context, blocker, blocked int64) (bool, error)
 

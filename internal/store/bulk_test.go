@@ -76,21 +76,21 @@ func TestBulkLoader(t *testing.T) {
 
 		t.Run("GeneratePosts", func(t *testing.T) {
 			// A page read (and cached) before the load must not hide it.
-			if tl, err := s.Timeline(ctx, natter.Pagination{Limit: 2}); err != nil || len(tl) != 0 {
+			if tl, err := s.Timeline(ctx, natter.Window{Limit: 2}); err != nil || len(tl) != 0 {
 				t.Fatalf("Timeline before = %+v, %v", tl, err)
 			}
 			authors := store.IDRange{First: users[0].ID, N: 2}
 			if err := l.GeneratePosts(ctx, 0, 7, authors, start, numbered("post ")); err != nil {
 				t.Fatal(err)
 			}
-			tl, err := s.Timeline(ctx, natter.Pagination{Limit: 2})
+			tl, err := s.Timeline(ctx, natter.Window{Limit: 2})
 			if err != nil || len(tl) != 2 || tl[0].Body != "post 6" || tl[1].Body != "post 5" {
 				t.Fatalf("Timeline = %+v, %v", tl, err)
 			}
 			if !tl[0].CreatedAt.Equal(start.Add(6*time.Second)) || tl[0].Author.ID != users[0].ID {
 				t.Errorf("newest post = %+v", tl[0])
 			}
-			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Pagination{Limit: 10}); len(mine) != 3 {
+			if mine, _ := s.PostsByUser(ctx, users[1].ID, natter.Window{Limit: 10}); len(mine) != 3 {
 				t.Errorf("second member has %d posts, want 3", len(mine))
 			}
 			if err := l.GeneratePosts(ctx, 0, 1, store.IDRange{}, start, numbered("x")); err == nil {
@@ -117,7 +117,7 @@ func TestBulkLoader(t *testing.T) {
 				t.Fatal(err)
 			}
 			inbox := func(id int64) (out []string) {
-				convs, err := s.Conversations(ctx, id, natter.Pagination{Limit: 10})
+				convs, err := s.Conversations(ctx, id, natter.Window{Limit: 10})
 				if err != nil {
 					t.Fatal(err)
 				}

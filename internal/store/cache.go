@@ -22,8 +22,9 @@ import (
 type caches struct {
 	sessions *readCache[string, sessionEntry]
 	users    *readCache[int64, natter.Account] // no credentials: Credentials is never cached
-	// posts holds pages of the timeline and of profiles. They change when
-	// somebody posts or renames, and are then all forgotten.
+	// posts holds the top pages of the timeline and of profiles (not
+	// the windows by position deeper down). They change when somebody
+	// posts or renames, and are then all forgotten.
 	posts *readCache[postsKey, []natter.Post]
 }
 
@@ -47,10 +48,10 @@ func (e sessionEntry) live(now time.Time) bool {
 	return e.expiry.After(now) && (e.login.IdleUntil.IsZero() || e.login.IdleUntil.UnixMicro() == 0 || e.login.IdleUntil.After(now))
 }
 
-// postsKey is a page of posts: the timeline's (user 0) or one member's.
+// postsKey is a window of posts: the timeline's (user 0) or one member's.
 type postsKey struct {
-	user int64
-	page natter.Pagination
+	user   int64
+	window natter.Window
 }
 
 // readCache maps keys to what the database held for them. A reader takes

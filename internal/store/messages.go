@@ -215,16 +215,31 @@ func (s *Store) ConversationMessages(ctx context.Context, userID, peerID, before
 		ORDER BY m.id DESC LIMIT $4`, userID, peerID, before, limit))
 }
 
-// Conversations returns userID's inbox: one row per peer, the most recent
-// exchange first.
-func (s *Store) Conversations(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Conversation, error) {
-	rows, err := s.rq.QueryContext(ctx, `
-		SELECT c.unread, `+messageColumns+`
+// The queries of a member's inbox, read from a window's position (see
+// timelineOlder), served by conversations_recent.
+const (
+	conversationsOlder = `
+		SELECT c.unread, ` + messageColumns + `
 		FROM conversations c
 		JOIN messages m ON m.id = c.last_message_id
 		JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
-		WHERE c.user_id = $1
-		ORDER BY c.last_message_id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
+		WHERE c.user_id = $1 AND c.last_message_id < $2
+		ORDER BY c.last_message_id DESC LIMIT $3 OFFSET $4`
+	conversationsNewer = `
+		SELECT c.unread, ` + messageColumns + `
+		FROM conversations c
+		JOIN messages m ON m.id = c.last_message_id
+		JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		WHERE c.user_id = $1 AND c.last_message_id > $2
+		ORDER BY c.last_message_id LIMIT $3`
+)
+
+// Conversations returns a window of userID's inbox: one row per peer, the
+// most recent exchange first. A conversation's position is the id of its
+// last message.
+func (s *Store) Conversations(ctx context.Context, userID int64, w natter.Window) ([]natter.Conversation, error) {
+	query, args := windowQuery(w, conversationsOlder, conversationsNewer, userID)
+	rows, err := s.rq.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: conversations: %w", err)
 	}
@@ -247,6 +262,9 @@ func (s *Store) Conversations(ctx context.Context, userID int64, p natter.Pagina
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: conversations: %w", err)
+	}
+	if w.After > 0 {
+		slices.Reverse(convs) // read oldest first
 	}
 	return convs, nil
 }

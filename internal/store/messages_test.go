@@ -57,7 +57,7 @@ func TestCreateMessage(t *testing.T) {
 			user, peer natter.Account
 			unread     int
 		}{{bob, alice, 2}, {alice, bob, 0}} {
-			convs, err := s.Conversations(ctx, side.user.ID, natter.Pagination{Limit: 10})
+			convs, err := s.Conversations(ctx, side.user.ID, natter.Window{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,9 +79,9 @@ func TestConversations(t *testing.T) {
 		a1, _ := send(t, s, alice, bob, "a1") // alice replies: bob's exchange is the most recent
 		send(t, s, carol, bob, "c→b")
 
-		conversations := func(u natter.Account, p natter.Pagination) []natter.Conversation {
+		conversations := func(u natter.Account, w natter.Window) []natter.Conversation {
 			t.Helper()
-			convs, err := s.Conversations(ctx, u.ID, p)
+			convs, err := s.Conversations(ctx, u.ID, w)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,19 +95,31 @@ func TestConversations(t *testing.T) {
 		}
 
 		t.Run("MostRecentFirstWithUnread", func(t *testing.T) {
-			got := summary(conversations(alice, natter.Pagination{Limit: 10}))
+			got := summary(conversations(alice, natter.Window{Limit: 10}))
 			if want := []string{"bob:a1:2", "carol:c1:1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("alice's inbox = %v, want %v", got, want)
 			}
-			got = summary(conversations(bob, natter.Pagination{Limit: 10}))
+			got = summary(conversations(bob, natter.Window{Limit: 10}))
 			if want := []string{"carol:c→b:1", "alice:a1:1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("bob's inbox = %v, want %v", got, want)
 			}
 		})
 
-		t.Run("Pages", func(t *testing.T) {
-			if got := summary(conversations(alice, natter.PageFor(2, 1))); fmt.Sprint(got) != "[carol:c1:1]" {
-				t.Errorf("alice's page 2 of 1 = %v", got)
+		t.Run("Windows", func(t *testing.T) {
+			newest := conversations(alice, natter.Window{Limit: 1})
+			if got := summary(newest); fmt.Sprint(got) != "[bob:a1:2]" {
+				t.Fatalf("alice's newest 1 = %v", got)
+			}
+			older := conversations(alice, natter.Window{Before: newest[0].Last.ID, Limit: 5})
+			if got := summary(older); fmt.Sprint(got) != "[carol:c1:1]" {
+				t.Errorf("alice's conversations before bob's = %v", got)
+			}
+			if got := summary(conversations(alice, natter.Window{Skip: 1, Limit: 1})); fmt.Sprint(got) != "[carol:c1:1]" {
+				t.Errorf("alice's second conversation by skipping = %v", got)
+			}
+			newer := conversations(alice, natter.Window{After: older[0].Last.ID, Limit: 5})
+			if got := summary(newer); fmt.Sprint(got) != "[bob:a1:2]" {
+				t.Errorf("alice's conversations after carol's = %v", got)
 			}
 		})
 
@@ -122,14 +134,14 @@ func TestConversations(t *testing.T) {
 			if !changed || left != 1 {
 				t.Errorf("MarkConversationRead = %d, %v; want 1 (carol's) left, changed", left, changed)
 			}
-			if got := summary(conversations(alice, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:1]" {
+			if got := summary(conversations(alice, natter.Window{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:1]" {
 				t.Errorf("alice's inbox after reading bob = %v", got)
 			}
 			if got := reload(t, s, alice).UnreadMessages; got != 1 {
 				t.Errorf("alice.UnreadMessages = %d, want 1", got)
 			}
 			// Bob's side of the same exchange is untouched.
-			if got := summary(conversations(bob, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[carol:c→b:1 alice:a1:1]" {
+			if got := summary(conversations(bob, natter.Window{Limit: 10})); fmt.Sprint(got) != "[carol:c→b:1 alice:a1:1]" {
 				t.Errorf("bob's inbox = %v", got)
 			}
 
@@ -181,7 +193,7 @@ func TestConversations(t *testing.T) {
 			if unread(c1) || !unread(a1) {
 				t.Errorf("after: c1 unread %v, a1 unread %v; want false, true", unread(c1), unread(a1))
 			}
-			if got := summary(conversations(alice, natter.Pagination{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:0]" {
+			if got := summary(conversations(alice, natter.Window{Limit: 10})); fmt.Sprint(got) != "[bob:a1:0 carol:c1:0]" {
 				t.Errorf("alice's inbox after reading = %v", got)
 			}
 			if _, changed := mark(alice, c1.ID); changed {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"natter/internal/natter"
+	"slices"
 )
 
 // CreatePost inserts a post by author.
@@ -18,27 +20,75 @@ func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body stri
 	return p, nil
 }
 
-// Timeline returns every member's posts, newest first. Newest first is id
-// order, so the primary key serves it. The slice may be shared: callers
-// must not change it.
-func (s *Store) Timeline(ctx context.Context, p natter.Pagination) ([]natter.Post, error) {
-	return s.posts(ctx, postsKey{0, p}, `
+// The queries of the lists of posts, read from a window's position: older
+// items newest first, newer ones oldest first (the window's end nearest
+// its position) and then turned round. Newest first is id order, so the
+// primary key serves the timeline and posts_user_id a profile.
+const (
+	timelineOlder = `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
-		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset)
-}
-
-// PostsByUser returns one member's posts, newest first, served by
-// posts_user_id. The slice may be shared: callers must not change it.
-func (s *Store) PostsByUser(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Post, error) {
-	return s.posts(ctx, postsKey{userID, p}, `
+		WHERE p.id < $1
+		ORDER BY p.id DESC LIMIT $2 OFFSET $3`
+	timelineNewer = `
 		SELECT p.id, p.body, p.created_at, u.id, u.username
 		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $3
-		ORDER BY p.id DESC LIMIT $1 OFFSET $2`, p.Limit, p.Offset, userID)
+		WHERE p.id > $1
+		ORDER BY p.id LIMIT $2`
+	postsByUserOlder = `
+		SELECT p.id, p.body, p.created_at, u.id, u.username
+		FROM posts p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $1 AND p.id < $2
+		ORDER BY p.id DESC LIMIT $3 OFFSET $4`
+	postsByUserNewer = `
+		SELECT p.id, p.body, p.created_at, u.id, u.username
+		FROM posts p JOIN users u ON u.id = p.user_id
+		WHERE p.user_id = $1 AND p.id > $2
+		ORDER BY p.id LIMIT $3`
+)
+
+// Timeline returns a window of every member's posts, newest first. The
+// slice may be shared: callers must not change it.
+func (s *Store) Timeline(ctx context.Context, w natter.Window) ([]natter.Post, error) {
+	query, args := windowQuery(w, timelineOlder, timelineNewer)
+	return s.posts(ctx, postsKey{0, w}, w, query, args...)
 }
 
-func (s *Store) posts(ctx context.Context, key postsKey, query string, args ...any) ([]natter.Post, error) {
+// PostsByUser returns a window of one member's posts, newest first. The
+// slice may be shared: callers must not change it.
+func (s *Store) PostsByUser(ctx context.Context, userID int64, w natter.Window) ([]natter.Post, error) {
+	query, args := windowQuery(w, postsByUserOlder, postsByUserNewer, userID)
+	return s.posts(ctx, postsKey{userID, w}, w, query, args...)
+}
+
+// windowQuery picks the query that reads window w, older or newer, and
+// appends w's arguments to the list's own: the position and the limit, and
+// when reading older items the skip.
+func windowQuery(w natter.Window, older, newer string, args ...any) (string, []any) {
+	if w.After > 0 {
+		return newer, append(args, w.After, w.Limit)
+	}
+	before := w.Before
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return older, append(args, before, w.Limit, w.Skip)
+}
+
+// posts reads a window of posts. The windows at the top of a list (its
+// first page, and the seed's numbered pages) are kept in memory; a window
+// by position is read from the index where it points, which costs little,
+// and a reader walking deep into the timeline does not push the first page
+// out of the cache.
+func (s *Store) posts(ctx context.Context, key postsKey, w natter.Window, query string, args ...any) ([]natter.Post, error) {
+	top := w.Before == 0 && w.After == 0
+	if !top {
+		posts, err := s.queryPosts(ctx, query, args...)
+		if w.After > 0 {
+			slices.Reverse(posts) // read oldest first
+		}
+		return posts, err
+	}
 	posts, ok, gen := s.cache.posts.get(key)
 	if ok {
 		return posts, nil

@@ -23,6 +23,19 @@ type prepared struct {
 	// pending are texts first met inside a transaction, to prepare once it
 	// has ended (see preparedTx).
 	pending map[string]bool
+
+	// watch, when set, is told every query run through p with its
+	// arguments, so that the query-plan test checks the SQL the store
+	// runs rather than copies of it (export_test.go). It is set before
+	// the Store is used, and never in production.
+	watch func(query string, args []any)
+}
+
+// ran tells p.watch of a query.
+func (p *prepared) ran(query string, args []any) {
+	if p.watch != nil {
+		p.watch(query, args)
+	}
 }
 
 func newPrepared(db *sql.DB) *prepared { return &prepared{db: db} }
@@ -46,6 +59,7 @@ func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 func (p *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p.ran(query, args)
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -54,6 +68,7 @@ func (p *prepared) ExecContext(ctx context.Context, query string, args ...any) (
 }
 
 func (p *prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	p.ran(query, args)
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -62,6 +77,7 @@ func (p *prepared) QueryContext(ctx context.Context, query string, args ...any) 
 }
 
 func (p *prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	p.ran(query, args)
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		// A *sql.Row cannot be made to carry err; the unprepared query
@@ -121,6 +137,7 @@ type preparedTx struct {
 }
 
 func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.p.ran(query, args)
 	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -129,6 +146,7 @@ func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func (t preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.p.ran(query, args)
 	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -137,6 +155,7 @@ func (t preparedTx) QueryContext(ctx context.Context, query string, args ...any)
 }
 
 func (t preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	t.p.ran(query, args)
 	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,8 +20,9 @@ import (
 //	uvarint + bytes            the key
 //	'i' varint | 's' uvarint + bytes | 'b' 0 or 1 | 't' varint (Unix ns)
 //
-// Data without the marker is gob, as sessions written before natter used
-// this codec are; they stay valid.
+// Anything else, such as the gob that scs's default codec wrote before
+// natter had this one, is an error; the web layer reads such a session as
+// none, and its member logs in again.
 type SessionCodec struct{}
 
 const sessionCodecVersion = 1
@@ -68,10 +67,7 @@ var errSessionData = errors.New("store: malformed session data")
 
 // Decode implements scs.Codec.
 func (SessionCodec) Decode(data []byte) (time.Time, map[string]any, error) {
-	if len(data) == 0 || data[0] != 0 {
-		return decodeGobSession(data)
-	}
-	if len(data) < 2 || data[1] != sessionCodecVersion {
+	if len(data) < 2 || data[0] != 0 || data[1] != sessionCodecVersion {
 		return time.Time{}, nil, errSessionData
 	}
 	r := sessionReader{b: data[2:]}
@@ -148,16 +144,4 @@ func (r *sessionReader) string() string {
 	s := string(r.b[:n])
 	r.b = r.b[n:]
 	return s
-}
-
-// decodeGobSession reads scs's default encoding.
-func decodeGobSession(data []byte) (time.Time, map[string]any, error) {
-	var aux struct {
-		Deadline time.Time
-		Values   map[string]any
-	}
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&aux); err != nil {
-		return time.Time{}, nil, fmt.Errorf("store: session data: %w", err)
-	}
-	return aux.Deadline, aux.Values, nil
 }

@@ -66,14 +66,13 @@ type Store struct {
 	// lock keeps other processes off the SQLite file (lock.go).
 	lock *fileLock
 	now  func() time.Time
-	dsn  string
 }
 
 // Open connects to the database named by dsn — a postgres:// URL, or else a
 // SQLite file path (optionally prefixed "sqlite:") — and applies any pending
 // migrations.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	s := &Store{now: opts.Now, dsn: dsn}
+	s := &Store{now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -272,9 +271,6 @@ func cloneValues(v url.Values) url.Values {
 // Dialect reports which engine the Store uses.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DSN is the string the Store was opened with (for the PostgreSQL listener).
-func (s *Store) DSN() string { return s.dsn }
-
 // Close closes the database.
 func (s *Store) Close() error {
 	if s.rq != nil {
@@ -356,9 +352,6 @@ type Tx struct {
 // Now is the single clock reading of this transaction: every row it writes
 // carries the same time.
 func (tx *Tx) Now() time.Time { return tx.now }
-
-// Notifications returns the notifications this transaction wrote.
-func (tx *Tx) Notifications() []natter.Notification { return tx.notes }
 
 // Update runs fn in one write transaction and commits it if fn returns nil;
 // any error or panic rolls it back. On PostgreSQL a serialization failure or

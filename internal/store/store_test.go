@@ -90,8 +90,8 @@ func TestOpen(t *testing.T) {
 				if err != nil {
 					t.Fatalf("first Open: %v", err)
 				}
-				if s1.Dialect() != d || s1.DSN() != dsn {
-					t.Errorf("Dialect(), DSN() = %q, %q; want %q, %q", s1.Dialect(), s1.DSN(), d, dsn)
+				if s1.Dialect() != d {
+					t.Errorf("Dialect() = %q, want %q", s1.Dialect(), d)
 				}
 				v1, err := s1.SchemaVersion(ctx)
 				if err != nil || v1 < 1 {
@@ -357,7 +357,7 @@ func TestCreateMessage_Concurrent(t *testing.T) {
 			if err != nil || len(msgs) != want {
 				t.Errorf("%s received %d messages (%v), want %d", u.Username, len(msgs), err, want)
 			}
-			convs, err := s.Conversations(ctx, u.ID, natter.Pagination{Limit: 10})
+			convs, err := s.Conversations(ctx, u.ID, natter.Window{Limit: 10})
 			if err != nil || len(convs) != 1 || convs[0].Unread != want {
 				t.Errorf("%s conversations = %+v, %v; want one with %d unread", u.Username, convs, err, want)
 			}
@@ -398,7 +398,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 			for i := range each {
 				_, err := s.Update(ctx, func(tx natter.Tx) error {
 					if i%3 == 0 {
-						convs, err := s.Conversations(ctx, bob.ID, natter.Pagination{Limit: 10})
+						convs, err := s.Conversations(ctx, bob.ID, natter.Window{Limit: 10})
 						if err != nil || len(convs) == 0 {
 							return err
 						}
@@ -420,7 +420,7 @@ func TestUnreadCountersUnderConcurrency(t *testing.T) {
 			t.Fatalf("transaction: %v", err)
 		}
 
-		convs, err := s.Conversations(ctx, bob.ID, natter.Pagination{Limit: 10})
+		convs, err := s.Conversations(ctx, bob.ID, natter.Window{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

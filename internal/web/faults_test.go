@@ -104,7 +104,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 		carol := s.browser()
 		r := carol.postForm(t, "/register", url.Values{
 			"username": {"carol"}, "email": {"carol@example.com"},
-			"password": {"password-of-carol"}, "confirm_password": {"password-of-carol"},
+			"password": {"quiet-harbour-lights"}, "confirm_password": {"quiet-harbour-lights"},
 		})
 		r.wantRedirect("/login")
 		carol.follow(t, r).wantStatus(http.StatusOK).wantText("you are now a registered user", "Please log in, carol.")
@@ -114,7 +114,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 
 		// Logging in is a session write: while it fails the member is
 		// told, and once it works again they are in.
-		form := url.Values{"username": {"carol"}, "password": {"password-of-carol"}}
+		form := url.Values{"username": {"carol"}, "password": {"quiet-harbour-lights"}}
 		carol.postForm(t, "/login", form).wantStatus(http.StatusInternalServerError)
 		sessions.fail.Store(false)
 		carol.postForm(t, "/login", form).wantRedirect("/")
@@ -149,7 +149,7 @@ func TestDatabaseThatCannotWrite(t *testing.T) {
 	guest := s.browser()
 	guest.get(t, "/readyz").wantStatus(http.StatusOK)
 
-	other, err := sql.Open("sqlite", "file:"+st.DSN())
+	other, err := sql.Open("sqlite", "file:"+s.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

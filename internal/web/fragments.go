@@ -1,11 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
 
+	"natter/internal/app"
 	"natter/internal/natter"
 )
 
@@ -17,66 +20,102 @@ import (
 // the timeline, which look the same to everyone.
 //
 // Those pieces are fragments: partial templates rendered once and kept,
-// keyed by their data. A fragment's data is a comparable value holding
-// everything the partial shows, and the partial shows nothing else: it
-// reads no clock and looks nothing up, and calls only pure functions
-// (avatar, asset, segments). Equal data then renders equal HTML, so a kept
-// fragment is always the one the templates would produce now; a rename, a
-// new count or the passing of a minute is simply new data. Nothing is ever
-// invalidated.
+// keyed by their data. A fragment's data is a value holding everything the
+// partial shows, and the partial shows nothing else. Equal data then renders
+// equal HTML, so a kept fragment is always the one the templates would
+// produce now; a rename, a new count or the passing of a minute is simply
+// new data. Nothing is ever invalidated.
+//
+// Those rules hold by construction, not by convention:
+//   - Each partial is a partial[D], its cache keyed by D itself; D must be
+//     comparable (the compiler checks), and newPartial refuses at start-up
+//     a D holding an interface or a pointer, which would compare by
+//     identity or panic in a map (time.Time, compared by instant and zone,
+//     is the one exception).
+//   - The kept partials are parsed into their own set, whose function map
+//     holds only pure functions (fragmentFuncs). The clock (stamp) is not
+//     among them: a kept partial that asked for it would fail its first
+//     render, and every test that renders it, rather than keep "3 minutes
+//     ago" for ever.
+//
+// What is kept: the top of each page (a member's name and counts), the
+// pager, empty form fields, and the posts and received messages of the lists
+// as rendered, their bodies included, until they age out of the cache.
+// Fields holding what a member typed into a form are never kept.
 
-// fragmentKey is a fragment's partial template and data.
-type fragmentKey struct {
-	template string
-	data     any // comparable
+// partial is a partial template whose renderings are kept by their data D.
+type partial[D comparable] struct {
+	name  string
+	set   *template.Template // the kept partials' set (fragmentFuncs)
+	cache *fragmentCache[D]
 }
 
-// fragmentCache keeps up to about 2 × max fragments in two generations:
-// when the current one is full it becomes the previous one, and a fragment
-// found there moves back. Fragments in use stay; the rest age out.
-type fragmentCache struct {
-	mu        sync.Mutex
-	max       int
-	cur, prev map[fragmentKey]template.HTML
-}
-
-func newFragmentCache(max int) *fragmentCache {
-	return &fragmentCache{max: max, cur: make(map[fragmentKey]template.HTML, max)}
-}
-
-func (c *fragmentCache) get(k fragmentKey) (template.HTML, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if h, ok := c.cur[k]; ok {
-		return h, true
+// newPartial returns the partial template name of set, keeping up to about
+// 2 × max renderings. It panics if D could make two different renderings
+// look equal, or panic as a map key: a programming error, found at start-up.
+func newPartial[D comparable](set *template.Template, name string, max int) *partial[D] {
+	if err := checkFragmentData(reflect.TypeFor[D]()); err != nil {
+		panic(fmt.Sprintf("web: partial %q: %v", name, err))
 	}
-	h, ok := c.prev[k]
-	if ok {
-		c.putLocked(k, h)
+	if set.Lookup(name) == nil {
+		panic(fmt.Sprintf("web: no partial %q", name))
 	}
-	return h, ok
+	return &partial[D]{name: name, set: set, cache: newFragmentCache[D](max)}
 }
 
-func (c *fragmentCache) put(k fragmentKey, h template.HTML) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.putLocked(k, h)
-}
-
-func (c *fragmentCache) putLocked(k fragmentKey, h template.HTML) {
-	if len(c.cur) >= c.max {
-		c.prev, c.cur = c.cur, make(map[fragmentKey]template.HTML, c.max)
+// checkFragmentData refuses data types whose == is not "shows the same":
+// interfaces (which also panic as map keys when they hold a slice) and
+// pointers (equal when the same, however what they point to changes).
+func checkFragmentData(t reflect.Type) error {
+	if t == reflect.TypeFor[time.Time]() {
+		return nil
 	}
-	c.cur[k] = h
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.UnsafePointer:
+		return fmt.Errorf("its data holds a %s, which is compared by identity", t)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if err := checkFragmentData(f.Type); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name, err)
+			}
+		}
+	case reflect.Array:
+		return checkFragmentData(t.Elem())
+	}
+	return nil
 }
 
-// list returns the fragments of the partial name for each of items,
-// joined, rendering those it does not keep with render.
-func (c *fragmentCache) list(name string, items []any, render func(string, any) (template.HTML, error)) (template.HTML, error) {
-	parts := make([]template.HTML, len(items))
+// render returns the partial rendered with d: kept, or rendered now and
+// kept.
+func (p *partial[D]) render(d D) (template.HTML, error) {
+	if h, ok := p.cache.get(d); ok {
+		return h, nil
+	}
+	h, err := p.renderNow(d)
+	if err != nil {
+		return "", err
+	}
+	p.cache.put(d, h)
+	return h, nil
+}
+
+// renderNow renders the partial with d, keeping nothing.
+func (p *partial[D]) renderNow(d D) (template.HTML, error) {
+	var b strings.Builder
+	if err := p.set.ExecuteTemplate(&b, p.name, d); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // produced by html/template: escaped
+}
+
+// list returns the partial rendered for each of ds, joined: one template
+// call for a list rather than two for each item.
+func (p *partial[D]) list(ds []D) (template.HTML, error) {
+	parts := make([]template.HTML, len(ds))
 	size := 0
-	for i, data := range items {
-		h, err := c.fragment(name, data, render)
+	for i, d := range ds {
+		h, err := p.render(d)
 		if err != nil {
 			return "", err
 		}
@@ -91,34 +130,90 @@ func (c *fragmentCache) list(name string, items []any, render func(string, any) 
 	return template.HTML(b.String()), nil
 }
 
-// fragment returns the partial name rendered with data: kept, or rendered
-// by render and kept.
-func (c *fragmentCache) fragment(name string, data any, render func(string, any) (template.HTML, error)) (template.HTML, error) {
-	k := fragmentKey{name, data}
-	if h, ok := c.get(k); ok {
-		return h, nil
-	}
-	h, err := render(name, data)
-	if err != nil {
-		return "", err
-	}
-	c.put(k, h)
-	return h, nil
+// fragmentCache keeps up to about 2 × max fragments in two generations:
+// when the current one is full it becomes the previous one, and a fragment
+// found there moves back. Fragments in use stay; the rest age out.
+type fragmentCache[D comparable] struct {
+	mu        sync.Mutex
+	max       int
+	cur, prev map[D]template.HTML
 }
 
-// fragment returns the partial template name rendered with data, kept or
-// rendered now. data must be comparable and hold all the partial shows.
-func (s *Server) fragment(name string, data any) (template.HTML, error) {
-	return s.fragments.fragment(name, data, s.renderFragment)
+func newFragmentCache[D comparable](max int) *fragmentCache[D] {
+	return &fragmentCache[D]{max: max, cur: make(map[D]template.HTML, max)}
 }
 
-// renderFragment renders the partial name with data.
-func (s *Server) renderFragment(name string, data any) (template.HTML, error) {
-	var b strings.Builder
-	if err := s.items.ExecuteTemplate(&b, name, data); err != nil {
-		return "", err
+func (c *fragmentCache[D]) get(k D) (template.HTML, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.cur[k]; ok {
+		return h, true
 	}
-	return template.HTML(b.String()), nil // produced by html/template: escaped
+	h, ok := c.prev[k]
+	if ok {
+		c.putLocked(k, h)
+	}
+	return h, ok
+}
+
+func (c *fragmentCache[D]) put(k D, h template.HTML) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(k, h)
+}
+
+func (c *fragmentCache[D]) putLocked(k D, h template.HTML) {
+	if len(c.cur) >= c.max {
+		c.prev, c.cur = c.cur, make(map[D]template.HTML, c.max)
+	}
+	c.cur[k] = h
+}
+
+// keptPartials are the partials whose renderings are kept. A generation of posts holds at about
+// 700 bytes each some 3 MB; the others are smaller.
+type keptPartials struct {
+	top      *partial[top]
+	field    *partial[field]
+	pager    *partial[pager]
+	post     *partial[postItem]
+	received *partial[receivedItem]
+}
+
+func newKeptPartials(set *template.Template) *keptPartials {
+	return &keptPartials{
+		top:      newPartial[top](set, "top", 2000),
+		field:    newPartial[field](set, "field", 100),
+		pager:    newPartial[pager](set, "pager", 500),
+		post:     newPartial[postItem](set, "post", 4000),
+		received: newPartial[receivedItem](set, "received", 2000),
+	}
+}
+
+// pureFuncs are the template functions whose results depend on their
+// arguments alone: the only ones a kept partial may call.
+func (s *Server) pureFuncs() template.FuncMap {
+	return template.FuncMap{
+		"asset":    s.assetURL, // fingerprinted at start-up
+		"avatar":   avatarURL,
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
+		"segments": app.Segments,
+	}
+}
+
+// fragmentFuncs is the kept partials' function map: pureFuncs, and in place
+// of every other function of the pages (the clock, the fragments
+// themselves) one that fails the render.
+func (s *Server) fragmentFuncs() template.FuncMap {
+	m := s.pureFuncs()
+	for name := range s.funcs() {
+		if _, ok := m[name]; !ok {
+			m[name] = func(...any) (string, error) {
+				return "", fmt.Errorf("web: a kept fragment may not call %s: its rendering would depend on more than its data", name)
+			}
+		}
+	}
+	return m
 }
 
 // stamp is a time as pages show it: the time itself (machine-readable in
@@ -166,27 +261,26 @@ func (b navbar) Unread() int { return b.UnreadMessages + b.UnreadActivity }
 
 // The template functions that render fragments.
 
-// renderPosts renders a list of posts, each a kept fragment: one template
-// call for the list rather than two for each post.
+// renderPosts renders a list of posts, each a kept fragment.
 func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
-	items := make([]any, len(posts))
+	items := make([]postItem, len(posts))
 	for i, p := range posts {
 		items[i] = postItem{p.ID, p.Author, p.Body, s.stamp(p.CreatedAt)}
 	}
-	return s.fragments.list("post", items, s.renderFragment)
+	return s.frags.post.list(items)
 }
 
 // renderReceived renders the list of received messages, as renderPosts.
 func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
-	items := make([]any, len(msgs))
+	items := make([]receivedItem, len(msgs))
 	for i, m := range msgs {
 		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt), m.Unread}
 	}
-	return s.fragments.list("received", items, s.renderFragment)
+	return s.frags.received.list(items)
 }
 
 func (s *Server) renderPager(p pager) (template.HTML, error) {
-	return s.fragment("pager", p)
+	return s.frags.pager.render(p)
 }
 
 // top is what the top of a page shows, up to <main> (the partial "top").
@@ -205,14 +299,14 @@ func (s *Server) renderTop(title, nav string, me *natter.Account) (template.HTML
 		t.Bar.UnreadMessages, t.Bar.UnreadActivity = me.UnreadMessages, me.UnreadActivity
 		t.Seq = me.NotificationSeq
 	}
-	return s.fragment("top", t)
+	return s.frags.top.render(t)
 }
 
 // renderField renders a form field; an empty one without an error, the
 // same for everyone, is kept. What members typed is never kept.
 func (s *Server) renderField(f field) (template.HTML, error) {
 	if f.Value == "" && f.Error == "" {
-		return s.fragment("field", f)
+		return s.frags.field.render(f)
 	}
-	return s.renderFragment("field", f)
+	return s.frags.field.renderNow(f)
 }

@@ -84,6 +84,7 @@ type siteOptions struct {
 type site struct {
 	URL   string
 	store *store.Store // to look at what HTTP does not show
+	dsn   string       // the store's SQLite file
 	hub   *live.Hub
 	clock *clock
 	// transport carries the members' requests.
@@ -126,7 +127,12 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 
 	clk := &clock{}
-	st := storetest.Open(t, store.SQLite, store.Options{Now: clk.Now})
+	dsn := storetest.DSN(t, store.SQLite)
+	st, err := store.Open(context.Background(), dsn, store.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	hub := live.NewHub(o.StreamsPerMember)
 	a, err := app.New(st, hub, cfg)
 	if err != nil {
@@ -168,7 +174,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &site{URL: ts.URL, store: st, hub: hub, clock: clk, transport: transport, handler: h}
+	return &site{URL: ts.URL, store: st, dsn: dsn, hub: hub, clock: clk, transport: transport, handler: h}
 }
 
 // lockedBuffer is a bytes.Buffer that handlers may write to at once.

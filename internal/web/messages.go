@@ -83,7 +83,11 @@ type conversationsPage struct {
 }
 
 func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error {
-	convs, err := s.app.Conversations(r.Context(), current(r), pageNumber(r))
+	pos, err := listPosition(r)
+	if err != nil {
+		return err
+	}
+	convs, err := s.app.Conversations(r.Context(), current(r), pos)
 	if err != nil {
 		return err
 	}

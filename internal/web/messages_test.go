@@ -143,7 +143,7 @@ func TestReadMessages(t *testing.T) {
 
 	t.Run("ErrBadPageKeepsCount", func(t *testing.T) {
 		for _, page := range []string{"0", "-3", "1000001"} {
-			bob.get(t, "/messages?page="+page).wantStatus(http.StatusNotFound)
+			bob.get(t, "/messages?page="+page).wantStatus(http.StatusBadRequest)
 		}
 		if n, _ := bob.badges(t); n != 5 {
 			t.Errorf("badge %d after bad pages, want 5", n)
@@ -403,6 +403,33 @@ func TestConversations(t *testing.T) {
 		bob.get(t, "/messages/nobody").wantStatus(http.StatusNotFound)
 		bob.get(t, "/messages/bob").wantStatus(http.StatusNotFound)
 		bob.postForm(t, "/messages/nobody", url.Values{"message": {"hi"}}).wantStatus(http.StatusNotFound)
+	})
+
+	t.Run("PagesByPosition", func(t *testing.T) {
+		s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 1}})
+		erin, frank, gina := s.register(t, "erin"), s.register(t, "frank"), s.register(t, "gina")
+		frank.send(t, erin, "from frank")
+		gina.send(t, erin, "from gina")
+		peer := func(r *response) string {
+			rows := findClass(r.Body, "conversation")
+			if len(rows) != 1 {
+				t.Fatalf("%d conversations on a page of 1", len(rows))
+			}
+			return findTag(rows[0].Inner, "a")[0].Text()
+		}
+		first := erin.page(t, "/conversations")
+		older := first.link("next")
+		if peer(first) != "gina" || !strings.HasPrefix(older, "/conversations?before=") || first.link("prev") != "" {
+			t.Fatalf("first page: %s, older %q, newer %q", peer(first), older, first.link("prev"))
+		}
+		second := erin.page(t, older)
+		if peer(second) != "frank" || second.link("next") != "" || second.link("prev") == "" {
+			t.Errorf("second page: %s, older %q, newer %q", peer(second), second.link("next"), second.link("prev"))
+		}
+		if got := peer(erin.page(t, second.link("prev"))); got != "gina" {
+			t.Errorf("newer than frank's: %s", got)
+		}
+		erin.page(t, "/conversations?page=3").wantText("No more conversations.")
 	})
 
 	t.Run("Empty", func(t *testing.T) {

@@ -124,7 +124,7 @@ func checkNotifications(t *testing.T, list []map[string]any, want ...string) {
 // newestPost is the newest post on the site.
 func newestPost(t *testing.T, s *site) natter.Post {
 	t.Helper()
-	posts, err := s.store.Timeline(t.Context(), natter.Pagination{Limit: 1})
+	posts, err := s.store.Timeline(t.Context(), natter.Window{Limit: 1})
 	if err != nil || len(posts) == 0 {
 		t.Fatalf("Timeline = %v, %v", posts, err)
 	}
@@ -272,7 +272,8 @@ func TestActivity(t *testing.T) {
 		}
 		// Two groups a page: paged by key, the older one is on the next.
 		s.clock.Advance(natter.ActivityWindow + time.Minute)
-		alice.post(t, "@bob latest")
+		// A day has passed for alice, idle: her session has ended.
+		alice.login(t).post(t, "@bob latest")
 		r = bob.page(t, "/activity")
 		if got := centreGroups(r); len(got) != 2 || !strings.HasPrefix(got[1], "dave mentioned you") {
 			t.Errorf("page 1 = %q", got)

@@ -20,7 +20,11 @@ func (s *Server) showIndex(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int, body string, refused *natter.Error) error {
-	posts, perr := s.app.Timeline(r.Context(), pageNumber(r))
+	pos, perr := listPosition(r)
+	if perr != nil {
+		return perr
+	}
+	posts, perr := s.app.Timeline(r.Context(), pos)
 	if perr != nil {
 		return perr
 	}

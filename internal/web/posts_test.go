@@ -14,7 +14,9 @@ import (
 )
 
 // The timeline at / and /index: every member's posts, newest first,
-// POSTS_PER_PAGE at a time, with newer/older links that keep ?page=N.
+// POSTS_PER_PAGE at a time, with newer/older links by position (?after=,
+// ?before=), which cost the same however deep; the seed's ?page=N still
+// works up to app.MaxPage.
 func TestTimeline(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 3}})
@@ -26,54 +28,90 @@ func TestTimeline(t *testing.T) {
 		}
 		author.post(t, fmt.Sprintf("post %d", i))
 	}
+	pages := [][]string{{"post 7", "post 6", "post 5"}, {"post 4", "post 3", "post 2"}, {"post 1"}}
 
-	for _, tt := range []struct {
-		path         string
-		posts        []string
-		newer, older string // the pager's links, "" for none
-	}{
-		{"/", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
-		{"/index", []string{"post 7", "post 6", "post 5"}, "", "/index?page=2"},
-		{"/?page=1", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
-		{"/?page=2", []string{"post 4", "post 3", "post 2"}, "/", "/?page=3"},
-		{"/index?page=3", []string{"post 1"}, "/index?page=2", ""},
-		// Past the end is an empty page, not an error.
-		{"/?page=4", nil, "/?page=3", ""},
-		// Like the seed, a page that is not a number is the first.
-		{"/?page=abc", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
-		{"/?page=", []string{"post 7", "post 6", "post 5"}, "", "/?page=2"},
-	} {
-		t.Run(tt.path, func(t *testing.T) {
-			r := bob.page(t, tt.path)
-			if got := r.texts("post-body"); !slices.Equal(got, tt.posts) {
-				t.Errorf("posts %q, want %q", got, tt.posts)
+	for _, start := range []string{"/", "/index"} {
+		t.Run("Links"+start, func(t *testing.T) {
+			// Older down to the end, then newer back to the top.
+			path := start
+			var visited []string
+			for i, want := range pages {
+				r := bob.page(t, path)
+				if got := r.texts("post-body"); !slices.Equal(got, want) {
+					t.Fatalf("page %d (%s): posts %q, want %q", i+1, path, got, want)
+				}
+				if !strings.HasPrefix(path, start) {
+					t.Errorf("page %d is at %s, not under %s", i+1, path, start)
+				}
+				visited = append(visited, path)
+				path = r.link("next")
+				if (path == "") != (i == len(pages)-1) {
+					t.Fatalf("page %d (%s): older link %q", i+1, visited[i], path)
+				}
 			}
-			if got := r.link("prev"); got != tt.newer {
-				t.Errorf("newer posts link %q, want %q", got, tt.newer)
+			for i := len(pages) - 1; i > 0; i-- {
+				r := bob.page(t, visited[i])
+				newer := r.link("prev")
+				if newer == "" {
+					t.Fatalf("%s has no newer link", visited[i])
+				}
+				if got := bob.page(t, newer).texts("post-body"); !slices.Equal(got, pages[i-1]) {
+					t.Errorf("newer than %s (%s): posts %q, want %q", visited[i], newer, got, pages[i-1])
+				}
 			}
-			if got := r.link("next"); got != tt.older {
-				t.Errorf("older posts link %q, want %q", got, tt.older)
+			if got := bob.page(t, start).link("prev"); got != "" {
+				t.Errorf("the newest page links newer posts: %q", got)
 			}
 		})
 	}
 
-	// Each post shows its author's avatar and name, linked to the profile
-	// with the popover.
-	t.Run("Author", func(t *testing.T) {
-		post := findClass(bob.page(t, "/").Body, "post")[0]
-		if img := findTag(post.Inner, "img"); len(img) == 0 || img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
-			t.Errorf("post 7 has no avatar of alice: %s", post.Inner)
-		}
-		link := findClass(post.Inner, "user-popup")
-		if len(link) == 0 || link[0].Attr["href"] != "/user/alice" || link[0].Attr["data-popup"] != "/user/alice/popup" || link[0].Text() != "alice" {
-			t.Errorf("post 7 does not link alice with her popover: %s", post.Inner)
-		}
+	// The seed's ?page=N: the same pages; its links go on by position.
+	for i, want := range pages {
+		t.Run(fmt.Sprintf("Page%d", i+1), func(t *testing.T) {
+			r := bob.page(t, fmt.Sprintf("/index?page=%d", i+1))
+			if got := r.texts("post-body"); !slices.Equal(got, want) {
+				t.Errorf("posts %q, want %q", got, want)
+			}
+			if older := r.link("next"); (older == "") != (i == len(pages)-1) || (older != "" && !strings.HasPrefix(older, "/index?before=")) {
+				t.Errorf("older link %q", older)
+			}
+			if newer := r.link("prev"); (newer == "") != (i == 0) {
+				t.Errorf("newer link %q", newer)
+			}
+		})
+	}
+
+	// Past the end is an empty page that says so, with a way back.
+	for _, path := range []string{"/?page=4", "/?page=" + strconv.Itoa(app.MaxPage), "/?before=1"} {
+		t.Run("PastTheEnd"+path, func(t *testing.T) {
+			r := bob.page(t, path)
+			r.wantText("No more posts.").wantNoText("Be the first")
+			if got := r.texts("post-body"); len(got) != 0 {
+				t.Errorf("posts %q past the end", got)
+			}
+			if got := r.link("prev"); got != "/" {
+				t.Errorf("newer link %q, want /", got)
+			}
+		})
+	}
+
+	t.Run("Empty", func(t *testing.T) {
+		s := newSite(t)
+		carol := s.register(t, "carol")
+		carol.page(t, "/").wantText("No posts yet. Be the first!")
 	})
 
-	for _, page := range []string{"0", "-1", "1000001", "1099511627776"} {
-		t.Run("ErrPage"+page, func(t *testing.T) {
-			r := bob.get(t, "/?page="+page).wantStatus(http.StatusNotFound)
-			r.wantText("Page not found", "natter")
+	// What is not a position is refused with a clear 400, on every list.
+	for _, q := range []string{"page=abc", "page=0", "page=-1", "page=" + strconv.Itoa(app.MaxPage+1), "page=1099511627776",
+		"before=abc", "before=0", "after=-3", "page=2&before=3"} {
+		t.Run("Err"+q, func(t *testing.T) {
+			for _, path := range []string{"/", "/index", "/user/alice", "/conversations", "/messages"} {
+				if (strings.Contains(q, "before") || strings.Contains(q, "after")) && path == "/messages" {
+					continue // paged by number
+				}
+				r := bob.get(t, path+"?"+q).wantStatus(http.StatusBadRequest)
+				r.wantText("That is not a page", "natter")
+			}
 		})
 	}
 }

@@ -34,9 +34,12 @@ func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The list items' own set (see fragments.go), cloned before anything
-	// is executed, as html/template requires.
-	s.items = template.Must(base.Clone())
+	// The kept partials' own set, with only pure functions (fragments.go).
+	kept, err := template.New("").Funcs(s.fragmentFuncs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	s.frags = newKeptPartials(kept)
 	pages := map[string]*pageTemplate{}
 	files, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
@@ -60,21 +63,17 @@ func (s *Server) parseTemplates() (map[string]*pageTemplate, error) {
 	return pages, nil
 }
 
+// funcs is the pages' function map: the pure functions, the clock, and the
+// kept fragments (fragments.go).
 func (s *Server) funcs() template.FuncMap {
-	return template.FuncMap{
-		"asset":    s.assetURL,
-		"avatar":   avatarURL,
-		"stamp":    s.stamp,
-		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
-		"segments": app.Segments,
-		// Fragments (fragments.go).
-		"top":      s.renderTop,
-		"field":    s.renderField,
-		"pager":    s.renderPager,
-		"posts":    s.renderPosts,
-		"received": s.renderReceived,
-	}
+	m := s.pureFuncs()
+	m["stamp"] = s.stamp
+	m["top"] = s.renderTop
+	m["field"] = s.renderField
+	m["pager"] = s.renderPager
+	m["posts"] = s.renderPosts
+	m["received"] = s.renderReceived
+	return m
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -164,10 +163,22 @@ type pager struct {
 	NewerLabel, OlderLabel string
 }
 
-// pagerFor links the neighbours of page p of the list at path, keeping the
-// seed's ?page=N.
+// pagerFor links the neighbours of page p of the list at path: by position
+// (?after=, ?before=) on lists paged so, else by the seed's ?page=N.
 func pagerFor[T any](path string, p app.Page[T], newer, older string) pager {
 	pg := pager{NewerLabel: newer, OlderLabel: older}
+	if p.Number == 0 {
+		if p.HasPrev {
+			pg.Newer = path
+			if p.Newer != 0 {
+				pg.Newer += "?after=" + strconv.FormatInt(p.Newer, 10)
+			}
+		}
+		if p.HasNext {
+			pg.Older = path + "?before=" + strconv.FormatInt(p.Older, 10)
+		}
+		return pg
+	}
 	link := func(n int) string {
 		if n == 1 {
 			return path
@@ -183,12 +194,24 @@ func pagerFor[T any](path string, p app.Page[T], newer, older string) pager {
 	return pg
 }
 
-// pageNumber reads ?page=N. Like the seed, anything that is not a number
-// means the first page; a number out of range is the app's 404.
+// listPosition reads where a page of a list paged by position starts:
+// ?before=ID or ?after=ID, as its links say, or the seed's ?page=N.
+func listPosition(r *http.Request) (app.Position, error) {
+	q := r.URL.Query()
+	return app.ParsePosition(q.Get("page"), q.Get("before"), q.Get("after"))
+}
+
+// pageNumber reads ?page=N on the lists paged by number: absent or empty
+// is page 1; what is not a number reads as 0, which the app refuses as it
+// refuses any page out of range (Malformed, as on every list).
 func pageNumber(r *http.Request) int {
-	n, err := strconv.Atoi(r.URL.Query().Get("page"))
-	if err != nil {
+	v := r.URL.Query().Get("page")
+	if v == "" {
 		return 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
 	}
 	return n
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -62,10 +61,6 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
-// fragmentCacheSize is how many rendered list items a generation of the
-// fragment cache holds: at about 700 bytes each, 2 × 5,000 is 7 MB.
-const fragmentCacheSize = 5000
-
 // Server serves natter over HTTP.
 type Server struct {
 	app      *app.App
@@ -73,14 +68,12 @@ type Server struct {
 	sessions *scs.SessionManager
 	log      *slog.Logger
 	pages    map[string]*pageTemplate
-	// items renders list items, which fragments keeps (fragments.go).
-	items     *template.Template
-	fragments *fragmentCache
-	assets    *assets
-	metrics   *metrics
-	notices   notices
-	cfg       Config
-	handler   http.Handler
+	frags    *keptPartials // the kept partials (fragments.go)
+	assets   *assets
+	metrics  *metrics
+	notices  notices
+	cfg      Config
+	handler  http.Handler
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -108,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.NoticeKey = make([]byte, 32)
 		rand.Read(cfg.NoticeKey)
 	}
-	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg, fragments: newFragmentCache(fragmentCacheSize)}
+	s := &Server{app: cfg.App, hub: cfg.Hub, log: cfg.Logger, cfg: cfg}
 	s.notices = notices{key: cfg.NoticeKey, secure: cfg.SecureCookies, now: time.Now}
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 

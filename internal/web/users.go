@@ -17,7 +17,11 @@ type userPage struct {
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	viewer := current(r)
-	p, err := s.app.Profile(r.Context(), viewer, r.PathValue("username"), pageNumber(r))
+	pos, err := listPosition(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.app.Profile(r.Context(), viewer, r.PathValue("username"), pos)
 	if err != nil {
 		return s.renamed(w, r, "", err)
 	}
