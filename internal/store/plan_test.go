@@ -277,7 +277,7 @@ func TestQueryPlans(t *testing.T) {
 				_, err := s.Sessions().DeleteExpired(ctx)
 				return err
 			},
-			uses: []string{"SEARCH sessions USING INDEX sessions_expiry (expiry<?)"},
+			uses: []string{"SEARCH sessions USING INDEX sessions_expiry (expiry<?)", "SEARCH sessions USING INDEX sessions_idle (idle_until>? AND idle_until<?)"},
 		},
 		{
 			name: "SessionsFind",

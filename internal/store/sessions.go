@@ -86,9 +86,22 @@ func (ss Sessions) Delete(token string) error {
 
 // DeleteExpired removes sessions past their expiry or idle too long.
 func (ss Sessions) DeleteExpired(ctx context.Context) (int64, error) {
-	res, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1 OR (idle_until <> 0 AND idle_until <= $1)`, micros(ss.s.now()))
-	if err != nil {
-		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	// Two statements, each read through its own index: an OR of the two
+	// would scan the table.
+	var n int64
+	for _, q := range []string{
+		`DELETE FROM sessions WHERE expiry <= $1`,
+		`DELETE FROM sessions WHERE idle_until > 0 AND idle_until <= $1`,
+	} {
+		res, err := ss.s.wq.ExecContext(ctx, q, micros(ss.s.now()))
+		if err != nil {
+			return n, fmt.Errorf("store: delete expired sessions: %w", err)
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += m
 	}
-	return res.RowsAffected()
+	return n, nil
 }

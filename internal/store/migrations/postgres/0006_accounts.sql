@@ -14,6 +14,8 @@ ALTER TABLE sessions ADD COLUMN created_at  BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN last_active BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN idle_until  BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX sessions_user ON sessions (user_id);
+-- Sessions idle past their limit are swept through this (DeleteExpired).
+CREATE INDEX sessions_idle ON sessions (idle_until);
 
 -- Names members had before they renamed themselves, kept for them: the old
 -- profile URL and old @mentions lead to the new name, and nobody else can
