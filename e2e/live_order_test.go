@@ -71,11 +71,29 @@ func (ic *interceptor) next(path string) (*fetch.EventRequestPaused, *url.URL) {
 	return ic.nextWithin(path, actionTimeout)
 }
 
+// nextStream returns the next paused request of an EventSource, leaving
+// the worker's probes of the stream (plain fetches) paused. Chromium calls
+// both XHR when a worker makes them; only the Accept header tells.
+func (ic *interceptor) nextStream() (*fetch.EventRequestPaused, *url.URL) {
+	ic.b.t.Helper()
+	ev, u, err := ic.wait(func(ev *fetch.EventRequestPaused, u *url.URL) bool {
+		accept, _ := ev.Request.Headers["Accept"].(string)
+		return u.Path == "/events" && accept == "text/event-stream"
+	}, time.After(actionTimeout))
+	if err != nil {
+		ic.b.t.Fatalf("%s: %v", ic.b.name, err)
+	}
+	if ev == nil {
+		ic.b.t.Fatalf("%s: the worker opened no event stream within %v", ic.b.name, actionTimeout)
+	}
+	return ev, u
+}
+
 // nextWithin is next with a timeout of its own, for requests the page
 // makes on a timer longer than an action.
 func (ic *interceptor) nextWithin(path string, d time.Duration) (*fetch.EventRequestPaused, *url.URL) {
 	ic.b.t.Helper()
-	ev, u, err := ic.wait(path, time.After(d))
+	ev, u, err := ic.wait(onPath(path), time.After(d))
 	if err != nil {
 		ic.b.t.Fatalf("%s: %v", ic.b.name, err)
 	}
@@ -85,9 +103,14 @@ func (ic *interceptor) nextWithin(path string, d time.Duration) (*fetch.EventReq
 	return ev, u
 }
 
-// wait returns the next paused request to path, or nil once stop is ready.
-// It does not touch t, so a goroutine may call it.
-func (ic *interceptor) wait(path string, stop <-chan time.Time) (*fetch.EventRequestPaused, *url.URL, error) {
+// onPath matches the requests to path.
+func onPath(path string) func(*fetch.EventRequestPaused, *url.URL) bool {
+	return func(_ *fetch.EventRequestPaused, u *url.URL) bool { return u.Path == path }
+}
+
+// wait returns the next paused request that match accepts, or nil once
+// stop is ready. It does not touch t, so a goroutine may call it.
+func (ic *interceptor) wait(match func(*fetch.EventRequestPaused, *url.URL) bool, stop <-chan time.Time) (*fetch.EventRequestPaused, *url.URL, error) {
 	for {
 		ic.mu.Lock()
 		for i, ev := range ic.paused {
@@ -96,7 +119,7 @@ func (ic *interceptor) wait(path string, stop <-chan time.Time) (*fetch.EventReq
 				ic.mu.Unlock()
 				return nil, nil, fmt.Errorf("a paused request has a bad URL %q: %w", ev.Request.URL, err)
 			}
-			if u.Path == path {
+			if match(ev, u) {
 				ic.paused = append(ic.paused[:i:i], ic.paused[i+1:]...)
 				ic.mu.Unlock()
 				return ev, u, nil
@@ -187,6 +210,57 @@ func TestLiveOutOfOrder(t *testing.T) {
 	_ = req // left paused: the test is over
 }
 
+// A tab that joins the worker is handed the newest value the worker has,
+// but that can be older than what the tab was rendered with: here the
+// stream was down while alice's messages arrived, so the worker still holds
+// "1 unread" (id N+1) when a new tab is rendered with "2 unread" and a later
+// data-seq. The page keeps its newer count; only the page's own ordering
+// can tell, since the worker rightly replays what it has.
+func TestLiveOutOfOrderReplay(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	alice.register()
+	bob := newMember(t, srv, "bob")
+	ic := bob.b.intercept("*/events*")
+	bob.register()
+
+	// The worker's only stream brings one event and ends; every later
+	// request to /events stays paused, so the worker misses what follows.
+	req, u := ic.next("/events")
+	seq, err := strconv.ParseInt(u.Query().Get("lastEventId"), 10, 64)
+	if err != nil {
+		t.Fatalf("the worker's stream URL %s has no lastEventId: %v", u, err)
+	}
+	ic.answer(req, 200, "text/event-stream",
+		sseEvent(seq+1, "unread_message_count", 1, float64(time.Now().Unix())))
+	bob.waitFor(`document.getElementById('message_count').textContent.trim() === '1' &&
+		document.documentElement.dataset.liveState === 'down'`)
+
+	alice.sendMessage("bob", "One.")
+	alice.sendMessage("bob", "Two.")
+	fresh := bob.b.newTab(desktop)
+	fresh.open("/index")
+	var rendered int64
+	fresh.eval(`Number(document.body.dataset.seq)`, &rendered)
+	if rendered <= seq+1 {
+		t.Fatalf("the new tab was rendered at data-seq %d, want it past the worker's %d", rendered, seq+1)
+	}
+
+	// The worker replays its "1 unread" to the new tab on joining, before
+	// anything the stream brings next; an activity count from a new stream
+	// therefore arrives after the replay, and marks that it was handled.
+	// (The count is read only then: the replay may come before any read.)
+	req, _ = ic.nextStream()
+	ic.answer(req, 200, "text/event-stream",
+		sseEvent(rendered+1, "unread_activity_count", 7, float64(time.Now().Unix())))
+	fresh.waitFor(`document.getElementById('activity_count').textContent.trim() === '7'`)
+	if got := fresh.badge("message_count"); got != "2" {
+		t.Errorf("the new tab, rendered with 2 unread at data-seq %d, shows %q after the worker replayed 1 unread of id %d",
+			rendered, got, seq+1)
+	}
+}
+
 // While the stream is down the worker polls /notifications?since=T, T
 // being the newest timestamp it knows, so each poll asks only for what
 // changed since the one before (the seed asked since=0 every time).
@@ -208,7 +282,7 @@ func TestLivePollingSince(t *testing.T) {
 	defer func() { close(stop); wg.Wait() }()
 	wg.Go(func() {
 		for {
-			ev, _, err := ic.wait("/events", stop)
+			ev, _, err := ic.wait(onPath("/events"), stop)
 			if err == nil && ev != nil {
 				err = ic.fulfil(ev, 503, "text/plain", "natter is restarting\n")
 			}
