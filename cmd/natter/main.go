@@ -263,8 +263,10 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 type runHooks struct {
 	// listening receives the address once natter accepts connections.
 	listening chan<- string
-	// connState sees every change of a site connection's state.
-	connState func(net.Conn, http.ConnState)
+	// handling, if set, is told of each request as it enters natter's
+	// handler: past the point where the server could still drop it for a
+	// shutdown (ConnState's StateActive fires before that).
+	handling func(*http.Request)
 }
 
 // run is main without the process: the tests call it, with hooks.
@@ -378,7 +380,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	requests, cancelRequests := context.WithCancel(context.Background())
 	defer cancelRequests()
 	httpSrv.BaseContext = func(net.Listener) context.Context { return requests }
-	httpSrv.ConnState = hooks.connState
+	if hooks.handling != nil {
+		site := httpSrv.Handler
+		httpSrv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hooks.handling(r)
+			site.ServeHTTP(w, r)
+		})
+	}
 	// Event streams never end by themselves: end them when shutdown
 	// begins, so that Shutdown waits only for the requests in flight (and
 	// browsers reconnect elsewhere, resuming from Last-Event-ID).

@@ -442,17 +442,19 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	defer stop()
 	listening := make(chan string, 1)
 	done := make(chan error, 1)
-	// The server tells when a connection has read the start of a request:
-	// from then on Shutdown waits for it rather than closing it as idle.
+	// The server tells when the request has entered natter's handler: from
+	// then on Shutdown waits for it. (A connection's StateActive comes
+	// earlier, before the point where the server still drops a request
+	// whose headers it read as shutdown began.)
 	var (
 		mu     sync.Mutex
 		watch  net.Addr // the client end of the connection to follow
 		active = make(chan struct{})
 	)
-	connState := func(c net.Conn, st http.ConnState) {
+	handling := func(r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		if st == http.StateActive && watch != nil && c.RemoteAddr().String() == watch.String() {
+		if watch != nil && r.RemoteAddr == watch.String() {
 			close(active)
 			watch = nil
 		}
@@ -460,7 +462,7 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "natter.db")
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-database-url", db}, func(string) string { return "" }, io.Discard,
-			&runHooks{listening: listening, connState: connState})
+			&runHooks{listening: listening, handling: handling})
 	}()
 	addr := <-listening
 	base := "http://" + addr
@@ -483,7 +485,7 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	select {
 	case <-active: // the request is in flight
 	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not start reading the request")
+		t.Fatal("the request did not reach natter's handler")
 	}
 
 	stop() // what SIGTERM does
