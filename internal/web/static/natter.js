@@ -155,6 +155,12 @@
     },
   };
 
+  // A conversation opens at its newest message, with the reply box in view
+  // (unless the member followed a link to a place in it).
+  if (conversation.open() && !location.hash) {
+    document.getElementById('reply')?.scrollIntoView({block: 'end'});
+  }
+
   // A conversation left in a hidden tab kept its new messages unread (and
   // counted); seeing the tab again shows and reads them.
   document.addEventListener('visibilitychange', () => {
