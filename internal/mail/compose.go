@@ -133,11 +133,7 @@ type VerifyAddress struct {
 func (e VerifyAddress) view(c *Composer) (view, error) {
 	v := view{template: "verify", Username: e.Username, Action: "Confirm my address",
 		Subject: "Confirm your email address for " + c.cfg.PublicURL.Host}
-	var err error
-	if v.Link, err = c.cfg.Link(e.Path); err != nil {
-		return view{}, err
-	}
-	if v.ValidFor, err = humanDuration(e.ValidFor); err != nil {
+	if err := v.expiringLink(c, e.Path, e.ValidFor); err != nil {
 		return view{}, err
 	}
 	return v, nil
@@ -178,11 +174,7 @@ type PasswordReset struct {
 func (e PasswordReset) view(c *Composer) (view, error) {
 	v := view{template: "reset", Username: e.Username, Action: "Choose a new password",
 		Subject: "Reset your password on " + c.cfg.PublicURL.Host}
-	var err error
-	if v.Link, err = c.cfg.Link(e.Path); err != nil {
-		return view{}, err
-	}
-	if v.ValidFor, err = humanDuration(e.ValidFor); err != nil {
+	if err := v.expiringLink(c, e.Path, e.ValidFor); err != nil {
 		return view{}, err
 	}
 	return v, nil
@@ -419,4 +411,15 @@ func humanDuration(d time.Duration) (string, error) {
 		return strconv.Itoa(int(d/time.Minute)) + " minutes", nil
 	}
 	return "", fmt.Errorf("link lifetime %v is not a whole number of minutes", d)
+}
+
+// expiringLink sets the view's link to path and says how long it works:
+// the verification and reset emails carry one each.
+func (v *view) expiringLink(c *Composer, path string, valid time.Duration) error {
+	var err error
+	if v.Link, err = c.cfg.Link(path); err != nil {
+		return err
+	}
+	v.ValidFor, err = humanDuration(valid)
+	return err
 }

@@ -11,22 +11,43 @@ import (
 	"time"
 )
 
-// Secret returns the value kept under name, made of size random bytes the
-// first time any instance asks: every instance of a site gets the same.
-func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
-	fresh := make([]byte, size)
-	rand.Read(fresh)
+// SiteKey returns the value kept under name in the site's secrets, making
+// it with mk the first time any instance asks: every instance of a site gets
+// the same (the first insert wins, and every one reads what it wrote). The
+// signing keys of notices and device cookies and the VAPID key pair all live
+// here.
+func (s *Store) SiteKey(ctx context.Context, name string, mk func() ([]byte, error)) ([]byte, error) {
 	var v []byte
-	_, err := s.update(ctx, func(tx *Tx) error {
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+	err := s.rq.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: secret %s: %w", name, err)
+	}
+	fresh, err := mk()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.update(ctx, func(tx *Tx) error {
+		if _, err := tx.q.ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
 			return err
 		}
-		return tx.tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
+		return tx.q.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: secret %s: %w", name, err)
 	}
 	return v, nil
+}
+
+// Secret is SiteKey for a key of size random bytes.
+func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	return s.SiteKey(ctx, name, func() ([]byte, error) {
+		b := make([]byte, size)
+		rand.Read(b)
+		return b, nil
+	})
 }
 
 // probeEvery is how long a readiness probe's answer is kept: probes cost a

@@ -134,33 +134,3 @@ func (s *Store) PushFailed(ctx context.Context, id int64) (time.Time, error) {
 	}
 	return fromMicros(since), nil
 }
-
-// SiteKey returns the site-wide secret called name, making it with mk and
-// keeping it on first use. Instances that start together agree: the first
-// insert wins and every one reads what it wrote.
-func (s *Store) SiteKey(ctx context.Context, name string, mk func() ([]byte, error)) ([]byte, error) {
-	var key []byte
-	err := s.rq.QueryRowContext(ctx, `SELECT value FROM site_keys WHERE name = $1`, name).Scan(&key)
-	if err == nil {
-		return key, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: site key %s: %w", name, err)
-	}
-	fresh, err := mk()
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.Update(ctx, func(t natter.Tx) error {
-		tx := t.(*Tx)
-		if _, err := tx.q.ExecContext(ctx, `INSERT INTO site_keys (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
-			name, fresh, micros(tx.now)); err != nil {
-			return err
-		}
-		return tx.q.QueryRowContext(ctx, `SELECT value FROM site_keys WHERE name = $1`, name).Scan(&key)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: site key %s: %w", name, err)
-	}
-	return key, nil
-}

@@ -65,12 +65,7 @@ CREATE TABLE notification_settings (
     previews   BIGINT  NOT NULL DEFAULT 1
 );
 
--- Keys the whole site shares, made on first start (the VAPID key pair).
-CREATE TABLE site_keys (
-    name       TEXT    PRIMARY KEY,
-    value      BYTEA   NOT NULL,
-    created_at BIGINT  NOT NULL
-);
+-- The VAPID key pair is a row of secrets (0003), made on first start.
 
 CREATE TABLE presence (
     instance   TEXT    NOT NULL,
