@@ -189,6 +189,13 @@ func (a *App) Profile(ctx context.Context, viewer natter.Account, username strin
 
 // UpdateProfile changes the member's username and about-me text.
 func (a *App) UpdateProfile(ctx context.Context, u natter.Account, username, aboutMe string) (natter.Account, error) {
+	return a.EditProfile(ctx, u, username, aboutMe, u.HideLastSeen)
+}
+
+// EditProfile changes what /edit-profile shows: the member's username,
+// about-me text and whether others see when they were last seen, in one
+// transaction.
+func (a *App) EditProfile(ctx context.Context, u natter.Account, username, aboutMe string, hideLastSeen bool) (natter.Account, error) {
 	username, aboutMe = strings.TrimSpace(username), normalizeText(aboutMe)
 	fe := fieldErrors{}
 	checkUsername(fe, "username", username)
@@ -197,12 +204,18 @@ func (a *App) UpdateProfile(ctx context.Context, u natter.Account, username, abo
 		return u, err
 	}
 	err := a.update(ctx, func(tx natter.Tx) error {
-		return tx.UpdateProfile(ctx, u.ID, username, aboutMe)
+		if err := tx.UpdateProfile(ctx, u.ID, username, aboutMe); err != nil {
+			return err
+		}
+		if hideLastSeen == u.HideLastSeen {
+			return nil
+		}
+		return tx.SetHideLastSeen(ctx, u.ID, hideLastSeen)
 	})
 	if err != nil {
 		return u, takenError(err, "username", "")
 	}
-	u.Username, u.AboutMe = username, aboutMe
+	u.Username, u.AboutMe, u.HideLastSeen = username, aboutMe, hideLastSeen
 	return u, nil
 }
 

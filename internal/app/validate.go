@@ -21,6 +21,13 @@ const (
 
 var usernameRE = regexp.MustCompile(`^[A-Za-z0-9_]{3,32}$`)
 
+// The rules of usernames and new passwords, as forms show them under their
+// fields before a submit can fail.
+var (
+	UsernameRule = "3 to 32 characters: letters A–Z, digits 0–9 and underscores (_), no spaces."
+	PasswordRule = fmt.Sprintf("At least %d characters. Not one of the most common passwords, and not containing your username or email address.", MinPasswordLen)
+)
+
 func checkUsername(fe fieldErrors, field, name string) {
 	switch {
 	case name == "":

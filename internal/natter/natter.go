@@ -29,6 +29,11 @@ type Member struct {
 	// active (written at most once a minute).
 	CreatedAt time.Time
 	LastSeen  time.Time
+	// PostCount is how many posts they have (a counter, never a count).
+	PostCount int
+	// HideLastSeen: they chose to keep LastSeen from others. Pages that
+	// show this member to someone else leave LastSeen out.
+	HideLastSeen bool
 }
 
 // Ref is the part of m shown beside a post or a message.
@@ -41,11 +46,13 @@ func (m Member) Ref() MemberRef { return MemberRef{ID: m.ID, Username: m.Usernam
 // .Me.Username on every page, and text/template finds a promoted field
 // through reflect's slow, allocating search.
 type Account struct {
-	ID        int64
-	Username  string
-	AboutMe   string
-	CreatedAt time.Time
-	LastSeen  time.Time
+	ID           int64
+	Username     string
+	AboutMe      string
+	CreatedAt    time.Time
+	LastSeen     time.Time
+	PostCount    int
+	HideLastSeen bool
 
 	Email string
 	// UnreadMessages and UnreadActivity are the badge counts.
@@ -58,7 +65,8 @@ type Account struct {
 
 // Member is the member as others see them.
 func (a Account) Member() Member {
-	return Member{ID: a.ID, Username: a.Username, AboutMe: a.AboutMe, CreatedAt: a.CreatedAt, LastSeen: a.LastSeen}
+	return Member{ID: a.ID, Username: a.Username, AboutMe: a.AboutMe, CreatedAt: a.CreatedAt, LastSeen: a.LastSeen,
+		PostCount: a.PostCount, HideLastSeen: a.HideLastSeen}
 }
 
 // Ref is the part of a shown beside a post or a message.

@@ -118,6 +118,9 @@ type Tx interface {
 	// UpdateProfile renames a member and sets their about-me text; a taken
 	// username is ErrUsernameTaken.
 	UpdateProfile(ctx context.Context, id int64, username, aboutMe string) error
+	// SetHideLastSeen records whether the member hides their last seen
+	// time from others.
+	SetHideLastSeen(ctx context.Context, id int64, hide bool) error
 	// SetPassword replaces the member's password hash.
 	SetPassword(ctx context.Context, id int64, passwordHash string) error
 	// SetEmail changes the member's email address; a taken one is

@@ -86,7 +86,7 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 	tx.userChanged(id)
 	tx.postsChanged()
 	_, err = tx.q.ExecContext(ctx, `UPDATE users SET username = $1, email = '', email_key = $2, password_hash = '',
-		about_me = '', unread_messages = 0, unread_activity = 0, deleted_at = $3 WHERE id = $4`,
+		about_me = '', unread_messages = 0, unread_activity = 0, post_count = 0, hide_last_seen = FALSE, deleted_at = $3 WHERE id = $4`,
 		DeletedName, "deleted:"+strconv.FormatInt(id, 10), micros(tx.now), id)
 	if err != nil {
 		return nil, fmt.Errorf("store: delete account: %w", err)

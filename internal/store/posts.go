@@ -17,6 +17,11 @@ func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body stri
 	if err != nil {
 		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
+	// The author's post count, for the hover card (never a count(*)).
+	tx.userChanged(author.ID)
+	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET post_count = post_count + 1 WHERE id = $1`, author.ID); err != nil {
+		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
+	}
 	return p, nil
 }
 

@@ -13,13 +13,13 @@ import (
 // accountColumns are a member's row without the password hash, which only
 // Credentials reads.
 const accountColumns = `id, username, email, about_me, created_at, last_seen,
-	unread_messages, unread_activity, notification_seq`
+	unread_messages, unread_activity, notification_seq, post_count, hide_last_seen`
 
 func scanAccount(row interface{ Scan(...any) error }) (natter.Account, error) {
 	var a natter.Account
 	var created, seen int64
 	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.AboutMe, &created, &seen,
-		&a.UnreadMessages, &a.UnreadActivity, &a.NotificationSeq)
+		&a.UnreadMessages, &a.UnreadActivity, &a.NotificationSeq, &a.PostCount, &a.HideLastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return natter.Account{}, natter.ErrNotFound
 	}
@@ -195,6 +195,16 @@ func (tx *Tx) UpdateProfile(ctx context.Context, id int64, username, aboutMe str
 		username, natter.Key(username), aboutMe, id)
 	if err != nil {
 		return conflictError(err)
+	}
+	return nil
+}
+
+// SetHideLastSeen records whether the member hides when they were last
+// seen from others.
+func (tx *Tx) SetHideLastSeen(ctx context.Context, id int64, hide bool) error {
+	tx.userChanged(id)
+	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET hide_last_seen = $1 WHERE id = $2`, hide, id); err != nil {
+		return fmt.Errorf("store: set hide last seen: %w", err)
 	}
 	return nil
 }

@@ -128,9 +128,9 @@ func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status i
 	errs, msg := formMessages(refused)
 	p := &registerPage{
 		Page:            s.base(r, "Register", "register"),
-		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"]},
+		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"], Hint: app.UsernameRule},
 		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"]},
-		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"]},
+		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"], Hint: app.PasswordRule},
 		ConfirmPassword: field{Name: "confirm_password", Label: "Repeat password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["confirm_password"]},
 		Error:           msg,
 	}

@@ -197,6 +197,7 @@ func (s *Server) pureFuncs() template.FuncMap {
 		"avatar":   avatarURL,
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
+		"day":      func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 		"segments": app.Segments,
 	}
 }

@@ -64,12 +64,27 @@ func (s *Server) member(h handlerFunc) http.Handler {
 			target := "/login"
 			if r.Method == http.MethodGet {
 				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			} else if next := formPage(r); next != "" {
+				// A form sent after the session ended: back to the page
+				// that had it, where the browser restores the text
+				// (static/forms.js keeps drafts).
+				target += "?next=" + url.QueryEscape(next)
 			}
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return nil
 		}
 		return h(w, r)
 	})
+}
+
+// formPage is the page of ours a form was sent from (its Referer, which
+// the Referrer-Policy sends to this site alone), or "".
+func formPage(r *http.Request) string {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host == "" || ref.Host != r.Host {
+		return ""
+	}
+	return safeNext(ref.RequestURI())
 }
 
 // memberAPI is member for JSON and event-stream endpoints: no redirect, a

@@ -141,8 +141,17 @@ type field struct {
 	Name, Label, Type, Value string
 	Autocomplete             string
 	Error                    string
-	Max                      int
-	Required, Autofocus      bool
+	// Hint says the field's rules before a submit fails (under the field,
+	// tied to it with aria-describedby).
+	Hint                string
+	Max                 int
+	Required, Autofocus bool
+}
+
+// withHint is f with the rules it explains before a submit fails.
+func withHint(f field, hint string) field {
+	f.Hint = hint
+	return f
 }
 
 // formMessages splits a refusal into what its form shows: a message beside

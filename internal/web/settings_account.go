@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"natter/internal/app"
 	"natter/internal/natter"
 )
 
@@ -65,11 +66,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		Error:           msg,
 		Form:            form,
 		CurrentPassword: pw("current_password", "Current password", "current-password"),
-		NewPassword:     pw("new_password", "New password", "new-password"),
+		NewPassword:     withHint(pw("new_password", "New password", "new-password"), app.PasswordRule),
 		ConfirmPassword: pw("confirm_password", "Repeat new password", "new-password"),
 		Email:           field{Name: "email", Label: "Email", Type: "email", Value: email, Autocomplete: "email", Required: true, Error: shown["email"]},
 		EmailPassword:   pw("email_current_password", "Current password", "current-password"),
-		Username:        field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: shown["username"]},
+		Username:        field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: shown["username"], Hint: app.UsernameRule},
 		DeletePassword:  pw("delete_current_password", "Current password", "current-password"),
 	})
 }

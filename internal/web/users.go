@@ -15,6 +15,10 @@ type userPage struct {
 	Pager   pager
 }
 
+// ShowLastSeen: a member who hides when they were last seen still sees it
+// themselves.
+func (p *userPage) ShowLastSeen() bool { return p.IsMe || !p.Profile.Member.HideLastSeen }
+
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	viewer := current(r)
 	pos, err := listPosition(r)
@@ -66,6 +70,10 @@ type popupData struct {
 	IsMe   bool
 }
 
+// ShowLastSeen: a member who hides when they were last seen still sees it
+// themselves.
+func (d *popupData) ShowLastSeen() bool { return d.IsMe || !d.Member.HideLastSeen }
+
 // showPopup serves the hover card: an HTML fragment, no layout.
 func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.app.Member(r.Context(), r.PathValue("username"))
@@ -78,29 +86,34 @@ func (s *Server) showPopup(w http.ResponseWriter, r *http.Request) error {
 type editProfilePage struct {
 	Page              page
 	Username, AboutMe field
+	HideLastSeen      bool
 	Error             string
 }
 
 func (s *Server) showEditProfile(w http.ResponseWriter, r *http.Request) error {
 	u := current(r)
-	return s.renderEditProfile(w, r, http.StatusOK, u.Username, u.AboutMe, nil)
+	return s.renderEditProfile(w, r, http.StatusOK, u.Username, u.AboutMe, u.HideLastSeen, nil)
 }
 
-func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, refused *natter.Error) error {
+func (s *Server) renderEditProfile(w http.ResponseWriter, r *http.Request, status int, username, aboutMe string, hideLastSeen bool, refused *natter.Error) error {
 	errs, msg := formMessages(refused)
 	return s.render(w, r, status, "edit_profile", &editProfilePage{
-		Page:     s.base(r, "Edit profile", "me"),
-		Error:    msg,
-		Username: field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"]},
-		AboutMe:  field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
+		Page:         s.base(r, "Edit profile", "me"),
+		Error:        msg,
+		HideLastSeen: hideLastSeen,
+		Username:     field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: errs["username"], Hint: app.UsernameRule},
+		AboutMe:      field{Name: "about_me", Label: "About me", Type: "textarea", Value: aboutMe, Max: app.MaxAboutMeLen, Error: errs["about_me"]},
 	})
 }
 
 func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
 	username, aboutMe := r.PostFormValue("username"), r.PostFormValue("about_me")
-	u, err := s.app.UpdateProfile(r.Context(), current(r), username, aboutMe)
+	// A checkbox: present when ticked. The seed's form had no such field,
+	// so a form without it (theirs) means "show", as before.
+	hide := r.PostFormValue("hide_last_seen") == "on"
+	u, err := s.app.EditProfile(r.Context(), current(r), username, aboutMe, hide)
 	if e, status, ok := refusal(w, err); ok {
-		return s.renderEditProfile(w, r, status, username, aboutMe, e)
+		return s.renderEditProfile(w, r, status, username, aboutMe, hide, e)
 	}
 	if err != nil {
 		return err
