@@ -354,7 +354,17 @@
     let hideTimer = null;
     let dismissed = null; // link closed with Escape: do not reopen until it is left
 
-    const linkFrom = (node) => (node instanceof Element ? node.closest('a.user-popup[data-popup]') : null);
+    // A member's name or avatar: links marked user-popup, and any other
+    // avatar linking to a profile (outside the navbar).
+    const LINKS = CSS.supports('selector(:has(> img))')
+      ? 'a.user-popup[data-popup], a.avatar-link[data-popup], a[href^="/user/"]:has(> img.avatar)'
+      : 'a.user-popup[data-popup], a.avatar-link[data-popup]';
+    const linkFrom = (node) => {
+      if (!(node instanceof Element)) return null;
+      const link = node.closest(LINKS);
+      return link && !link.closest('.navbar') ? link : null;
+    };
+    const popupURL = (link) => link.dataset.popup || `${link.pathname.replace(/\/$/, '')}/popup`;
     const inOpenTip = (node) => Boolean(open && open.tip && node instanceof Node && open.tip.contains(node));
 
     function cancelPending() {
@@ -386,7 +396,7 @@
 
     function schedule(link) {
       cancelPending();
-      const url = new URL(link.dataset.popup, location.href);
+      const url = new URL(popupURL(link), location.href);
       if (url.origin !== location.origin) return; // only ever talk to our own server
       const controller = new AbortController();
       const timer = setTimeout(async () => {
@@ -400,16 +410,65 @@
       pending = {link, timer, controller};
     }
 
+    // The text box the member is typing in, if any: a card must not cover it.
+    function typingIn() {
+      const el = document.activeElement;
+      if (!(el instanceof HTMLElement)) return null;
+      if (el.isContentEditable || el instanceof HTMLTextAreaElement) return el;
+      if (el instanceof HTMLInputElement && !['button', 'checkbox', 'color', 'file', 'hidden', 'image',
+        'radio', 'range', 'reset', 'submit'].includes(el.type)) return el;
+      return null;
+    }
+
+    // How big the card will be: rendered once, unseen, as Bootstrap will.
+    function measure(html) {
+      const probe = document.createElement('div');
+      probe.className = 'popover user-popover bs-popover-top';
+      probe.style.cssText = 'position:absolute;top:0;left:0;visibility:hidden;pointer-events:none';
+      probe.innerHTML = `<div class="popover-arrow"></div><div class="popover-body">${html}</div>`;
+      document.body.append(probe);
+      const {width, height} = probe.getBoundingClientRect();
+      probe.remove();
+      return {width, height};
+    }
+
+    const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+    // Where the card goes: above the link, as usual, unless there it would
+    // cover the field the member is typing in (then below, or beside);
+    // Popper still flips a card that does not fit.
+    function placementFor(link, html) {
+      const field = typingIn();
+      if (!field) return ['top', ['bottom', 'right', 'left']];
+      const gap = 8; // the arrow
+      const box = measure(html);
+      const r = link.getBoundingClientRect();
+      const f = field.getBoundingClientRect();
+      const cx = r.left + r.width / 2;
+      const cy = r.top + r.height / 2;
+      const candidates = {
+        top: {left: cx - box.width / 2, right: cx + box.width / 2, top: r.top - gap - box.height, bottom: r.top - gap},
+        bottom: {left: cx - box.width / 2, right: cx + box.width / 2, top: r.bottom + gap, bottom: r.bottom + gap + box.height},
+        right: {left: r.right + gap, right: r.right + gap + box.width, top: cy - box.height / 2, bottom: cy + box.height / 2},
+        left: {left: r.left - gap - box.width, right: r.left - gap, top: cy - box.height / 2, bottom: cy + box.height / 2},
+      };
+      const order = ['top', 'bottom', 'right', 'left'];
+      const clear = order.filter((p) => !overlaps(candidates[p], f));
+      if (clear.length === 0) return ['top', ['bottom', 'right', 'left']];
+      return [clear[0], clear.slice(1)];
+    }
+
     function show(link, html) {
       pending = null;
       close();
+      const [placement, fallbackPlacements] = placementFor(link, html);
       const popover = new window.bootstrap.Popover(link, {
         trigger: 'manual',
         html: true,
         sanitize: false, // the fragment is escaped by the server, and trusted
         content: html,
-        placement: 'top',
-        fallbackPlacements: ['bottom', 'right', 'left'],
+        placement,
+        fallbackPlacements,
         customClass: 'user-popover',
         animation: false, // popovers come and go fast; no half-faded leftovers
       });
