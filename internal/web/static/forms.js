@@ -106,7 +106,8 @@
       field.focus();
     });
     note.append(discard);
-    field.after(note);
+    // Under the field and its character counter.
+    (document.getElementById(`${field.id}-counter`) || field).after(note);
   }
 
   function restore(field) {
