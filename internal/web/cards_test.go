@@ -157,3 +157,52 @@ func TestLostSessionReturnsToTheForm(t *testing.T) {
 		}
 	})
 }
+
+// Every list says what to do when it is empty, and a page past its end
+// says so with a way back.
+func TestEmptyStates(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	for _, tt := range []struct {
+		who      *member
+		path     string
+		want     string
+		wantLink string
+	}{
+		{alice, "/user/alice", "You have not posted yet.", "/index"},
+		{alice, "/user/bob", "bob has not posted yet.", "/send-message/bob"},
+		{alice, "/activity", "When someone mentions you in a post (@alice)", "/index"},
+		{alice, "/activity?before=1", "No more notifications: this is past the oldest one.", "/activity"},
+		{alice, "/settings/sessions", "This browser is your only session.", ""},
+		{alice, "/settings/notifications", "None yet.", ""},
+	} {
+		r := tt.who.page(t, tt.path)
+		states := findClass(r.Body, "empty-state")
+		if len(states) != 1 || !strings.Contains(states[0].Text(), tt.want) {
+			t.Errorf("%s: empty state %q, want %q", tt.path, r.texts("empty-state"), tt.want)
+			continue
+		}
+		if tt.wantLink != "" && !strings.Contains(states[0].Inner, `href="`+tt.wantLink+`"`) {
+			t.Errorf("%s: the empty state links nowhere useful: %s", tt.path, states[0].Inner)
+		}
+	}
+
+	bob.post(t, "one")
+	r := alice.page(t, "/user/bob")
+	if len(findClass(r.Body, "empty-state")) != 0 {
+		t.Error("a profile with posts shows an empty state")
+	}
+	older := r.link("next")
+	if older != "" {
+		t.Fatalf("one post has an older page: %s", older)
+	}
+	r = alice.page(t, "/user/bob?page=2")
+	r.wantText("No more posts: this is past the oldest one.")
+	r.linkTo("/user/bob")
+	// With a second session, sessions offer to log it out instead.
+	alice.login(t)
+	if len(findClass(alice.page(t, "/settings/sessions").Body, "empty-state")) != 0 {
+		t.Error("two sessions, and the page says this is the only one")
+	}
+}

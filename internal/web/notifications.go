@@ -60,6 +60,8 @@ type activityPage struct {
 	// Newest is the newest entry shown: "mark all read" sends it.
 	Newest int64
 	Pager  pager
+	// PastEnd: an older page (?before=) with nothing on it.
+	PastEnd bool
 }
 
 // groupItem is a group of the notification centre as the page shows it:
@@ -134,6 +136,7 @@ func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c.Before != 0 {
 		p.Pager.Newer = "/activity"
+		p.PastEnd = len(p.Groups) == 0
 	}
 	if c.Older != 0 {
 		p.Pager.Older = "/activity?" + url.Values{"before": {strconv.FormatInt(c.Older, 10)}}.Encode()
