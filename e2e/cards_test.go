@@ -33,7 +33,7 @@ func (tb *tab) rectOf(sel string) rect {
 func TestHoverCardOnAvatar(t *testing.T) {
 	needChromium(t)
 	srv := startServer(t)
-	seedTimeline(t, srv)
+	members := seedTimeline(t, srv)
 	alice := newMember(t, srv, "alice")
 	alice.register()
 	alice.open("/index")
@@ -89,6 +89,16 @@ func TestHoverCardOnAvatar(t *testing.T) {
 		t.Error("showing the card took the focus from the text box")
 	}
 	closeCard()
+
+	// In the inbox too.
+	members["carol"].send("alice", "Chess on Thursday?")
+	alice.open("/conversations")
+	x, y = alice.centre(`li.conversation img.avatar`)
+	alice.run(alice.mouseTo(x, y))
+	alice.waitVisible(card)
+	if text := alice.text(card); !strings.Contains(text, "Carol runs the Thursday chess club.") {
+		t.Errorf("the card on the inbox's avatar says %q, want carol's", text)
+	}
 }
 
 // A post written while the session ended elsewhere is not lost: the

@@ -354,11 +354,11 @@
     let hideTimer = null;
     let dismissed = null; // link closed with Escape: do not reopen until it is left
 
-    // A member's name or avatar: links marked user-popup, and any other
-    // avatar linking to a profile (outside the navbar).
-    const LINKS = CSS.supports('selector(:has(> img))')
-      ? 'a.user-popup[data-popup], a.avatar-link[data-popup], a[href^="/user/"]:has(> img.avatar)'
-      : 'a.user-popup[data-popup], a.avatar-link[data-popup]';
+    // A member's name or avatar: links marked user-popup or avatar-link,
+    // an avatar that says its card (data-popup), and any other avatar
+    // linking to a profile (outside the navbar).
+    const MARKED = 'a.user-popup[data-popup], a.avatar-link[data-popup], img.avatar[data-popup]';
+    const LINKS = CSS.supports('selector(:has(> img))') ? `${MARKED}, a[href^="/user/"]:has(> img.avatar)` : MARKED;
     const linkFrom = (node) => {
       if (!(node instanceof Element)) return null;
       const link = node.closest(LINKS);
