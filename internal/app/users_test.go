@@ -381,6 +381,35 @@ func TestUpdateProfile(t *testing.T) {
 	})
 }
 
+// EditProfile saves the name, the text and the last-seen setting together:
+// a refused name leaves the setting as it was.
+func TestEditProfile(t *testing.T) {
+	forEachDialect(t, app.Config{}, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		alice, _ := e.register(t, "alice"), e.register(t, "bob")
+		u, err := e.EditProfile(ctx, alice, "alice", "hi", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.HideLastSeen || !e.reload(t, alice).HideLastSeen {
+			t.Errorf("EditProfile(hide) = %v, stored %v", u.HideLastSeen, e.reload(t, alice).HideLastSeen)
+		}
+		if _, err := e.EditProfile(ctx, u, "bob", "hi", false); err == nil {
+			t.Fatal("a taken name was accepted")
+		}
+		if !e.reload(t, alice).HideLastSeen {
+			t.Error("a refused edit changed the last-seen setting")
+		}
+		// A rename elsewhere (UpdateProfile) keeps the setting.
+		if _, err := e.UpdateProfile(ctx, u, "alicia", "hi"); err != nil {
+			t.Fatal(err)
+		}
+		if !e.reload(t, alice).HideLastSeen {
+			t.Error("UpdateProfile dropped the last-seen setting")
+		}
+	})
+}
+
 func TestSeen(t *testing.T) {
 	e := newEnv(t, store.SQLite, app.Config{LastSeenEvery: time.Minute})
 	ctx := t.Context()
