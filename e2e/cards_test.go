@@ -148,6 +148,15 @@ func TestDraftRestoredAfterRelogin(t *testing.T) {
 	if value != "" || alice.has(".draft-note") {
 		t.Errorf("after posting, the form holds %q (note shown: %v), want it empty", value, alice.has(".draft-note"))
 	}
+
+	// Logging out on purpose forgets the drafts (the computer may be shared).
+	alice.fill("#body", "Not for the next person at this computer")
+	alice.logout()
+	var left int
+	alice.eval(`Object.keys(localStorage).filter(k => k.startsWith('natter-draft:')).length`, &left)
+	if left != 0 {
+		t.Errorf("%d drafts left in the browser after logging out", left)
+	}
 }
 
 // A refused form puts the focus on its first field with an error, which

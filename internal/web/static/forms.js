@@ -9,7 +9,8 @@
 // error page, or the login page after the session ended. When the member
 // is back (logged in again: natter returns them to the form's page) and
 // the field is still as the server rendered it, the draft is put back and
-// the page says so, with a way to discard it.
+// the page says so, with a way to discard it. Logging out in this
+// browser forgets the member's drafts: the computer may be shared.
 (() => {
   'use strict';
 
@@ -89,6 +90,15 @@
     }
   }
 
+  // forgetAll drops every draft of the member's in this browser.
+  function forgetAll() {
+    const mine = `${PREFIX}${member}:`;
+    for (let i = local.length - 1; i >= 0; i--) {
+      const key = local.key(i);
+      if (key && key.startsWith(mine)) local.removeItem(key);
+    }
+  }
+
   function showRestored(field) {
     const note = document.createElement('div');
     note.className = 'form-text draft-note';
@@ -128,6 +138,10 @@
       if (e.target instanceof HTMLTextAreaElement && e.target.matches(FIELDS)) save(e.target);
     });
     document.addEventListener('submit', (e) => {
+      if (e.target.matches('form[action="/logout"]')) {
+        forgetAll(); // logging out on purpose, maybe on a shared computer
+        return;
+      }
       const fields = [...e.target.querySelectorAll(FIELDS)];
       if (fields.length === 0) return;
       for (const field of fields) save(field, true);
