@@ -17,12 +17,19 @@ func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body stri
 	if err != nil {
 		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
-	// The author's post count, for the hover card (never a count(*)).
-	tx.userChanged(author.ID)
-	if _, err := tx.q.ExecContext(ctx, `UPDATE users SET post_count = post_count + 1 WHERE id = $1`, author.ID); err != nil {
+	if err := tx.countPosts(ctx, author.ID, +1); err != nil {
 		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
 	return p, nil
+}
+
+// countPosts moves the author's post count (the hover card's "12 posts",
+// never a count(*)) by delta: +1 for a post created, -1 for one deleted,
+// in the transaction that does it.
+func (tx *Tx) countPosts(ctx context.Context, authorID int64, delta int) error {
+	tx.userChanged(authorID)
+	_, err := tx.q.ExecContext(ctx, `UPDATE users SET post_count = post_count + $1 WHERE id = $2`, delta, authorID)
+	return err
 }
 
 // The queries of the lists of posts, read from a window's position: older
