@@ -110,6 +110,9 @@ func (a *App) ChangeEmail(ctx context.Context, m natter.Account, email, current 
 		// ConfirmEmail applies it.
 		return true, a.cfg.AddressVerifier.Verify(ctx, m, email)
 	}
+	if a.EmailEnabled() {
+		return true, a.changeEmailByLink(ctx, m, email)
+	}
 	return false, a.ConfirmEmail(ctx, m.ID, email)
 }
 

@@ -78,6 +78,16 @@ func IsTemporary(err error) bool {
 // in between dropped. The server's verdict on the message itself decides the
 // rest: 4xx temporary, 5xx permanent.
 func (s *Sender) Send(ctx context.Context, m Message) error {
+	return s.SendWith(ctx, m, nil)
+}
+
+// SendWith is Send with a last word: once the connection is ready (TLS and
+// AUTH done) and just before the message is handed over, it calls ready,
+// and sends nothing if ready fails (returning ready's error as it is).
+// The outbox marks the email as possibly sent there, so that the moment in
+// which a crash leaves it unknown whether the server took it is the
+// handing over alone, not the whole conversation.
+func (s *Sender) SendWith(ctx context.Context, m Message, ready func(context.Context) error) error {
 	msg, err := s.build(m)
 	if err != nil {
 		return &SendError{Err: fmt.Errorf("message to %s: %w", addrOf(m), err)}
@@ -89,6 +99,12 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		return &SendError{Temporary: true, Err: fmt.Errorf("connecting to %s: %w", s.server.Addr(), err)}
+	}
+	if ready != nil {
+		if err := ready(ctx); err != nil {
+			_ = client.CloseWithSMTPClient(conn)
+			return err
+		}
 	}
 	sendErr := client.SendWithSMTPClient(conn, msg)
 	// A failure to say QUIT after the server took the message changes nothing.

@@ -57,6 +57,8 @@ type Job struct {
 	SubscriptionID int64
 	// Tags are what a KindRead job closes.
 	Tags []string
+	// Data is what an account email carries (MailData, as JSON).
+	Data string
 	// Due is when the job was first owed (after the grace period).
 	Due time.Time
 	// Attempts counts the times the job was taken, this one included.
