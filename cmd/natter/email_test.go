@@ -103,7 +103,7 @@ func TestParseEmailConfig(t *testing.T) {
 		t.Errorf("flags: %v", err)
 	}
 	for _, bad := range []map[string]string{
-		{"NATTER_SMTP_URL": "smtp://127.0.0.1:1025?tls=none"},                                             // no public URL
+		{"NATTER_SMTP_URL": "smtp://127.0.0.1:1025?tls=none"},                                            // no public URL
 		{"NATTER_SMTP_URL": "smtp://127.0.0.1:1025?tls=none", "NATTER_PUBLIC_URL": "natter.example.org"}, // not absolute
 		{"NATTER_SMTP_URL": "smtp://u:p@127.0.0.1:1025?tls=none", "NATTER_PUBLIC_URL": "https://n.example"},
 		{"NATTER_EMAIL_DELAY": "soon"},
