@@ -586,9 +586,16 @@ func startDelivery(cfg config, db *store.Store, hub *live.Hub, mailKey []byte, l
 	d.Engine = engine
 	engineDone := make(chan struct{})
 	go func() { engine.Run(ctx); close(engineDone) }()
+	digestsDone := make(chan struct{})
+	if cfg.mail.Enabled() {
+		go func() { deliver.RunDigests(ctx, db, engine, time.Hour, logger); close(digestsDone) }()
+	} else {
+		close(digestsDone)
+	}
 	stop := func() {
 		cancel()
 		<-engineDone
+		<-digestsDone
 		<-presenceDone
 		if d.sender != nil {
 			d.sender.Close()

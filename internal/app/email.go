@@ -287,12 +287,16 @@ func (a *App) CheckUnsubscribe(token string) (Unsubscription, error) {
 	}
 	id, err := strconv.ParseInt(parts[0], 10, 64)
 	list := parts[1]
-	if err != nil || (list != UnsubscribeAll && !isNotifying(list)) ||
+	if err != nil || (list != UnsubscribeAll && list != natter.KindDigest && !isNotifying(list)) ||
 		!hmac.Equal([]byte(parts[2]), []byte(unsubscribeMAC(a.cfg.MailKey, id, list))) {
 		return Unsubscription{}, bad
 	}
 	u := Unsubscription{UserID: id, List: list, What: "every notification"}
-	if list != UnsubscribeAll {
+	switch list {
+	case UnsubscribeAll:
+	case natter.KindDigest:
+		u.What = "what waits for you (the digest)"
+	default:
 		u.What = list + "s"
 	}
 	return u, nil
@@ -311,11 +315,18 @@ func (a *App) Unsubscribe(ctx context.Context, token string) (Unsubscription, er
 			return err
 		}
 		kinds := natter.NotifyingKinds
-		if u.List != UnsubscribeAll {
+		switch u.List {
+		case UnsubscribeAll:
+		case natter.KindDigest:
+			kinds = nil
+		default:
 			kinds = []string{u.List}
 		}
 		set := natter.Prefs{Kinds: map[string]natter.KindPrefs{}, QuietFrom: p.QuietFrom, QuietTo: p.QuietTo,
-			TimeZone: p.TimeZone, Previews: p.Previews}
+			TimeZone: p.TimeZone, Previews: p.Previews, Digest: p.Digest}
+		if u.List == natter.KindDigest {
+			set.Digest = ""
+		}
 		for _, k := range kinds {
 			kp := p.Kind(k)
 			kp.Email = natter.EmailNever

@@ -23,6 +23,8 @@ type MailStore interface {
 	StartMail(ctx context.Context, job natter.Job, counted bool) (bool, error)
 	FinishMail(ctx context.Context, job natter.Job) error
 	ReleaseMail(ctx context.Context, job natter.Job) error
+	// UnreadItems lists what a digest shows.
+	UnreadItems(ctx context.Context, userID int64, limit int) ([]natter.Item, error)
 }
 
 // Mailer hands an email to the SMTP server (mail.Sender).
@@ -79,6 +81,9 @@ var errGone = errors.New("email job gone")
 
 // Send implements Channel.
 func (e *Email) Send(ctx context.Context, job natter.Job, _ Notice) Outcome {
+	if job.Item.Kind == natter.KindDigest {
+		return e.sendDigest(ctx, job)
+	}
 	if natter.IsAccountMail(job.Item.Kind) {
 		return e.sendAccount(ctx, job)
 	}
@@ -203,6 +208,79 @@ func (e *Email) sendNotifications(ctx context.Context, job natter.Job) Outcome {
 		return Outcome{Result: Retry, Err: err}
 	}
 	return e.deliver(ctx, job, msg, true)
+}
+
+// digestItems is how many unread messages, and mentions, a digest lists.
+const digestItems = 10
+
+// sendDigest mails what still waits for the member (OweDigests owed it).
+func (e *Email) sendDigest(ctx context.Context, job natter.Job) Outcome {
+	var d natter.MailData
+	if err := json.Unmarshal([]byte(job.Data), &d); err != nil {
+		return Outcome{Result: Failed, Err: fmt.Errorf("digest data: %w", err)}
+	}
+	prefs, err := e.Store.Prefs(ctx, job.Item.UserID)
+	if err != nil {
+		return Outcome{Result: Retry, Err: err}
+	}
+	items, err := e.Store.UnreadItems(ctx, job.Item.UserID, digestItems)
+	if err != nil {
+		return Outcome{Result: Retry, Err: err}
+	}
+	m := mail.Digest{Username: d.Username, Period: d.Period, Path: "/conversations",
+		UnsubscribePath: e.Unsubscribe(job.Item.UserID, natter.KindDigest), SettingsPath: "/settings/notifications"}
+	for _, it := range items {
+		t, err := e.Store.ItemText(ctx, it)
+		if errors.Is(err, natter.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Outcome{Result: Retry, Err: err}
+		}
+		mi := mail.Item{Kind: mail.Kind(it.Kind), From: t.Actor.Username, Path: itemPath(it, t)}
+		if prefs.Previews {
+			mi.Preview = t.Body
+		}
+		m.Items = append(m.Items, mi)
+		if it.Kind != natter.KindMessage {
+			m.Path = "/activity"
+		}
+	}
+	if len(m.Items) == 0 {
+		return Outcome{Result: Skipped} // read meanwhile
+	}
+	msg, err := e.Composer.Compose(&netmail.Address{Name: d.Username, Address: d.To}, m)
+	if err != nil {
+		return Outcome{Result: Failed, Err: err}
+	}
+	return e.deliver(ctx, job, msg, false)
+}
+
+// DigestStore owes the digests that are due (*store.Store).
+type DigestStore interface {
+	OweDigests(ctx context.Context) (int, error)
+}
+
+// RunDigests owes the due digests every so often (an hour by default)
+// until ctx ends, and wakes the engine when it owed some.
+func RunDigests(ctx context.Context, s DigestStore, engine *Engine, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := s.OweDigests(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("email: owing digests", "err", err)
+		} else if n > 0 {
+			engine.Wake()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // itemPath is where an item's link in an email goes.

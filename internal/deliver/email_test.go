@@ -534,3 +534,50 @@ func TestEmailPasswordReset(t *testing.T) {
 		}
 	})
 }
+
+func TestEmailDigest(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		ctx := context.Background()
+		alice, bob := f.member("alice"), f.member("bob")
+		p := natter.DefaultPrefs()
+		p.Digest = natter.DigestDaily
+		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailNever}
+		if err := f.app.SaveNotificationPrefs(ctx, bob, p); err != nil {
+			t.Fatal(err)
+		}
+		f.send(alice, "bob", "are you there?")
+		owe := func(want int) {
+			t.Helper()
+			n, err := f.store.OweDigests(ctx)
+			if err != nil || n != want {
+				t.Fatalf("OweDigests: %d, %v; want %d", n, err, want)
+			}
+			f.drain()
+		}
+		f.clock.Advance(25 * time.Hour)
+		owe(0) // due, but bob was here less than a week ago
+		f.clock.Advance(7 * 24 * time.Hour)
+		owe(1)
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "Your daily digest from natter.example: 1 new message from alice"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		if !strings.Contains(m.Text, "are you there?") || !strings.Contains(m.Header.Get("List-Unsubscribe"), "/unsubscribe/") {
+			t.Errorf("digest:\n%s\n%v", m.Text, m.Header)
+		}
+		owe(0) // the next is a day away
+		f.clock.Advance(24 * time.Hour)
+		owe(1)
+		f.expectMails(2)
+		// Its unsubscribe link turns the digest off, and nothing else.
+		u, _ := url.Parse(strings.Trim(m.Header.Get("List-Unsubscribe"), "<>"))
+		if _, err := f.app.Unsubscribe(ctx, strings.TrimPrefix(u.Path, "/unsubscribe/")); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := f.store.Prefs(ctx, bob.ID); p.Digest != "" || p.Kind(natter.KindMention).Email != natter.EmailAway {
+			t.Errorf("after unsubscribing: digest %q, mentions %q", p.Digest, p.Kind(natter.KindMention).Email)
+		}
+		f.clock.Advance(24 * time.Hour)
+		owe(0)
+	})
+}

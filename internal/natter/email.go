@@ -14,12 +14,13 @@ const (
 	KindRegistrationAttempt = "registration_attempt" // someone registered with the member's address
 	KindReset               = "reset"                // a password reset link
 	KindPasswordChanged     = "password_changed"     // the password was reset
+	KindDigest              = "digest"               // the daily or weekly digest
 )
 
 // IsAccountMail reports whether kind is an account email.
 func IsAccountMail(kind string) bool {
 	switch kind {
-	case KindVerify, KindRegistrationAttempt, KindReset, KindPasswordChanged:
+	case KindVerify, KindRegistrationAttempt, KindReset, KindPasswordChanged, KindDigest:
 		return true
 	}
 	return false
@@ -49,6 +50,8 @@ type MailData struct {
 	To       string `json:"to"`
 	Username string `json:"username"`
 	Token    string `json:"token,omitempty"`
+	// Period is a digest's (natter.DigestDaily, DigestWeekly).
+	Period string `json:"period,omitempty"`
 }
 
 // EmailTx is what the app writes about addresses and account emails.

@@ -295,3 +295,94 @@ func (s *Store) ReleaseMail(ctx context.Context, job natter.Job) error {
 	}
 	return nil
 }
+
+// OweDigests owes a digest email to every member whose digest is due, who
+// has been away (no page seen) for natter.DigestAway, has a verified
+// address and something unread; every due digest, sent or not, is next
+// due a period later. It reports how many it owed. Instances may call it
+// at once: on PostgreSQL each due row is taken by one (SKIP LOCKED).
+func (s *Store) OweDigests(ctx context.Context) (int, error) {
+	lock := ""
+	if s.dialect == Postgres {
+		lock = "FOR UPDATE OF ns SKIP LOCKED"
+	}
+	n := 0
+	_, err := s.Update(ctx, func(t natter.Tx) error {
+		tx := t.(*Tx)
+		n = 0
+		type due struct {
+			id                 int64
+			digest, name, mail string
+			owed               bool
+		}
+		rows, err := tx.q.QueryContext(ctx, `
+			SELECT ns.user_id, ns.digest, u.username, u.email,
+				u.email_verified = 1 AND u.deleted_at = 0 AND u.last_seen < $2
+				AND (u.unread_messages > 0 OR u.unread_activity > 0)
+			FROM notification_settings ns JOIN users u ON u.id = ns.user_id
+			WHERE ns.digest_due_at > 0 AND ns.digest_due_at <= $1
+			ORDER BY ns.digest_due_at LIMIT 500 `+lock,
+			micros(tx.now), micros(tx.now.Add(-natter.DigestAway)))
+		if err != nil {
+			return err
+		}
+		var list []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.digest, &d.name, &d.mail, &d.owed); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range list {
+			if d.owed {
+				if err := tx.OweMail(ctx, d.id, natter.KindDigest, natter.MailData{To: d.mail, Username: d.name, Period: d.digest}); err != nil {
+					return err
+				}
+				n++
+			}
+			if _, err := tx.q.ExecContext(ctx, `UPDATE notification_settings SET digest_due_at = $1 WHERE user_id = $2`,
+				micros(tx.now.Add(natter.DigestPeriod(d.digest))), d.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: owe digests: %w", err)
+	}
+	return n, nil
+}
+
+// UnreadItems lists up to limit of the member's unread messages and up to
+// limit of their unread mentions, newest first: what a digest shows.
+func (s *Store) UnreadItems(ctx context.Context, userID int64, limit int) ([]natter.Item, error) {
+	var items []natter.Item
+	for _, q := range []struct{ kind, sql string }{
+		{natter.KindMessage, `SELECT id FROM messages WHERE recipient_id = $1 AND unread ORDER BY id DESC LIMIT $2`},
+		{natter.KindMention, `SELECT post_id FROM activity WHERE user_id = $1 AND unread AND kind = '` + natter.ActivityMention + `' ORDER BY id DESC LIMIT $2`},
+	} {
+		rows, err := s.rq.QueryContext(ctx, q.sql, userID, limit)
+		if err != nil {
+			return nil, fmt.Errorf("store: unread items: %w", err)
+		}
+		for rows.Next() {
+			it := natter.Item{UserID: userID, Kind: q.kind}
+			if err := rows.Scan(&it.ID); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: unread items: %w", err)
+			}
+			items = append(items, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: unread items: %w", err)
+		}
+	}
+	return items, nil
+}

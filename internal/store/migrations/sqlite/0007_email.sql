@@ -31,3 +31,9 @@ CREATE TABLE mail_counts (
     day     INTEGER NOT NULL,
     sent    INTEGER NOT NULL
 );
+
+-- The digest (off, daily or weekly) of what waits for a member away more
+-- than a week, and when the next one is due (0: off).
+ALTER TABLE notification_settings ADD COLUMN digest        TEXT NOT NULL DEFAULT '';
+ALTER TABLE notification_settings ADD COLUMN digest_due_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX notification_settings_digest ON notification_settings (digest_due_at) WHERE digest_due_at > 0;
