@@ -322,6 +322,13 @@ func (e *Email) deliver(ctx context.Context, job natter.Job, msg mail.Message, c
 			return Outcome{Result: Deferred, RetryAfter: 30 * time.Second, Err: err}
 		}
 		return Outcome{Result: Sent}
+	case mail.IsUnknown(err):
+		// The server may have it: never twice, so it is not sent again.
+		e.logger().Warn("email: no answer after the message was sent; not sending it again", "job", job.ID, "err", err)
+		if ferr := e.Store.FinishMail(after, job); ferr != nil {
+			return Outcome{Result: Deferred, RetryAfter: 30 * time.Second, Err: errors.Join(err, ferr)}
+		}
+		return Outcome{Result: Failed, Err: err}
 	case mail.IsTemporary(err):
 		if rerr := e.Store.ReleaseMail(after, job); rerr != nil {
 			return Outcome{Result: Retry, Err: errors.Join(err, rerr)}

@@ -581,3 +581,25 @@ func TestEmailDigest(t *testing.T) {
 		owe(0)
 	})
 }
+
+// The server takes an email and the connection drops before its answer:
+// natter cannot know it arrived, and does not send it again.
+func TestEmailUnansweredIsNotSentTwice(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		f.srv.HangUp(1)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(1)
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+		// The next one goes as usual.
+		f.send(alice, "bob", "again")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(2)
+	})
+}

@@ -47,6 +47,9 @@ func NewSender(cfg Config) (*Sender, error) {
 // (the server answered 5xx, or the message itself is malformed).
 type SendError struct {
 	Temporary bool
+	// Unknown says the message was sent in full but no answer came: the
+	// server may have taken it. Sending it again may deliver it twice.
+	Unknown bool
 	// Code is the SMTP reply code when the server gave one, else 0.
 	Code int
 	Err  error
@@ -61,6 +64,13 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// IsUnknown reports whether err leaves it unknown whether the server took
+// the message (the connection ended while waiting for its answer).
+func IsUnknown(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Unknown
+}
 
 // IsTemporary reports whether err is a Send failure worth retrying later.
 func IsTemporary(err error) bool {
@@ -139,6 +149,10 @@ func classify(err error) *SendError {
 	switch {
 	case ge.Reason == gomail.ErrGetSender || ge.Reason == gomail.ErrGetRcpts || ge.Reason == gomail.ErrNoUnencoded:
 		return &SendError{Err: err}
+	case ge.Reason == gomail.ErrSMTPDataClose && code == 0:
+		// The message ended with its final dot, and the server's verdict
+		// never came.
+		return &SendError{Temporary: true, Unknown: true, Err: err}
 	case code >= 500:
 		return &SendError{Code: code, Err: err}
 	default:
