@@ -319,6 +319,28 @@ func TestEmailGroupsItemsDueTogether(t *testing.T) {
 	})
 }
 
+// Messages that come one after another go in the email of the first,
+// when it is due.
+func TestEmailGroupsABurst(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		for _, body := range []string{"one", "two", "three"} {
+			f.send(alice, "bob", body)
+			f.clock.Advance(time.Minute)
+		}
+		f.clock.Advance(emailDelay - 3*time.Minute)
+		f.drain()
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "3 new messages from alice"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+	})
+}
+
 func TestEmailRefusedThenAcceptedIsSentOnce(t *testing.T) {
 	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
 		alice := f.member("alice")

@@ -121,9 +121,11 @@ func (tx *Tx) AccountByEmail(ctx context.Context, address string) (natter.Accoun
 }
 
 // GatherMail prepares the email that job leads, under the member's lock:
-// every email job of theirs that is due, unread and kept by keep joins it
-// (unless another email already holds it), and a job of an item read
-// meanwhile is dropped. maxPerDay is the daily cap.
+// every email job owed to them, unread and kept by keep, joins it (unless
+// another email already holds it) — those not yet due too, so that a burst
+// of messages makes one email, not one per message as each comes due —
+// and a job of an item read meanwhile is dropped. maxPerDay is the daily
+// cap.
 func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, keep func(natter.Job) bool) (natter.MailBatch, error) {
 	var b natter.MailBatch
 	_, err := s.Update(ctx, func(t natter.Tx) error {
@@ -178,8 +180,8 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 		}
 		rows, err := tx.q.QueryContext(ctx, `
 			SELECT id, kind, item_id, tag FROM outbox
-			WHERE user_id = $1 AND channel = $2 AND due_at <= $3 AND (mail_group = 0 OR mail_group = $4) AND sending_at = 0
-			ORDER BY due_at, id`, uid, natter.ChannelEmail, micros(tx.now), job.ID)
+			WHERE user_id = $1 AND channel = $2 AND (mail_group = 0 OR mail_group = $3) AND sending_at = 0
+			ORDER BY due_at, id`, uid, natter.ChannelEmail, job.ID)
 		if err != nil {
 			return err
 		}
