@@ -297,7 +297,9 @@ func itemPath(item natter.Item, t natter.ItemText) string {
 // deliver sends msg for job: marked as sending just before the server
 // gets it, finished once it took it.
 func (e *Email) deliver(ctx context.Context, job natter.Job, msg mail.Message, counted bool) Outcome {
-	msg.ID = "job-" + strconv.FormatInt(job.ID, 10)
+	// The same on every attempt, and unique: SQLite may give a later job
+	// the id of one deleted, never with the same due time.
+	msg.ID = "job-" + strconv.FormatInt(job.ID, 10) + "-" + strconv.FormatInt(job.Due.UnixMicro(), 36)
 	var readyErr error
 	err := e.Sender.SendWith(ctx, msg, func(ctx context.Context) error {
 		ok, err := e.Store.StartMail(ctx, job, counted)

@@ -197,7 +197,7 @@ func TestEmailAwayMemberAfterDelay(t *testing.T) {
 				t.Errorf("%s = %q, want %q", k, got, v)
 			}
 		}
-		if !regexp.MustCompile(`^<job-\d+@natter\.example>$`).MatchString(h.Get("Message-Id")) {
+		if !regexp.MustCompile(`^<job-\d+-[0-9a-z]+@natter\.example>$`).MatchString(h.Get("Message-Id")) {
 			t.Errorf("Message-ID %q", h.Get("Message-Id"))
 		}
 		if _, err := h.Date(); err != nil {
