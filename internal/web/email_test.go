@@ -205,3 +205,16 @@ func TestEmailOffSaysSo(t *testing.T) {
 	guest.postForm(t, "/reset-password", url.Values{"email": {"bob@example.com"}}).wantStatus(http.StatusNotFound)
 	guest.get(t, "/unsubscribe/1.message.x").wantStatus(http.StatusNotFound)
 }
+
+func TestDigestSetting(t *testing.T) {
+	s := newMailSite(t)
+	bob := s.register(t, "bob")
+	bob.page(t, "/settings/notifications").wantText("Your email address is not confirmed yet")
+	form := url.Values{"email_message": {"away"}, "email_mention": {"away"}, "push_message": {"on"}, "digest": {"weekly"}}
+	bob.postForm(t, "/settings/notifications", form).wantRedirect("/settings/notifications")
+	if p, _ := s.store.Prefs(context.Background(), bob.user(t).ID); p.Digest != natter.DigestWeekly {
+		t.Errorf("digest %q, want weekly", p.Digest)
+	}
+	form.Set("digest", "hourly")
+	bob.postForm(t, "/settings/notifications", form).wantStatus(http.StatusUnprocessableEntity)
+}

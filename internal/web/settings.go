@@ -32,6 +32,8 @@ type settingsPage struct {
 	EmailLevels  []emailLevel
 	// Digest is the member's digest: "", "daily" or "weekly".
 	Digest string
+	// EmailUnconfirmed: email is on, and the member's address unproved.
+	EmailUnconfirmed bool
 }
 
 // kindRow is one row of the table: a kind and the member's choices.
@@ -74,6 +76,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 		Page: s.base(r, "Notification settings", "settings"), Error: msg, Errors: errs,
 		TimeZone: p.TimeZone, Previews: p.Previews, EmailEnabled: s.app.EmailEnabled(), PushEnabled: s.app.PushEnabled(),
 		Devices: devices, EmailLevels: emailLevels, Digest: p.Digest,
+		EmailUnconfirmed: s.app.EmailEnabled() && !current(r).EmailVerified,
 	}
 	if p.QuietFrom != p.QuietTo {
 		data.QuietFrom, data.QuietTo = clock(p.QuietFrom), clock(p.QuietTo)
