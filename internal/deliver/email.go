@@ -166,8 +166,8 @@ func (e *Email) sendNotifications(ctx context.Context, job natter.Job) Outcome {
 	allMessages := true
 	for _, j := range b.Jobs {
 		t, err := e.Store.ItemText(ctx, j.Item)
-		if errors.Is(err, natter.ErrNotFound) {
-			continue // deleted meanwhile
+		if errors.Is(err, natter.ErrNotFound) || (err == nil && t.Actor.Username == "") {
+			continue // deleted meanwhile, or a kind the store cannot describe
 		}
 		if err != nil {
 			return Outcome{Result: Retry, Err: err}
@@ -231,7 +231,7 @@ func (e *Email) sendDigest(ctx context.Context, job natter.Job) Outcome {
 		UnsubscribePath: e.Unsubscribe(job.Item.UserID, natter.KindDigest), SettingsPath: "/settings/notifications"}
 	for _, it := range items {
 		t, err := e.Store.ItemText(ctx, it)
-		if errors.Is(err, natter.ErrNotFound) {
+		if errors.Is(err, natter.ErrNotFound) || (err == nil && t.Actor.Username == "") {
 			continue
 		}
 		if err != nil {

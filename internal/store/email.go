@@ -29,8 +29,13 @@ func (tx *Tx) OweMail(ctx context.Context, userID int64, kind string, data natte
 	return nil
 }
 
-// SaveEmailToken keeps a link's record under the token's hash.
+// SaveEmailToken keeps a link's record under the token's hash, and drops
+// the member's expired ones of the same purpose (links never followed).
 func (tx *Tx) SaveEmailToken(ctx context.Context, hash string, t natter.EmailToken) error {
+	if _, err := tx.q.ExecContext(ctx, `DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND expires_at <= $3`,
+		t.UserID, t.Purpose, micros(tx.now)); err != nil {
+		return fmt.Errorf("store: save email token: %w", err)
+	}
 	if _, err := tx.q.ExecContext(ctx, `
 		INSERT INTO email_tokens (token_hash, purpose, user_id, address, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		hash, t.Purpose, t.UserID, t.Address, micros(t.Expires)); err != nil {
