@@ -102,8 +102,8 @@ const (
 	MailCapped
 )
 
-// MailBatch is an email about to be sent: the jobs it groups (the leader
-// first) and whom it goes to.
+// MailBatch is an email about to be sent: the jobs it groups (in the
+// order they were owed) and whom it goes to.
 type MailBatch struct {
 	State    MailState
 	Username string

@@ -205,9 +205,11 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		b.Jobs = []natter.Job{job}
+		// In the order they came, the leader among them.
+		led := false
 		for _, j := range found {
 			if j.ID == job.ID {
+				b.Jobs, led = append(b.Jobs, job), true
 				continue
 			}
 			u, err := unread(ctx, tx.q, j.Item)
@@ -224,6 +226,9 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 				continue
 			}
 			b.Jobs = append(b.Jobs, j)
+		}
+		if !led {
+			b.Jobs = append([]natter.Job{job}, b.Jobs...)
 		}
 		for _, j := range b.Jobs {
 			if _, err := tx.q.ExecContext(ctx, `UPDATE outbox SET mail_group = $1 WHERE id = $2`, job.ID, j.ID); err != nil {
