@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"natter/internal/mail/mailtest"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
 )
 
 func nextMail(t *testing.T, srv *mailtest.Server) *mailtest.Message {
@@ -112,5 +114,38 @@ func TestParseEmailConfig(t *testing.T) {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("no error for %v", bad)
 		}
+	}
+}
+
+// Two instances on one PostgreSQL database email each message once,
+// whichever instance it was sent through.
+func TestEmailTwoInstances(t *testing.T) {
+	srv := mailtest.Start(t)
+	dsn := storetest.DSN(t, store.Postgres)
+	env := map[string]string{"NATTER_SMTP_URL": srv.URL(), "NATTER_PUBLIC_URL": "http://natter.test",
+		"NATTER_EMAIL_DELAY": "1s", "NATTER_PUSH": "off"}
+	instA, instB := instance(t, env, "-database-url", dsn), instance(t, env, "-database-url", dsn)
+	alice, bob, carol := newClient(t, instA), newClient(t, instB), newClient(t, instA)
+	for _, c := range []struct {
+		c    *client
+		name string
+	}{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}} {
+		c.c.register(c.name)
+		c.c.verify(srv)
+	}
+	alice.send("bob", "from a")
+	carol.at(instB).send("alice", "from b")
+	got := map[string]int{}
+	for range 2 {
+		m := nextMail(t, srv)
+		got[m.To[0]]++
+	}
+	// A marker sent last arrives next: nothing was sent twice meanwhile.
+	carol.send("bob", "marker")
+	if m := nextMail(t, srv); !strings.Contains(m.Text, "marker") {
+		t.Fatalf("got %q, want the marker:\n%s", m.Header.Get("Subject"), m.Text)
+	}
+	if got["bob@example.com"] != 1 || got["alice@example.com"] != 1 {
+		t.Errorf("emails per member: %v", got)
 	}
 }
