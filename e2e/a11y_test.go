@@ -71,6 +71,7 @@ func TestAccessibility(t *testing.T) {
 	audit([]pageCase{
 		{"login", "/login", 200, nil},
 		{"register", "/register", 200, nil},
+		{"reset password", "/reset-password", 200, nil},
 		{"not found", "/no-such-page", 404, nil},
 	}, "logged out:")
 

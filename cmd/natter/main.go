@@ -38,6 +38,7 @@ import (
 	"natter/internal/app"
 	"natter/internal/deliver"
 	"natter/internal/live"
+	"natter/internal/mail"
 	"natter/internal/natter"
 	"natter/internal/store"
 	"natter/internal/web"
@@ -102,6 +103,11 @@ type config struct {
 	pushDelay         time.Duration
 	pushContact       string
 	pushAllowInsecure []string
+
+	// Email: off unless smtpURL is set (mail.ParseConfig).
+	mail        mail.Config
+	emailDelay  time.Duration
+	emailPerDay int
 }
 
 // parseConfig reads flags, whose defaults come from the environment.
@@ -141,6 +147,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.pushDelay, "push-delay", duration(env("NATTER_PUSH_DELAY", "5s")), "grace period before a push: a member who reads within it is not pushed (NATTER_PUSH_DELAY)")
 	fs.StringVar(&c.pushContact, "push-contact", env("NATTER_PUSH_CONTACT", ""), "operator contact push services see, https: URL or mailto: address; default the public URL (NATTER_PUSH_CONTACT)")
 	allow := fs.String("push-allow-insecure", env("NATTER_PUSH_ALLOW_INSECURE", ""), "comma-separated host:port push services reached over plain http and at private addresses, for tests and private services (NATTER_PUSH_ALLOW_INSECURE)")
+	smtpURL := fs.String("smtp-url", env("NATTER_SMTP_URL", ""), "SMTP server email goes through: smtp://[user:pass@]host:port (STARTTLS), smtps://…, or smtp://host:port?tls=none for a local server; empty: email off (NATTER_SMTP_URL)")
+	mailFrom := fs.String("mail-from", env("NATTER_MAIL_FROM", ""), "sender of every email, such as \"natter <natter@example.org>\"; default natter@ the public URL's host (NATTER_MAIL_FROM)")
+	fs.DurationVar(&c.emailDelay, "email-delay", duration(env("NATTER_EMAIL_DELAY", "10m")), "how long a message or mention stays unread, with no page of the member's open, before it is emailed (NATTER_EMAIL_DELAY)")
+	fs.IntVar(&c.emailPerDay, "email-daily-cap", atoi(env("NATTER_EMAIL_DAILY_CAP", "50")), "notification emails a member gets at most per day (NATTER_EMAIL_DAILY_CAP)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -178,6 +188,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("bad -public-url %q: want an http or https URL", c.publicURL)
 		}
+	}
+	if c.emailDelay < 0 || c.emailPerDay < 1 {
+		return c, errors.New("bad -email-delay or -email-daily-cap: want a duration such as 10m and a number from 1")
+	}
+	if c.mail, err = mail.ParseConfig(*smtpURL, *mailFrom, c.publicURL); err != nil {
+		return c, err
 	}
 	if c.pushContact != "" {
 		if err := webpush.CheckSubject(c.pushContact); err != nil {
@@ -336,16 +352,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	appCfg := app.Config{PostsPerPage: cfg.postsPerPage, SendPerMember: cfg.sendLimit, Channels: []app.Channel{}}
-	if cfg.push {
-		engine, stopEngine, err := startDelivery(cfg, db, hub, logger)
+	if cfg.mail.Enabled() {
+		if appCfg.MailKey, err = db.Secret(ctx, "mail-key", 32); err != nil {
+			return err
+		}
+		logger.Info("email on", "smtp", cfg.mail.Server.String(), "from", cfg.mail.From.String(),
+			"public_url", cfg.mail.PublicURL.String(), "delay", cfg.emailDelay, "daily_cap", cfg.emailPerDay)
+	} else {
+		logger.Info("email off: no -smtp-url (NATTER_SMTP_URL); addresses are not checked and nothing is emailed")
+	}
+	if cfg.push || cfg.mail.Enabled() {
+		engine, stopEngine, err := startDelivery(cfg, db, hub, appCfg.MailKey, logger)
 		if err != nil {
 			return err
 		}
 		// Deferred after db.Close: the engine stops, and its sends in
 		// flight end, before the database closes.
 		defer stopEngine()
-		appCfg.Channels = []app.Channel{{Name: natter.ChannelPush, Delay: cfg.pushDelay}}
-		appCfg.Deliveries, appCfg.PushKey, appCfg.Endpoints = engine.Engine, engine.key.PublicKey(), engine.sender
+		appCfg.Deliveries = engine.Engine
+		if cfg.push {
+			appCfg.Channels = append(appCfg.Channels, app.Channel{Name: natter.ChannelPush, Delay: cfg.pushDelay})
+			appCfg.PushKey, appCfg.Endpoints = engine.key.PublicKey(), engine.sender
+		}
+		if cfg.mail.Enabled() {
+			appCfg.Channels = append(appCfg.Channels, app.Channel{Name: natter.ChannelEmail, Delay: cfg.emailDelay})
+		}
 	}
 	a, err := app.New(db, hub, appCfg)
 	if err != nil {
@@ -499,35 +530,13 @@ type delivery struct {
 	sender *webpush.Sender
 }
 
-// startDelivery starts the delivery engine (and, on PostgreSQL, this
-// instance's presence record). stop ends both and waits for them.
-func startDelivery(cfg config, db *store.Store, hub *live.Hub, logger *slog.Logger) (delivery, func(), error) {
+// startDelivery starts the delivery engine with the channels that are on
+// (and, on PostgreSQL, this instance's presence record). stop ends both and
+// waits for them.
+func startDelivery(cfg config, db *store.Store, hub *live.Hub, mailKey []byte, logger *slog.Logger) (delivery, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	raw, err := db.SiteKey(ctx, "vapid", func() ([]byte, error) {
-		k, err := webpush.GenerateVAPIDKey()
-		if err != nil {
-			return nil, err
-		}
-		return k.MarshalBinary()
-	})
-	if err != nil {
-		cancel()
-		return delivery{}, nil, err
-	}
-	key, err := webpush.ParseVAPIDKey(raw)
-	if err != nil {
-		cancel()
-		return delivery{}, nil, err
-	}
-	subject, fallback := cfg.pushSubject()
-	if fallback {
-		logger.Warn("push: no -push-contact and no https -public-url; push services such as Apple's may refuse pushes", "contact", subject)
-	}
-	sender, err := webpush.NewSender(webpush.Options{Key: key, Subject: subject, AllowInsecure: cfg.pushAllowInsecure})
-	if err != nil {
-		cancel()
-		return delivery{}, nil, err
-	}
+	var d delivery
+	var channels []deliver.Channel
 	var presence deliver.Presence = deliver.LocalPresence{Streams: hub}
 	presenceDone := make(chan struct{})
 	if db.Dialect() == store.Postgres {
@@ -543,24 +552,84 @@ func startDelivery(cfg config, db *store.Store, hub *live.Hub, logger *slog.Logg
 			return delivery{}, nil, err
 		}
 	}
-	engine, err := deliver.New(deliver.Options{
-		Store: db, Presence: presence, Logger: logger,
-		Channels: []deliver.Channel{&deliver.Push{Store: db, Sender: sender}},
-	})
-	if err != nil {
+	fail := func(err error) (delivery, func(), error) {
 		cancel()
+		<-presenceDone
 		return delivery{}, nil, err
 	}
+	if cfg.push {
+		push, err := startPush(ctx, cfg, db, logger)
+		if err != nil {
+			return fail(err)
+		}
+		d.key, d.sender = push.key, push.sender
+		channels = append(channels, &deliver.Push{Store: db, Sender: push.sender})
+	}
+	if cfg.mail.Enabled() {
+		sender, err := mail.NewSender(cfg.mail)
+		if err != nil {
+			return fail(err)
+		}
+		composer, err := mail.NewComposer(cfg.mail)
+		if err != nil {
+			return fail(err)
+		}
+		channels = append(channels, &deliver.Email{
+			Store: db, Presence: presence, Sender: sender, Composer: composer, MaxPerDay: cfg.emailPerDay, Logger: logger,
+			Unsubscribe: func(userID int64, list string) string { return app.UnsubscribePath(mailKey, userID, list) },
+		})
+	}
+	engine, err := deliver.New(deliver.Options{Store: db, Presence: presence, Logger: logger, Channels: channels})
+	if err != nil {
+		return fail(err)
+	}
+	d.Engine = engine
 	engineDone := make(chan struct{})
 	go func() { engine.Run(ctx); close(engineDone) }()
-	logger.Info("push on", "delay", cfg.pushDelay, "contact", subject)
+	digestsDone := make(chan struct{})
+	if cfg.mail.Enabled() {
+		go func() { deliver.RunDigests(ctx, db, engine, time.Hour, logger); close(digestsDone) }()
+	} else {
+		close(digestsDone)
+	}
 	stop := func() {
 		cancel()
 		<-engineDone
+		<-digestsDone
 		<-presenceDone
-		sender.Close()
+		if d.sender != nil {
+			d.sender.Close()
+		}
 	}
-	return delivery{Engine: engine, key: key, sender: sender}, stop, nil
+	return d, stop, nil
+}
+
+// startPush makes the push channel's key (on first start) and sender.
+func startPush(ctx context.Context, cfg config, db *store.Store, logger *slog.Logger) (delivery, error) {
+	raw, err := db.SiteKey(ctx, "vapid", func() ([]byte, error) {
+		k, err := webpush.GenerateVAPIDKey()
+		if err != nil {
+			return nil, err
+		}
+		return k.MarshalBinary()
+	})
+	if err != nil {
+		return delivery{}, err
+	}
+	key, err := webpush.ParseVAPIDKey(raw)
+	if err != nil {
+		return delivery{}, err
+	}
+	subject, fallback := cfg.pushSubject()
+	if fallback {
+		logger.Warn("push: no -push-contact and no https -public-url; push services such as Apple's may refuse pushes", "contact", subject)
+	}
+	sender, err := webpush.NewSender(webpush.Options{Key: key, Subject: subject, AllowInsecure: cfg.pushAllowInsecure})
+	if err != nil {
+		return delivery{}, err
+	}
+	logger.Info("push on", "delay", cfg.pushDelay, "contact", subject)
+	return delivery{key: key, sender: sender}, nil
 }
 
 // sweepSessions deletes expired sessions every hour.

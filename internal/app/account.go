@@ -12,11 +12,10 @@ import (
 // What a member changes about their own account (/settings/account).
 
 // AddressVerifier confirms a changed email address before it takes effect.
-// With email off (Config.AddressVerifier nil) a change applies at once.
-//
-// This is the hook for the email issue: Verify must send a confirmation
-// link to address and return; following the link, the email package calls
-// App.ConfirmEmail, which applies the change.
+// With email on and no AddressVerifier, the app's own link does it
+// (email.go); with email off, a change applies at once. A verifier's
+// Verify sends its own confirmation and returns; App.ConfirmEmail then
+// applies the change.
 type AddressVerifier interface {
 	Verify(ctx context.Context, member natter.Account, address string) error
 }
@@ -109,6 +108,9 @@ func (a *App) ChangeEmail(ctx context.Context, m natter.Account, email, current 
 		// The email issue's hook: the address is confirmed first, and
 		// ConfirmEmail applies it.
 		return true, a.cfg.AddressVerifier.Verify(ctx, m, email)
+	}
+	if a.EmailEnabled() {
+		return true, a.changeEmailByLink(ctx, m, email)
 	}
 	return false, a.ConfirmEmail(ctx, m.ID, email)
 }

@@ -43,6 +43,8 @@ type Config struct {
 	HashWorkers, HashQueue, HashPerClient int
 
 	RegisterPerAddr Limit // registrations per client address; default 20 per hour
+	// MailKey signs one-click unsubscribe links (email on).
+	MailKey []byte
 	// AddressVerifier, if set, confirms a changed email address before it
 	// takes effect (email on); nil applies changes at once.
 	AddressVerifier AddressVerifier
@@ -113,6 +115,10 @@ type App struct {
 	loginByAccount, loginByAddress                     *limiter
 	registerByAddress, sendByMember, postByMember      *limiter
 	reauthByMember                                     *limiter
+	// mailByMember bounds the account emails sent to one member (verify,
+	// registration attempts, resets); resetByAddress the reset requests
+	// from one client address.
+	mailByMember, resetByAddress *limiter
 	// dummyHash is checked when a login names no member, so that a wrong
 	// username costs as much time as a wrong password.
 	dummyHash string
@@ -142,6 +148,8 @@ func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 		sendByMember:         newLimiter(cfg.SendPerMember),
 		postByMember:         newLimiter(cfg.PostPerMember),
 		reauthByMember:       newLimiter(reauthLimit),
+		mailByMember:         newLimiter(mailLimit),
+		resetByAddress:       newLimiter(resetLimit),
 		dummyHash:            dummy,
 		hashing:              newHashQueue(cfg.HashWorkers, cfg.HashQueue, cfg.HashPerClient),
 		devices:              &deviceKeys{store: s},

@@ -204,6 +204,9 @@ func (a *App) SaveNotificationPrefs(ctx context.Context, u natter.Account, p nat
 	if p.QuietTo < 0 || p.QuietTo >= 24*60 {
 		fe.add("quiet_to", "Give a time such as 07:00.")
 	}
+	if p.Digest != "" && p.Digest != natter.DigestDaily && p.Digest != natter.DigestWeekly {
+		fe.add("digest", "Choose off, daily or weekly.")
+	}
 	p.TimeZone = strings.TrimSpace(p.TimeZone)
 	if p.TimeZone != "" {
 		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "Local" || !utf8.ValidString(p.TimeZone) {

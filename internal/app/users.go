@@ -35,6 +35,9 @@ func (a *App) Register(ctx context.Context, in RegisterInput, addr string) (natt
 	if err != nil {
 		return natter.Account{}, err
 	}
+	if a.EmailEnabled() {
+		return a.registerWithEmail(ctx, in, hash)
+	}
 	var u natter.Account
 	err = a.update(ctx, func(tx natter.Tx) error {
 		u, err = tx.CreateUser(ctx, in.Username, in.Email, hash)

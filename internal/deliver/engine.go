@@ -4,8 +4,8 @@
 // on every instance takes what is due, asks — in this order — whether the
 // item is still unread, whether the member wants it on this channel and
 // not now (quiet hours), and whether no page of theirs is open anywhere,
-// and only then hands it to the channel. Channels are Web Push (Push)
-// today; email plugs in beside it as another Channel.
+// and only then hands it to the channel. Channels are Web Push (Push) and
+// email (Email).
 //
 // The engine holds no SQL and no HTTP handlers: storage is its Store
 // (*store.Store), presence a Presence, and each channel does its own
@@ -76,6 +76,10 @@ const (
 	Retry
 	// Failed: will never work; the job is dropped.
 	Failed
+	// Deferred: not failed, but not now: the job is due again after
+	// RetryAfter, with its attempt given back (an email waiting behind
+	// another, or for the member's daily cap).
+	Deferred
 )
 
 // Outcome is a channel's report on one job.
@@ -276,6 +280,8 @@ func (e *Engine) deliver(ctx context.Context, job natter.Job) {
 		finish()
 	case Skipped:
 		finish()
+	case Deferred:
+		retry(e.store.Now().Add(out.RetryAfter), false)
 	case Retry:
 		wait := max(backoff(job.Attempts), out.RetryAfter)
 		log.Info("delivery: will retry", "in", wait, "err", out.Err)
@@ -297,6 +303,10 @@ func (e *Engine) check(ctx context.Context, ch Channel, job natter.Job) (n *Noti
 	case natter.KindTest:
 		return &Notice{Kind: kind, Title: "natter", Body: "Notifications work in this browser.",
 			URL: "/settings/notifications", Tag: "test"}, time.Time{}, nil
+	}
+	if natter.IsAccountMail(kind) {
+		// The member asked for it: none of the checks below apply.
+		return &Notice{Kind: kind}, time.Time{}, nil
 	}
 	unread, err := e.store.Unread(ctx, job.Item)
 	if err != nil || !unread {

@@ -206,12 +206,16 @@ type Kind string
 const (
 	KindMessage Kind = "message"
 	KindMention Kind = "mention"
+	KindReply   Kind = "reply"
+	KindLike    Kind = "like"
 )
 
 // kindWords is how each kind reads in an email.
 var kindWords = map[Kind]struct{ one, many, verb string }{
 	KindMessage: {"message", "messages", "sent you a message"},
 	KindMention: {"mention", "mentions", "mentioned you"},
+	KindReply:   {"reply", "replies", "replied to you"},
+	KindLike:    {"like", "likes", "liked your post"},
 }
 
 // Item is one thing a notification or digest tells of.

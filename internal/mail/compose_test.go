@@ -170,7 +170,7 @@ func TestComposeErrors(t *testing.T) {
 		"ErrNoLifetime":       mail.PasswordReset{Username: "bob", Path: "/reset-password/T"},
 		"ErrOddLifetime":      mail.PasswordReset{Username: "bob", Path: "/reset-password/T", ValidFor: 90 * time.Second},
 		"ErrNoItems":          mail.Notification{Username: "bob", Path: "/messages", UnsubscribePath: "/u/T"},
-		"ErrUnknownKind":      mail.Notification{Username: "bob", Items: []mail.Item{{Kind: "like", From: "a", Path: "/"}}, Path: "/messages", UnsubscribePath: "/u/T"},
+		"ErrUnknownKind":      mail.Notification{Username: "bob", Items: []mail.Item{{Kind: "poke", From: "a", Path: "/"}}, Path: "/messages", UnsubscribePath: "/u/T"},
 		"ErrNoUnsubscribe":    mail.Notification{Username: "bob", Items: items, Path: "/messages"},
 		"ErrItemWithoutName":  mail.Notification{Username: "bob", Items: []mail.Item{{Kind: mail.KindMessage, Path: "/"}}, Path: "/messages", UnsubscribePath: "/u/T"},
 		"ErrDigestPeriod":     mail.Digest{Username: "bob", Period: "hourly", Items: items, Path: "/messages", UnsubscribePath: "/u/T"},

@@ -47,6 +47,9 @@ func NewSender(cfg Config) (*Sender, error) {
 // (the server answered 5xx, or the message itself is malformed).
 type SendError struct {
 	Temporary bool
+	// Unknown says the message was sent in full but no answer came: the
+	// server may have taken it. Sending it again may deliver it twice.
+	Unknown bool
 	// Code is the SMTP reply code when the server gave one, else 0.
 	Code int
 	Err  error
@@ -61,6 +64,13 @@ func (e *SendError) Error() string {
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// IsUnknown reports whether err leaves it unknown whether the server took
+// the message (the connection ended while waiting for its answer).
+func IsUnknown(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Unknown
+}
 
 // IsTemporary reports whether err is a Send failure worth retrying later.
 func IsTemporary(err error) bool {
@@ -78,6 +88,16 @@ func IsTemporary(err error) bool {
 // in between dropped. The server's verdict on the message itself decides the
 // rest: 4xx temporary, 5xx permanent.
 func (s *Sender) Send(ctx context.Context, m Message) error {
+	return s.SendWith(ctx, m, nil)
+}
+
+// SendWith is Send with a last word: once the connection is ready (TLS and
+// AUTH done) and just before the message is handed over, it calls ready,
+// and sends nothing if ready fails (returning ready's error as it is).
+// The outbox marks the email as possibly sent there, so that the moment in
+// which a crash leaves it unknown whether the server took it is the
+// handing over alone, not the whole conversation.
+func (s *Sender) SendWith(ctx context.Context, m Message, ready func(context.Context) error) error {
 	msg, err := s.build(m)
 	if err != nil {
 		return &SendError{Err: fmt.Errorf("message to %s: %w", addrOf(m), err)}
@@ -89,6 +109,12 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		return &SendError{Temporary: true, Err: fmt.Errorf("connecting to %s: %w", s.server.Addr(), err)}
+	}
+	if ready != nil {
+		if err := ready(ctx); err != nil {
+			_ = client.CloseWithSMTPClient(conn)
+			return err
+		}
 	}
 	sendErr := client.SendWithSMTPClient(conn, msg)
 	// A failure to say QUIT after the server took the message changes nothing.
@@ -123,6 +149,10 @@ func classify(err error) *SendError {
 	switch {
 	case ge.Reason == gomail.ErrGetSender || ge.Reason == gomail.ErrGetRcpts || ge.Reason == gomail.ErrNoUnencoded:
 		return &SendError{Err: err}
+	case ge.Reason == gomail.ErrSMTPDataClose && code == 0:
+		// The message ended with its final dot, and the server's verdict
+		// never came.
+		return &SendError{Temporary: true, Unknown: true, Err: err}
 	case code >= 500:
 		return &SendError{Code: code, Err: err}
 	default:

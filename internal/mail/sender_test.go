@@ -401,3 +401,15 @@ func TestMailtestNext(t *testing.T) {
 		t.Errorf("Next returned %+v", m)
 	}
 }
+
+func TestSendUnanswered(t *testing.T) {
+	srv, sender, composer := setup(t)
+	srv.HangUp(1)
+	err := sender.Send(t.Context(), compose(t, composer, notification("")))
+	if !mail.IsUnknown(err) {
+		t.Fatalf("no answer after the message: %v, want an unknown outcome", err)
+	}
+	if n := len(srv.Received()); n != 1 {
+		t.Errorf("server took %d messages", n)
+	}
+}

@@ -57,6 +57,8 @@ type Job struct {
 	SubscriptionID int64
 	// Tags are what a KindRead job closes.
 	Tags []string
+	// Data is what an account email carries (MailData, as JSON).
+	Data string
 	// Due is when the job was first owed (after the grace period).
 	Due time.Time
 	// Attempts counts the times the job was taken, this one included.
@@ -122,6 +124,26 @@ type Prefs struct {
 	// Previews shows a message's text in a notification; off, only who
 	// wrote is shown.
 	Previews bool
+	// Digest is DigestDaily or DigestWeekly for a digest by email of what
+	// waits while the member is away more than a week; empty for none.
+	Digest string
+}
+
+// The digest periods.
+const (
+	DigestDaily  = "daily"
+	DigestWeekly = "weekly"
+)
+
+// DigestAway is how long a member must have been away to get digests.
+const DigestAway = 7 * 24 * time.Hour
+
+// DigestPeriod is the time between two digests.
+func DigestPeriod(digest string) time.Duration {
+	if digest == DigestWeekly {
+		return 7 * 24 * time.Hour
+	}
+	return 24 * time.Hour
 }
 
 // DefaultPrefs are the preferences of a member who never changed them.

@@ -55,6 +55,12 @@ type Account struct {
 	HideLastSeen bool
 
 	Email string
+	// EmailVerified says Email was proved by a link sent to it; only a
+	// verified address is sent notifications or password resets.
+	EmailVerified bool
+	// PendingEmail is an address waiting for its link to be followed (a
+	// new member's, or a change), when the site sends email.
+	PendingEmail string
 	// UnreadMessages and UnreadActivity are the badge counts.
 	UnreadMessages int
 	UnreadActivity int

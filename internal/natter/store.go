@@ -62,6 +62,7 @@ type Store interface {
 	// since, oldest first.
 	NotificationsSince(ctx context.Context, userID int64, since time.Time) ([]Notification, error)
 	DeliveryStore
+	EmailStore
 	// Secret returns the site's secret called name, made of size random
 	// bytes the first time any instance asks for it.
 	Secret(ctx context.Context, name string, size int) ([]byte, error)
@@ -104,6 +105,7 @@ type Store interface {
 // Tx is one write transaction: the only way to change data.
 type Tx interface {
 	DeliveryTx
+	EmailTx
 	// Now is the transaction's single clock reading.
 	Now() time.Time
 

@@ -78,6 +78,8 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 		`DELETE FROM push_subscriptions WHERE user_id = $1`,
 		`DELETE FROM notification_prefs WHERE user_id = $1`,
 		`DELETE FROM notification_settings WHERE user_id = $1`,
+		`DELETE FROM email_tokens WHERE user_id = $1`,
+		`DELETE FROM mail_counts WHERE user_id = $1`,
 	} {
 		if _, err := tx.q.ExecContext(ctx, q, id); err != nil {
 			return nil, fmt.Errorf("store: delete account: %w", err)
@@ -85,7 +87,7 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 	}
 	tx.userChanged(id)
 	tx.postsChanged()
-	_, err = tx.q.ExecContext(ctx, `UPDATE users SET username = $1, email = '', email_key = $2, password_hash = '',
+	_, err = tx.q.ExecContext(ctx, `UPDATE users SET username = $1, email = '', email_key = $2, email_verified = 0, pending_email = '', password_hash = '',
 		about_me = '', unread_messages = 0, unread_activity = 0, post_count = 0, hide_last_seen = FALSE, deleted_at = $3 WHERE id = $4`,
 		DeletedName, "deleted:"+strconv.FormatInt(id, 10), micros(tx.now), id)
 	if err != nil {

@@ -171,7 +171,9 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, limit int, lease ti
 				return err
 			}
 			j.Due = fromMicros(due)
-			if data != "" {
+			if j.Item.Kind != natter.KindRead {
+				j.Data = data
+			} else if data != "" {
 				if err := json.Unmarshal([]byte(data), &j.Tags); err != nil {
 					return fmt.Errorf("job %d: tags: %w", j.ID, err)
 				}

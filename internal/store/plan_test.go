@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -286,6 +287,72 @@ func TestQueryPlans(t *testing.T) {
 				return err
 			},
 			uses: []string{"SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 (token=?)"},
+		},
+		{
+			name: "GatherMail",
+			run: func(ctx context.Context) error {
+				item := natter.Item{UserID: bob, Kind: natter.KindMessage, ID: message}
+				_, err := s.Update(ctx, func(tx natter.Tx) error {
+					if err := tx.VerifyEmail(ctx, bob, "bob@example.com"); err != nil {
+						return err
+					}
+					return tx.Owe(ctx, natter.ChannelEmail, item, natter.MessageTag(alice), time.Time{})
+				})
+				if err != nil {
+					return err
+				}
+				jobs, err := s.ClaimJobs(ctx, "plan", 1, time.Minute)
+				if err != nil || len(jobs) != 1 {
+					return fmt.Errorf("claimed %d jobs: %v", len(jobs), err)
+				}
+				b, err := s.GatherMail(ctx, jobs[0], 50, nil)
+				if err == nil && b.State != natter.MailSend {
+					err = fmt.Errorf("state %v", b.State)
+				}
+				return err
+			},
+			uses:   []string{"SEARCH outbox USING INDEX outbox_member_channel (user_id=? AND channel=?)"},
+			sortOK: "a member's owed emails: a handful",
+		},
+		{
+			name: "EmailToken",
+			run: func(ctx context.Context) error {
+				_, err := s.EmailToken(ctx, "hash", natter.TokenVerify)
+				return notFoundIsFine(err)
+			},
+			uses: []string{"SEARCH email_tokens USING INDEX sqlite_autoindex_email_tokens_1 (token_hash=?)"},
+		},
+		{
+			name: "SaveEmailToken",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				return tx.SaveEmailToken(ctx, "hash", natter.EmailToken{UserID: bob, Purpose: natter.TokenReset, Expires: time.Now().Add(time.Hour)})
+			}),
+			uses: []string{"SEARCH email_tokens USING INDEX email_tokens_user (user_id=? AND purpose=?)"},
+		},
+		{
+			name: "AccountByEmail",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.AccountByEmail(ctx, "bob@example.com")
+				return err
+			}),
+			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_2 (email_key=?)"},
+		},
+		{
+			name: "OweDigests",
+			run: func(ctx context.Context) error {
+				_, err := s.OweDigests(ctx)
+				return err
+			},
+			uses: []string{"SEARCH ns USING INDEX notification_settings_digest (digest_due_at>? AND digest_due_at<?)"},
+		},
+		{
+			name: "UnreadItems",
+			run: func(ctx context.Context) error {
+				_, err := s.UnreadItems(ctx, bob, 10)
+				return err
+			},
+			uses:   []string{"SEARCH messages USING COVERING INDEX messages_received (recipient_id=?)", "USING INDEX activity_unread (user_id=?)"},
+			sortOK: "a member's unread items only",
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

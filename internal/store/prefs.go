@@ -34,8 +34,8 @@ func prefs(ctx context.Context, db dbtx, userID int64) (natter.Prefs, error) {
 		return p, fmt.Errorf("store: prefs: %w", err)
 	}
 	var previews int
-	err = db.QueryRowContext(ctx, `SELECT quiet_from, quiet_to, time_zone, previews FROM notification_settings WHERE user_id = $1`,
-		userID).Scan(&p.QuietFrom, &p.QuietTo, &p.TimeZone, &previews)
+	err = db.QueryRowContext(ctx, `SELECT quiet_from, quiet_to, time_zone, previews, digest FROM notification_settings WHERE user_id = $1`,
+		userID).Scan(&p.QuietFrom, &p.QuietTo, &p.TimeZone, &previews, &p.Digest)
 	switch {
 	case err == nil:
 		p.Previews = previews != 0
@@ -57,11 +57,20 @@ func (tx *Tx) SetPrefs(ctx context.Context, userID int64, p natter.Prefs) error 
 			return fmt.Errorf("store: set prefs: %w", err)
 		}
 	}
+	// A digest turned on is first due a period from now; one left as it
+	// was keeps its time.
+	var due int64
+	if p.Digest != "" {
+		due = micros(tx.now.Add(natter.DigestPeriod(p.Digest)))
+	}
 	_, err := tx.q.ExecContext(ctx, `
-		INSERT INTO notification_settings (user_id, quiet_from, quiet_to, time_zone, previews) VALUES ($1, $2, $3, $4, $5)
+		INSERT INTO notification_settings (user_id, quiet_from, quiet_to, time_zone, previews, digest, digest_due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (user_id) DO UPDATE SET quiet_from = excluded.quiet_from, quiet_to = excluded.quiet_to,
-			time_zone = excluded.time_zone, previews = excluded.previews`,
-		userID, p.QuietFrom, p.QuietTo, p.TimeZone, boolInt(p.Previews))
+			time_zone = excluded.time_zone, previews = excluded.previews, digest = excluded.digest,
+			digest_due_at = CASE WHEN notification_settings.digest = excluded.digest
+				THEN notification_settings.digest_due_at ELSE excluded.digest_due_at END`,
+		userID, p.QuietFrom, p.QuietTo, p.TimeZone, boolInt(p.Previews), p.Digest, due)
 	if err != nil {
 		return fmt.Errorf("store: set prefs: %w", err)
 	}

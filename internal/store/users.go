@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -13,13 +14,15 @@ import (
 // accountColumns are a member's row without the password hash, which only
 // Credentials reads.
 const accountColumns = `id, username, email, about_me, created_at, last_seen,
-	unread_messages, unread_activity, notification_seq, post_count, hide_last_seen`
+	unread_messages, unread_activity, notification_seq, post_count, hide_last_seen, email_verified, pending_email`
 
 func scanAccount(row interface{ Scan(...any) error }) (natter.Account, error) {
 	var a natter.Account
 	var created, seen int64
+	var verified int
 	err := row.Scan(&a.ID, &a.Username, &a.Email, &a.AboutMe, &created, &seen,
-		&a.UnreadMessages, &a.UnreadActivity, &a.NotificationSeq, &a.PostCount, &a.HideLastSeen)
+		&a.UnreadMessages, &a.UnreadActivity, &a.NotificationSeq, &a.PostCount, &a.HideLastSeen, &verified, &a.PendingEmail)
+	a.EmailVerified = verified != 0
 	if errors.Is(err, sql.ErrNoRows) {
 		return natter.Account{}, natter.ErrNotFound
 	}
@@ -122,11 +125,17 @@ func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash stri
 		return natter.Account{}, err
 	}
 	now := micros(tx.now)
+	key := natter.Key(email)
+	if email == "" {
+		// A member whose address waits to be proved (email on) has none
+		// yet; the key must still be unique.
+		key = "none:" + rand.Text()
+	}
 	var id int64
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-		username, natter.Key(username), email, natter.Key(email), passwordHash, now).Scan(&id)
+		username, natter.Key(username), email, key, passwordHash, now).Scan(&id)
 	if err != nil {
 		return natter.Account{}, conflictError(err)
 	}

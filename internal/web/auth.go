@@ -159,7 +159,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}
-	s.notice(w, "Congratulations, you are now a registered user! Welcome to natter, "+u.Username+".")
+	welcome := "Congratulations, you are now a registered user! Welcome to natter, " + u.Username + "."
+	if s.app.EmailEnabled() {
+		// The same whether the address was free or another member's.
+		welcome += " We have sent a link to " + strings.TrimSpace(in.Email) + ": follow it to confirm your address."
+	}
+	s.notice(w, welcome)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }

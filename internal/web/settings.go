@@ -30,6 +30,10 @@ type settingsPage struct {
 	PushEnabled  bool
 	Devices      []app.Device
 	EmailLevels  []emailLevel
+	// Digest is the member's digest: "", "daily" or "weekly".
+	Digest string
+	// EmailUnconfirmed: email is on, and the member's address unproved.
+	EmailUnconfirmed bool
 }
 
 // kindRow is one row of the table: a kind and the member's choices.
@@ -71,7 +75,8 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, status i
 	data := &settingsPage{
 		Page: s.base(r, "Notification settings", "settings"), Error: msg, Errors: errs,
 		TimeZone: p.TimeZone, Previews: p.Previews, EmailEnabled: s.app.EmailEnabled(), PushEnabled: s.app.PushEnabled(),
-		Devices: devices, EmailLevels: emailLevels,
+		Devices: devices, EmailLevels: emailLevels, Digest: p.Digest,
+		EmailUnconfirmed: s.app.EmailEnabled() && !current(r).EmailVerified,
 	}
 	if p.QuietFrom != p.QuietTo {
 		data.QuietFrom, data.QuietTo = clock(p.QuietFrom), clock(p.QuietTo)
@@ -106,7 +111,11 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := natter.Prefs{Kinds: map[string]natter.KindPrefs{}, TimeZone: r.PostFormValue("time_zone"),
-		Previews: r.PostFormValue("previews") != ""}
+		Previews: r.PostFormValue("previews") != "", Digest: old.Digest}
+	// Like the email column, the digest is not posted while it is disabled.
+	if v, ok := r.PostForm["digest"]; ok && len(v) == 1 {
+		p.Digest = v[0]
+	}
 	for _, k := range natter.NotifyingKinds {
 		kp := natter.KindPrefs{Push: r.PostFormValue("push_"+k) != "", Email: old.Kind(k).Email}
 		// While the site sends no email the select is disabled and not

@@ -21,8 +21,10 @@ type accountPage struct {
 
 	CurrentPassword, NewPassword, ConfirmPassword field
 	Email, EmailPassword                          field
-	Username                                      field
-	DeletePassword                                field
+	// EmailStatus is what the email section says of the address (email.go).
+	EmailStatus    emailStatus
+	Username       field
+	DeletePassword field
 }
 
 // accountForms maps each form to how the app's field names show on the
@@ -72,6 +74,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		EmailPassword:   pw("email_current_password", "Current password", "current-password"),
 		Username:        field{Name: "username", Label: "Username", Type: "text", Value: username, Autocomplete: "username", Required: true, Error: shown["username"], Hint: app.UsernameRule},
 		DeletePassword:  pw("delete_current_password", "Current password", "current-password"),
+		EmailStatus:     s.emailStatus(u),
 	})
 }
 
@@ -157,4 +160,20 @@ func (s *Server) exportAccount(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Disposition", `attachment; filename="natter-`+u.Username+`.json"`)
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// emailStatus is what the account page says of the member's address.
+type emailStatus struct {
+	Off bool // this site sends no email
+	// Pending is an address waiting for its link; Unconfirmed says the
+	// current address was never proved.
+	Pending     string
+	Unconfirmed bool
+}
+
+func (s *Server) emailStatus(u natter.Account) emailStatus {
+	if !s.app.EmailEnabled() {
+		return emailStatus{Off: true}
+	}
+	return emailStatus{Pending: u.PendingEmail, Unconfirmed: u.PendingEmail == "" && !u.EmailVerified && u.Email != ""}
 }

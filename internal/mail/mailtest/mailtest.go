@@ -100,6 +100,7 @@ type Server struct {
 	queue        []*Message // accepted, not yet returned by Next
 	received     []*Message // every accepted message
 	refusals     []int      // reply codes for the next messages, in order
+	hangUps      int        // messages to take and then hang up on, unanswered
 	authAttempts int
 	arrived      chan struct{} // poked (never blocking) when a message is queued
 }
@@ -189,6 +190,15 @@ func (s *Server) Refuse(n, code int) {
 	for range n {
 		s.refusals = append(s.refusals, code)
 	}
+}
+
+// HangUp makes the server take the next n messages and then close the
+// connection without answering: the client cannot know the message
+// arrived (as when a connection drops at that moment).
+func (s *Server) HangUp(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hangUps += n
 }
 
 // Next returns the oldest accepted message that Next has not returned yet,
@@ -300,10 +310,18 @@ func (ss *session) Data(r io.Reader) error {
 	s.mu.Lock()
 	s.queue = append(s.queue, m)
 	s.received = append(s.received, m)
+	hangUp := s.hangUps > 0
+	if hangUp {
+		s.hangUps--
+	}
 	s.mu.Unlock()
 	select {
 	case s.arrived <- struct{}{}:
 	default: // already poked; Next drains the whole queue
+	}
+	if hangUp {
+		ss.conn.Close()
+		return errors.New("mailtest: hung up as the test asked")
 	}
 	return nil
 }

@@ -1,0 +1,627 @@
+package deliver_test
+
+// The email channel against real components: the store, the app writing
+// the outbox, mail.Sender and mailtest's SMTP server, which records every
+// message. The engine is stepped with Drain, so "nothing was sent" is read
+// from the server right after it, never waited for.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"natter/internal/app"
+	"natter/internal/deliver"
+	"natter/internal/live"
+	"natter/internal/mail"
+	"natter/internal/mail/mailtest"
+	"natter/internal/natter"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+)
+
+const emailDelay = 10 * time.Minute
+
+var mailKey = []byte("0123456789abcdef0123456789abcdef")
+
+type mailFixture struct {
+	t      *testing.T
+	clock  *clock
+	store  *store.Store
+	hub    *live.Hub
+	app    *app.App
+	engine *deliver.Engine
+	srv    *mailtest.Server
+	dsn    string
+}
+
+// open opens another Store on the fixture's database, as another instance
+// would.
+func (f *mailFixture) open() *store.Store {
+	f.t.Helper()
+	s, err := store.Open(context.Background(), f.dsn, store.Options{Now: f.clock.Now})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newMailFixture(t *testing.T, d store.Dialect, maxPerDay int) *mailFixture {
+	t.Helper()
+	f := &mailFixture{t: t, clock: &clock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
+	f.dsn = storetest.DSN(t, d)
+	f.store = f.open()
+	f.hub = live.NewHub(8)
+	f.srv = mailtest.Start(t)
+	f.engine = f.newEngine(f.store, maxPerDay)
+	var err error
+	f.app, err = app.New(f.store, f.hub, app.Config{
+		Password: app.FastPasswordParams, MailKey: mailKey, RegisterPerAddr: app.NoLimit,
+		Channels: []app.Channel{{Name: natter.ChannelEmail, Delay: emailDelay}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *mailFixture) newEngine(s *store.Store, maxPerDay int) *deliver.Engine {
+	f.t.Helper()
+	cfg, err := mail.ParseConfig(f.srv.URL(), "", "https://natter.example")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sender, err := mail.NewSender(cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	composer, err := mail.NewComposer(cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	presence := deliver.LocalPresence{Streams: f.hub}
+	email := &deliver.Email{Store: s, Presence: presence, Sender: sender, Composer: composer, MaxPerDay: maxPerDay,
+		Unsubscribe: func(id int64, list string) string { return app.UnsubscribePath(mailKey, id, list) }}
+	e, err := deliver.New(deliver.Options{Store: s, Presence: presence, Channels: []deliver.Channel{email},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+// member makes a member whose address is verified.
+func (f *mailFixture) member(name string) natter.Account {
+	f.t.Helper()
+	var a natter.Account
+	_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
+		var err error
+		if a, err = tx.CreateUser(context.Background(), name, name+"@example.com", "not a hash"); err != nil {
+			return err
+		}
+		return tx.VerifyEmail(context.Background(), a.ID, a.Email)
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.account(a)
+}
+
+func (f *mailFixture) account(a natter.Account) natter.Account {
+	f.t.Helper()
+	acc, err := f.store.Account(context.Background(), a.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return acc
+}
+
+func (f *mailFixture) send(from natter.Account, to, body string) {
+	f.t.Helper()
+	if _, err := f.app.SendMessage(context.Background(), from, to, body); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *mailFixture) drain() {
+	f.t.Helper()
+	if err := f.engine.Drain(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// expectMails fails unless the server has received exactly n emails.
+func (f *mailFixture) expectMails(n int) []*mailtest.Message {
+	f.t.Helper()
+	got := f.srv.Received()
+	if len(got) != n {
+		subjects := []string{}
+		for _, m := range got {
+			subjects = append(subjects, m.Header.Get("Subject"))
+		}
+		f.t.Fatalf("the SMTP server received %d emails %q, want %d", len(got), subjects, n)
+	}
+	return got
+}
+
+func mailDialect(t *testing.T, maxPerDay int, fn func(t *testing.T, f *mailFixture)) {
+	for _, d := range storetest.Dialects() {
+		t.Run(string(d), func(t *testing.T) { fn(t, newMailFixture(t, d, maxPerDay)) })
+	}
+}
+
+var linkRE = regexp.MustCompile(`https://natter\.example(/[^\s"<>]+)`)
+
+// link finds the path of the email's link that starts with prefix.
+func link(t *testing.T, m *mailtest.Message, prefix string) string {
+	t.Helper()
+	for _, l := range linkRE.FindAllStringSubmatch(m.Text, -1) {
+		if strings.HasPrefix(l[1], prefix) {
+			return l[1]
+		}
+	}
+	t.Fatalf("no %s link in:\n%s", prefix, m.Text)
+	return ""
+}
+
+func TestEmailAwayMemberAfterDelay(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.send(alice, "bob", "lunch at noon?")
+		f.clock.Advance(emailDelay - time.Second)
+		f.drain()
+		f.expectMails(0) // not yet
+		f.clock.Advance(time.Second)
+		f.drain()
+		m := f.expectMails(1)[0]
+		h := m.Header
+		if len(m.To) != 1 || m.To[0] != "bob@example.com" {
+			t.Errorf("sent to %q", m.To)
+		}
+		want := map[string]string{
+			"Subject":               "1 new message from alice",
+			"Auto-Submitted":        "auto-generated",
+			"List-Id":               `"natter.example messages" <messages.natter.example>`,
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
+		for k, v := range want {
+			if got := h.Get(k); got != v {
+				t.Errorf("%s = %q, want %q", k, got, v)
+			}
+		}
+		if !regexp.MustCompile(`^<job-\d+-[0-9a-z]+@natter\.example>$`).MatchString(h.Get("Message-Id")) {
+			t.Errorf("Message-ID %q", h.Get("Message-Id"))
+		}
+		if _, err := h.Date(); err != nil {
+			t.Errorf("Date: %v", err)
+		}
+		if h.Get("In-Reply-To") == "" || h.Get("References") != h.Get("In-Reply-To") {
+			t.Errorf("threading: In-Reply-To %q, References %q", h.Get("In-Reply-To"), h.Get("References"))
+		}
+		if !strings.Contains(m.Text, "lunch at noon?") || !strings.Contains(m.HTML, "lunch at noon?") {
+			t.Errorf("the message's text is missing:\n%s", m.Text)
+		}
+		if !strings.Contains(m.Text, "https://natter.example/messages/alice") {
+			t.Errorf("no link to the conversation:\n%s", m.Text)
+		}
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1) // once
+
+		// A second message in the conversation threads with the first.
+		f.send(alice, "bob", "or one?")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		second := f.expectMails(2)[1]
+		if second.Header.Get("References") != h.Get("References") {
+			t.Errorf("second email's References %q, want %q", second.Header.Get("References"), h.Get("References"))
+		}
+
+		// The List-Unsubscribe link unsubscribes bob from message email,
+		// with no session: the app is given only the token.
+		lu := strings.Trim(h.Get("List-Unsubscribe"), "<>")
+		u, err := url.Parse(lu)
+		if err != nil || !strings.HasPrefix(u.Path, "/unsubscribe/") || u.Scheme != "https" {
+			t.Fatalf("List-Unsubscribe %q", lu)
+		}
+		if _, err := f.app.Unsubscribe(context.Background(), strings.TrimPrefix(u.Path, "/unsubscribe/")); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := f.store.Prefs(context.Background(), bob.ID)
+		if p.Kind(natter.KindMessage).Email != natter.EmailNever || !p.Kind(natter.KindMessage).Push {
+			t.Errorf("after unsubscribing: %+v", p.Kind(natter.KindMessage))
+		}
+		f.send(alice, "bob", "still there?")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(2)
+		// A forged token is refused.
+		if _, err := f.app.Unsubscribe(context.Background(), strings.Replace(strings.TrimPrefix(u.Path, "/unsubscribe/"), "message", "mention", 1)); err == nil {
+			t.Error("a token for another list was accepted")
+		}
+	})
+}
+
+func TestEmailReadBeforeDelayIsNeverSent(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(emailDelay / 2)
+		if _, err := f.app.Conversation(context.Background(), f.account(bob), "alice", 0); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(0)
+	})
+}
+
+func TestEmailOpenPageSendsNothing(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		stream := f.hub.Subscribe(bob.ID)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(0)
+		stream.Close()
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(0) // the page told bob: the job is done with
+
+		// "Always" emails even with a page open.
+		p := natter.DefaultPrefs()
+		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailAlways}
+		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
+			t.Fatal(err)
+		}
+		stream = f.hub.Subscribe(bob.ID)
+		defer stream.Close()
+		f.send(alice, "bob", "always")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(1)
+	})
+}
+
+func TestEmailGroupsItemsDueTogether(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice, carol := f.member("alice"), f.member("carol")
+		f.member("bob")
+		f.send(alice, "bob", "one")
+		f.send(carol, "bob", "two")
+		f.send(alice, "bob", "three")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "3 new messages from alice and carol"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		for _, s := range []string{"one", "two", "three"} {
+			if !strings.Contains(m.Text, s) {
+				t.Errorf("the email lacks %q:\n%s", s, m.Text)
+			}
+		}
+		if m.Header.Get("References") != "" {
+			t.Errorf("an email about two conversations is threaded: %q", m.Header.Get("References"))
+		}
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+	})
+}
+
+// Messages that come one after another go in the email of the first,
+// when it is due.
+func TestEmailGroupsABurst(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		for _, body := range []string{"one", "two", "three"} {
+			f.send(alice, "bob", body)
+			f.clock.Advance(time.Minute)
+		}
+		f.clock.Advance(emailDelay - 3*time.Minute)
+		f.drain()
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "3 new messages from alice"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+	})
+}
+
+func TestEmailRefusedThenAcceptedIsSentOnce(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		f.srv.Refuse(1, 451)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(0)
+		f.clock.Advance(time.Minute) // past the first back-off
+		f.drain()
+		f.expectMails(1)
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+	})
+}
+
+func TestEmailOnlyToVerifiedAddresses(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
+			_, err := tx.CreateUser(context.Background(), "dora", "dora@example.com", "not a hash")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.send(alice, "dora", "hi")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(0)
+	})
+}
+
+func TestEmailDailyCap(t *testing.T) {
+	mailDialect(t, 1, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		f.send(alice, "bob", "first")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(1)
+		f.send(alice, "bob", "second")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(1) // capped
+		f.clock.Advance(12 * time.Hour)
+		f.drain()
+		if m := f.expectMails(2)[1]; !strings.Contains(m.Text, "second") {
+			t.Errorf("the next day's email:\n%s", m.Text)
+		}
+	})
+}
+
+// Two instances on one PostgreSQL database (two Stores, two Engines)
+// email each member once.
+func TestEmailTwoInstancesSendOnce(t *testing.T) {
+	f := newMailFixture(t, store.Postgres, 0)
+	other := f.newEngine(f.open(), 0)
+	alice := f.member("alice")
+	const members = 20
+	for i := range members {
+		m := f.member("m" + string(rune('a'+i)))
+		f.send(alice, m.Username, "hello")
+		f.send(alice, m.Username, "again")
+	}
+	f.clock.Advance(emailDelay)
+	var wg sync.WaitGroup
+	for _, e := range []*deliver.Engine{f.engine, other} {
+		wg.Go(func() {
+			if err := e.Drain(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// A job held behind another's email waits a minute, then finds it sent.
+	f.clock.Advance(2 * time.Minute)
+	f.drain()
+	seen := map[string]int{}
+	for _, m := range f.srv.Received() {
+		seen[m.To[0]]++
+		if s := m.Header.Get("Subject"); s != "2 new messages from alice" {
+			t.Errorf("Subject %q", s)
+		}
+	}
+	for i := range members {
+		if n := seen["m"+string(rune('a'+i))+"@example.com"]; n != 1 {
+			t.Errorf("member %d got %d emails, want 1", i, n)
+		}
+	}
+}
+
+func TestEmailVerifyAddress(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		ctx := context.Background()
+		u, err := f.app.Register(ctx, app.RegisterInput{Username: "erin", Email: "erin@example.com",
+			Password: "violet-lantern-42", ConfirmPassword: "violet-lantern-42"}, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u = f.account(u); u.Email != "" || u.PendingEmail != "erin@example.com" || u.EmailVerified {
+			t.Fatalf("before the link: %+v", u)
+		}
+		f.drain()
+		m := f.expectMails(1)[0]
+		if m.To[0] != "erin@example.com" || m.Header.Get("List-Unsubscribe") != "" {
+			t.Errorf("verify email to %q, List-Unsubscribe %q", m.To, m.Header.Get("List-Unsubscribe"))
+		}
+		token := strings.TrimPrefix(link(t, m, "/verify-email/"), "/verify-email/")
+		if _, err := f.app.VerifyEmail(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if u = f.account(u); u.Email != "erin@example.com" || u.PendingEmail != "" || !u.EmailVerified {
+			t.Fatalf("after the link: %+v", u)
+		}
+		if _, err := f.app.VerifyEmail(ctx, token); !errors.Is(err, app.ErrBadLink) {
+			t.Errorf("second use: %v, want ErrBadLink", err)
+		}
+
+		// Registering with erin's address answers the same, and mails erin.
+		v, err := f.app.Register(ctx, app.RegisterInput{Username: "mallory", Email: "Erin@example.com",
+			Password: "violet-lantern-42", ConfirmPassword: "violet-lantern-42"}, "192.0.2.2")
+		if err != nil {
+			t.Fatalf("registering with a taken address: %v", err)
+		}
+		if v = f.account(v); v.PendingEmail != "Erin@example.com" || v.Email != "" {
+			t.Errorf("mallory: %+v", v)
+		}
+		f.drain()
+		m = f.expectMails(2)[1]
+		if m.To[0] != "erin@example.com" || !strings.Contains(m.Header.Get("Subject"), "tried to register") {
+			t.Errorf("to %q: %q", m.To, m.Header.Get("Subject"))
+		}
+		if strings.Contains(m.Text, "/verify-email/") {
+			t.Error("the owner was sent a link that would give the address away")
+		}
+
+		// An expired link does not work.
+		if _, err := f.app.SendVerification(ctx, f.account(v)); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		f.expectMails(3) // erin again, not mallory
+		w, _ := f.app.Register(ctx, app.RegisterInput{Username: "walt", Email: "walt@example.com",
+			Password: "violet-lantern-42", ConfirmPassword: "violet-lantern-42"}, "192.0.2.3")
+		f.drain()
+		m = f.expectMails(4)[3]
+		f.clock.Advance(natter.VerifyLinkLifetime)
+		if _, err := f.app.VerifyEmail(ctx, strings.TrimPrefix(link(t, m, "/verify-email/"), "/verify-email/")); !errors.Is(err, app.ErrBadLink) {
+			t.Errorf("expired link: %v", err)
+		}
+		if f.account(w).EmailVerified {
+			t.Error("an expired link verified")
+		}
+	})
+}
+
+func TestEmailPasswordReset(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		ctx := context.Background()
+		bob := f.member("bob")
+		if err := f.app.StartLogin(ctx, "session-a", bob.ID, false, "test", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		// Unknown and unverified addresses: the same answer, no email.
+		for _, addr := range []string{"nobody@example.com", ""} {
+			if err := f.app.RequestPasswordReset(ctx, addr, "192.0.2.9"); err != nil {
+				t.Fatalf("%q: %v", addr, err)
+			}
+		}
+		f.drain()
+		f.expectMails(0)
+		if err := f.app.RequestPasswordReset(ctx, "BOB@example.com", "192.0.2.9"); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		m := f.expectMails(1)[0]
+		token := strings.TrimPrefix(link(t, m, "/reset-password/"), "/reset-password/")
+		if got, err := f.app.ResetAccount(ctx, token); err != nil || got.ID != bob.ID {
+			t.Fatalf("ResetAccount: %v, %v", got.ID, err)
+		}
+		if _, err := f.app.ResetPassword(ctx, token, "violet-lantern-42", "violet-lantern-43"); natter.ErrorOf(err) == nil || natter.ErrorOf(err).Fields["confirm_password"] == "" {
+			t.Errorf("mismatched passwords: %v", err)
+		}
+		if _, err := f.app.ResetPassword(ctx, token, "violet-lantern-42", "violet-lantern-42"); err != nil {
+			t.Fatal(err)
+		}
+		if logins, _ := f.app.Logins(ctx, bob); len(logins) != 0 {
+			t.Errorf("%d sessions left after the reset", len(logins))
+		}
+		if _, err := f.app.Authenticate(ctx, app.LoginInput{Username: "bob", Password: "violet-lantern-42", Addr: "192.0.2.1"}); err != nil {
+			t.Errorf("the new password does not work: %v", err)
+		}
+		f.drain()
+		if m := f.expectMails(2)[1]; !strings.Contains(m.Header.Get("Subject"), "was changed") || m.To[0] != "bob@example.com" {
+			t.Errorf("then %q to %q", m.Header.Get("Subject"), m.To)
+		}
+		if _, err := f.app.ResetPassword(ctx, token, "amber-harbour-77", "amber-harbour-77"); !errors.Is(err, app.ErrBadLink) {
+			t.Errorf("second use: %v", err)
+		}
+		// A link an hour old no longer works.
+		if err := f.app.RequestPasswordReset(ctx, "bob@example.com", "192.0.2.9"); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		m = f.expectMails(3)[2]
+		f.clock.Advance(natter.ResetLinkLifetime)
+		token = strings.TrimPrefix(link(t, m, "/reset-password/"), "/reset-password/")
+		if _, err := f.app.ResetPassword(ctx, token, "amber-harbour-77", "amber-harbour-77"); !errors.Is(err, app.ErrBadLink) {
+			t.Errorf("expired link: %v", err)
+		}
+	})
+}
+
+func TestEmailDigest(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		ctx := context.Background()
+		alice, bob := f.member("alice"), f.member("bob")
+		p := natter.DefaultPrefs()
+		p.Digest = natter.DigestDaily
+		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailNever}
+		if err := f.app.SaveNotificationPrefs(ctx, bob, p); err != nil {
+			t.Fatal(err)
+		}
+		f.send(alice, "bob", "are you there?")
+		owe := func(want int) {
+			t.Helper()
+			n, err := f.store.OweDigests(ctx)
+			if err != nil || n != want {
+				t.Fatalf("OweDigests: %d, %v; want %d", n, err, want)
+			}
+			f.drain()
+		}
+		f.clock.Advance(25 * time.Hour)
+		owe(0) // due, but bob was here less than a week ago
+		f.clock.Advance(7 * 24 * time.Hour)
+		owe(1)
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "Your daily digest from natter.example: 1 new message from alice"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		if !strings.Contains(m.Text, "are you there?") || !strings.Contains(m.Header.Get("List-Unsubscribe"), "/unsubscribe/") {
+			t.Errorf("digest:\n%s\n%v", m.Text, m.Header)
+		}
+		owe(0) // the next is a day away
+		f.clock.Advance(24 * time.Hour)
+		owe(1)
+		f.expectMails(2)
+		// Its unsubscribe link turns the digest off, and nothing else.
+		u, _ := url.Parse(strings.Trim(m.Header.Get("List-Unsubscribe"), "<>"))
+		if _, err := f.app.Unsubscribe(ctx, strings.TrimPrefix(u.Path, "/unsubscribe/")); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := f.store.Prefs(ctx, bob.ID); p.Digest != "" || p.Kind(natter.KindMention).Email != natter.EmailAway {
+			t.Errorf("after unsubscribing: digest %q, mentions %q", p.Digest, p.Kind(natter.KindMention).Email)
+		}
+		f.clock.Advance(24 * time.Hour)
+		owe(0)
+	})
+}
+
+// The server takes an email and the connection drops before its answer:
+// natter cannot know it arrived, and does not send it again.
+func TestEmailUnansweredIsNotSentTwice(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice := f.member("alice")
+		f.member("bob")
+		f.srv.HangUp(1)
+		f.send(alice, "bob", "hi")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(1)
+		f.clock.Advance(time.Hour)
+		f.drain()
+		f.expectMails(1)
+		// The next one goes as usual.
+		f.send(alice, "bob", "again")
+		f.clock.Advance(emailDelay)
+		f.drain()
+		f.expectMails(2)
+	})
+}
