@@ -210,7 +210,7 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int,
 	if status == http.StatusNotFound {
 		heading = "Page not found"
 	}
-	data := &errorPage{Page: s.base(r, heading, ""), Heading: heading, Message: msg}
+	data := &errorPage{Page: s.base(r, heading, ""), Status: status, Heading: heading, Message: msg}
 	if rerr := s.render(w, r, status, "error", data); rerr != nil {
 		if responseStarted(w) {
 			return // the client went away while the page was written
