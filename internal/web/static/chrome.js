@@ -30,25 +30,34 @@
         if (menu.open && !menu.contains(e.target)) closeMenu(menu, false);
       }
     });
-    document.addEventListener('keydown', (e) => {
+    // On the window, capturing, so that it runs first and Bootstrap's
+    // dropdown script — which handles arrow keys and Escape in any
+    // .dropdown-menu from the document's capture phase, expecting a
+    // toggle button of its own — never sees the keys handled here.
+    window.addEventListener('keydown', (e) => {
       const menu = e.target instanceof Element ? e.target.closest('details[data-menu]') : null;
-      if (!menu) return;
-      const items = itemsOf(menu);
-      const at = items.indexOf(document.activeElement);
-      if (e.key === 'Escape' && menu.open) {
-        e.preventDefault();
-        closeMenu(menu, true);
-      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        if (!menu.open) menu.open = true;
-        const step = e.key === 'ArrowDown' ? 1 : -1;
-        const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length;
-        items[next]?.focus();
-      } else if ((e.key === 'Home' || e.key === 'End') && at >= 0) {
-        e.preventDefault();
-        items[e.key === 'Home' ? 0 : items.length - 1]?.focus();
-      }
-    });
+      if (menu) menuKey(menu, e);
+    }, true);
+  }
+
+  function menuKey(menu, e) {
+    const items = itemsOf(menu);
+    const at = items.indexOf(document.activeElement);
+    if (e.key === 'Escape' && menu.open) {
+      e.preventDefault();
+      e.stopPropagation();
+      closeMenu(menu, true);
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      e.stopPropagation();
+      if (!menu.open) menu.open = true;
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      const next = at < 0 ? (step > 0 ? 0 : items.length - 1) : (at + step + items.length) % items.length;
+      items[next]?.focus();
+    } else if ((e.key === 'Home' || e.key === 'End') && at >= 0) {
+      e.preventDefault();
+      items[e.key === 'Home' ? 0 : items.length - 1]?.focus();
+    }
   }
 
   // ---------------------------------------------------------------------
