@@ -402,7 +402,9 @@ func (tb *tab) centre(sel string) (x, y float64) {
 	tb.b.t.Helper()
 	tb.waitVisible(sel)
 	var ok bool
-	tb.eval(fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'}), true)`, sel), &ok)
+	// Instantly: Bootstrap makes scrolling smooth, and the position read
+	// next would be the one before the scroll.
+	tb.eval(fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'}), true)`, sel), &ok)
 	return tb.position(sel)
 }
 
