@@ -115,11 +115,18 @@ func TestPhoneNavbar(t *testing.T) {
 	checkOneRow(t, alice.tab, "logged out /")
 
 	alice.register()
+	alice.open("/index")
+	alice.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	srv.seedMember(t, "bob", "").send("alice", "Lunch on Friday?")
 	srv.seedMember(t, "carol", "").post("@alice the chess club needs a fourth player.")
-	// Both badges lit first, then pages that read them.
-	alice.open("/index")
+	// Both badges lit live; screen readers hear "1 unread message" (the
+	// badge, then its label, kept in step by natter.js).
 	alice.waitFor(`!document.getElementById('message_count').hidden && !document.getElementById('activity_count').hidden`)
+	var heard string
+	alice.eval(`(() => { const a = document.querySelector('a[href="/messages"]'); return [...a.querySelectorAll('.nav-label, #message_count, [data-notification-label]')].filter(e => !e.hidden).map(e => e.textContent.trim()).join(' '); })()`, &heard)
+	if heard != "Messages 1 unread message" {
+		t.Errorf("the Messages link reads %q, want %q", heard, "Messages 1 unread message")
+	}
 	checkOneRow(t, alice.tab, "/index")
 	for _, path := range []string{"/messages", "/settings/account"} {
 		alice.open(path)
@@ -283,5 +290,49 @@ func TestFrontPageInBrowser(t *testing.T) {
 	visitor.submit(`main a[href="/register"]`)
 	if got := visitor.text("main h1"); got != "Register" {
 		t.Errorf("Create an account leads to %q", got)
+	}
+}
+
+// Every element the keyboard reaches shows that it has the focus, in both
+// themes: a ring (outline or Bootstrap's box-shadow) is drawn around it.
+func TestFocusRings(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	seedTimeline(t, srv)
+	alice := newMember(t, srv, "alice")
+	alice.register()
+	for _, scheme := range []string{"light", "dark"} {
+		alice.run(colourScheme(scheme))
+		for _, path := range []string{"/index", "/settings/account"} {
+			alice.open(path)
+			alice.waitFor(`document.readyState === 'complete' && document.documentElement.dataset.bsTheme === '` + scheme + `'`)
+			var seen []string
+			for range 80 {
+				alice.run(chromedp.KeyEvent(kb.Tab))
+				var el struct {
+					Desc    string
+					Ring    bool
+					AtStart bool
+				}
+				alice.eval(`(() => {
+					const e = document.activeElement;
+					if (!e || e === document.body) return {Desc: '', Ring: true, AtStart: true};
+					const s = getComputedStyle(e);
+					const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+					return {Desc: e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).trim().split(/\s+/).join('.') : '') + ' ' + (e.getAttribute('href') || e.textContent.trim().slice(0, 30)), Ring: ring, AtStart: false};
+				})()`, &el)
+				if el.AtStart || (len(seen) > 0 && el.Desc == seen[0]) {
+					break
+				}
+				seen = append(seen, el.Desc)
+				if !el.Ring {
+					t.Errorf("%s %s: %s has the focus and no ring", scheme, path, el.Desc)
+				}
+			}
+			t.Logf("%s %s: %d elements reached by the keyboard, each with a ring", scheme, path, len(seen))
+			if len(seen) < 5 {
+				t.Errorf("%s %s: the keyboard reached only %q", scheme, path, seen)
+			}
+		}
 	}
 }
