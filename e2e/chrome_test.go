@@ -259,19 +259,22 @@ func TestFlashMessages(t *testing.T) {
 		t.Errorf("after its close button the flash left by %q and is on the page: %v", how, alice.has("main .flash"))
 	}
 
-	// An error stays: it is no flash.
-	alice.open("/index")
-	alice.b.expect("/index", 422)
-	if got := alice.navigate(chromedpClick(`form[action="/index"] button[type="submit"]`)); got != 422 {
-		t.Fatalf("posting nothing: status %d, want 422", got)
-	}
-	if alice.has(`main [data-autohide]`) {
-		t.Error("the error message would leave by itself")
-	}
-
 	// Logging out says so.
 	alice.logout()
 	alice.wantFlash("You have been logged out.")
+
+	// An error stays until it is dismissed: it is no flash.
+	alice.fill("#username", "alice")
+	alice.fill("#password", "not the password")
+	alice.b.expect("/login", 422)
+	if got := alice.navigate(chromedpClick(`main button[type="submit"]`)); got != 422 {
+		t.Fatalf("logging in with a wrong password: status %d, want 422", got)
+	}
+	if alice.has(`main [data-autohide]`) || !alice.has(`main .alert-danger`) {
+		t.Error("the error message is missing, or would leave by itself")
+	}
+	alice.run(chromedpClick(`main .alert-danger .btn-close`))
+	alice.waitFor(`document.querySelector('main .alert-danger') === null`)
 }
 
 // A visitor's front page says what the site is and leads in.

@@ -1,4 +1,5 @@
-// chrome.js: the page's chrome — the account menu and flash messages.
+// chrome.js: the page's chrome — the account menu, flash and error
+// messages, the error pages' "Go back".
 // Loaded with `defer`; everything here works without it, only less well.
 (() => {
   'use strict';
@@ -69,6 +70,28 @@
   // ---------------------------------------------------------------------
 
   const FLASH_MS = 8000;
+
+  // A page's error messages (a refused form's) stay until the member
+  // dismisses them: each gets a close button here, as the flash has.
+  function initErrors() {
+    for (const alert of document.querySelectorAll('main .alert-danger[role="alert"]')) {
+      if (alert.querySelector('.btn-close')) continue;
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn-close';
+      button.setAttribute('aria-label', 'Dismiss this message');
+      button.addEventListener('click', () => {
+        const main = document.getElementById('main');
+        alert.remove();
+        if (main) {
+          main.setAttribute('tabindex', '-1');
+          main.focus({preventScroll: true});
+        }
+      });
+      alert.classList.add('alert-dismissible');
+      alert.append(button);
+    }
+  }
 
   function initFlash() {
     for (const flash of document.querySelectorAll('.flash')) {
@@ -144,7 +167,7 @@
     button.addEventListener('click', () => history.back());
   }
 
-  for (const init of [initMenus, initFlash, initHistoryBack]) {
+  for (const init of [initMenus, initFlash, initErrors, initHistoryBack]) {
     try {
       init();
     } catch (err) {
