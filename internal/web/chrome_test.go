@@ -108,6 +108,6 @@ func TestErrorPageWayBack(t *testing.T) {
 	s := newSite(t)
 	alice := s.register(t, "alice")
 	r := alice.get(t, "/no/such/page").wantStatus(http.StatusNotFound)
-	r.wantText("Error 404", "Back to the timeline")
+	r.wantText("Error 404", "Back to the timeline", "the link may be old")
 	r.linkTo("/")
 }
