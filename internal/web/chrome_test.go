@@ -28,6 +28,8 @@ func TestFrontPage(t *testing.T) {
 		t.Error("a visitor's page has a messages badge")
 	}
 	guest.get(t, "/index").wantRedirect("/login?next=%2Findex")
+	// Installed as an app, it is named after the site too.
+	guest.get(t, "/manifest.webmanifest").wantStatus(http.StatusOK).wantText(`"name": "Elm Street"`, `"short_name": "Elm Street"`)
 
 	alice := s.register(t, "alice")
 	home := alice.page(t, "/")

@@ -122,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
-	if s.assets, err = loadAssets(); err != nil {
+	if s.assets, err = loadAssets(cfg.SiteName, cfg.SiteDescription); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	if s.pages, err = s.parseTemplates(); err != nil {
