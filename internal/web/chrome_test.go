@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,14 @@ func TestFrontPage(t *testing.T) {
 
 	alice := s.register(t, "alice")
 	home := alice.page(t, "/")
+	// The theme is the browser's (theme.js): no page, and so no kept
+	// rendering of a page's top, carries one.
+	if strings.Contains(home.Body, "data-bs-theme") || strings.Contains(r.Body, "data-bs-theme") {
+		t.Error("a page is rendered with a colour theme")
+	}
+	if !regexp.MustCompile(`<head>(?s:.)*<script src="/static/theme\.[0-9a-f]+\.js"></script>(?s:.)*</head>`).MatchString(home.Body) {
+		t.Error("theme.js is not loaded in <head> without defer")
+	}
 	home.wantText("Hi, alice!")
 	home.wantNoText("The neighbours' noticeboard")
 	if title := findTag(home.Body, "title"); len(title) != 1 || title[0].Text() != "Home · Elm Street" {
