@@ -30,7 +30,6 @@ func (s *Server) routes() http.Handler {
 
 	// The timeline.
 	m.Handle("GET /{$}", s.handle(s.showHome)) // the front page for visitors
-
 	m.Handle("GET /index", s.member(s.showIndex))
 	m.Handle("POST /{$}", s.member(s.createPost))
 	m.Handle("POST /index", s.member(s.createPost))
