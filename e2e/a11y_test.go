@@ -23,10 +23,11 @@ type axeViolation struct {
 	Nodes            []struct{ Target, HTML, Summary string }
 }
 
-// Every page type, logged out and in, desktop and phone width: axe-core
-// finds nothing serious or critical. The pages are visited with unread
-// counts and unread markers showing, and the timeline also with a popover
-// open, so their colours are checked too.
+// Every page type, logged out and in, desktop and phone width, light and
+// dark: axe-core finds nothing serious or critical. The pages are visited
+// with unread counts and unread markers showing, and the timeline also
+// with a popover open and with the account menu open, so their colours
+// are checked too.
 func TestAccessibility(t *testing.T) {
 	needChromium(t)
 	src, err := os.ReadFile(axeFile)
@@ -46,29 +47,22 @@ func TestAccessibility(t *testing.T) {
 	audit := func(pages []pageCase, state string) {
 		for _, p := range pages {
 			for _, v := range []viewport{desktop, phone} {
-				alice.run(v.emulate())
-				alice.openStatus(p.path, p.status)
-				if p.prepare != nil {
-					p.prepare(alice.tab)
-				}
-				where := state + " " + p.name + " (" + p.path + ") at " + v.name + " width"
-				for _, vi := range alice.axe(string(src)) {
-					var nodes []string
-					for _, n := range vi.Nodes {
-						nodes = append(nodes, "\n\t\t"+n.Target+": "+n.HTML+"\n\t\t\t"+strings.ReplaceAll(n.Summary, "\n", " "))
+				for _, scheme := range []string{"light", "dark"} {
+					alice.run(v.emulate(), colourScheme(scheme))
+					alice.openStatus(p.path, p.status)
+					alice.waitFor(`document.documentElement.dataset.bsTheme === '` + scheme + `'`)
+					if p.prepare != nil {
+						p.prepare(alice.tab)
 					}
-					msg := where + ": " + vi.Impact + " " + vi.ID + ": " + vi.Help + strings.Join(nodes, "")
-					if vi.Impact == "serious" || vi.Impact == "critical" {
-						t.Error(msg)
-					} else {
-						t.Log(msg)
-					}
+					where := state + " " + p.name + " (" + p.path + ") at " + v.name + " width, " + scheme
+					auditPage(t, alice.tab, string(src), where)
 				}
 			}
 		}
 	}
 
 	audit([]pageCase{
+		{"front page", "/", 200, nil},
 		{"login", "/login", 200, nil},
 		{"register", "/register", 200, nil},
 		{"reset password", "/reset-password", 200, nil},
@@ -89,6 +83,7 @@ func TestAccessibility(t *testing.T) {
 			tb.eval(`(document.querySelector('article.post a.user-popup[href="/user/bob"]').focus(), true)`, &ok)
 			tb.waitVisible(`.popover.user-popover`)
 		}},
+		{"timeline with the account menu open", "/index", 200, func(tb *tab) { tb.openAccountMenu() }},
 		{"conversations", "/conversations", 200, nil},
 		{"notifications", "/activity", 200, nil},
 		{"profile", "/user/bob", 200, nil},
@@ -104,6 +99,24 @@ func TestAccessibility(t *testing.T) {
 		{"log out", "/logout", 200, nil},
 		{"not found", "/no-such-page", 404, nil},
 	}, "logged in:")
+}
+
+// auditPage runs axe-core on tb's page and fails t for each serious or
+// critical violation, logging the others.
+func auditPage(t *testing.T, tb *tab, src, where string) {
+	t.Helper()
+	for _, vi := range tb.axe(src) {
+		var nodes []string
+		for _, n := range vi.Nodes {
+			nodes = append(nodes, "\n\t\t"+n.Target+": "+n.HTML+"\n\t\t\t"+strings.ReplaceAll(n.Summary, "\n", " "))
+		}
+		msg := where + ": " + vi.Impact + " " + vi.ID + ": " + vi.Help + strings.Join(nodes, "")
+		if vi.Impact == "serious" || vi.Impact == "critical" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
 }
 
 // axe runs axe-core on the page and returns its violations.

@@ -402,7 +402,9 @@ func (tb *tab) centre(sel string) (x, y float64) {
 	tb.b.t.Helper()
 	tb.waitVisible(sel)
 	var ok bool
-	tb.eval(fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'}), true)`, sel), &ok)
+	// Instantly: Bootstrap makes scrolling smooth, and the position read
+	// next would be the one before the scroll.
+	tb.eval(fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'}), true)`, sel), &ok)
 	return tb.position(sel)
 }
 
@@ -469,10 +471,23 @@ func (m *member) login() {
 
 func (m *member) logout() {
 	m.b.t.Helper()
+	m.openAccountMenu()
 	m.submit(`form[action="/logout"] button`)
 	if got := m.text("main h1"); got != "Log in" {
 		m.b.t.Fatalf("%s: after logging out the page says %q, want the login page", m.name, got)
 	}
+}
+
+// openAccountMenu opens the navbar's account menu (a <details>), where
+// the profile, the settings and "Log out" are.
+func (tb *tab) openAccountMenu() {
+	tb.b.t.Helper()
+	var open bool
+	tb.eval(`document.querySelector('details.account-menu').open`, &open)
+	if !open {
+		tb.run(chromedpClick(`details.account-menu > summary`))
+	}
+	tb.waitVisible(`details.account-menu form[action="/logout"] button`)
 }
 
 // post writes a post through the form on the timeline.

@@ -128,8 +128,8 @@ func TestDesktopNotification(t *testing.T) {
 	alice.register()
 	bob.register()
 
-	// Bob allows notifications (as clicking "Enable desktop notifications"
-	// and then Allow would), and his tab is in the background: the page
+	// Bob allows notifications (as following the suggestion to turn them
+	// on and then Allow would), and his tab is in the background: the page
 	// sees visibilityState 'hidden'. Notification is wrapped to record what
 	// the page shows, and still shows it.
 	origin, _ := url.Parse(srv.URL)
@@ -150,15 +150,15 @@ func TestDesktopNotification(t *testing.T) {
 	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	var state struct {
 		Permission, Visibility string
-		ButtonHidden           bool
+		SuggestionHidden       bool
 	}
 	bob.eval(`({Permission: Notification.permission, Visibility: document.visibilityState,
-		ButtonHidden: document.getElementById('desktop-notifications').hidden})`, &state)
+		SuggestionHidden: document.getElementById('desktop-suggestion').hidden && document.getElementById('push-suggestion').hidden})`, &state)
 	if state.Permission != "granted" || state.Visibility != "hidden" {
 		t.Fatalf("bob's page sees permission %q and visibility %q, want granted and hidden", state.Permission, state.Visibility)
 	}
-	if !state.ButtonHidden {
-		t.Errorf("the 'Enable desktop notifications' button shows although they are allowed")
+	if !state.SuggestionHidden {
+		t.Errorf("a suggestion to turn notifications on shows although they are allowed")
 	}
 
 	alice.sendMessage("bob", "Are you coming to the chess club?")

@@ -204,6 +204,7 @@ func TestLiveTabOfAnotherLogin(t *testing.T) {
 	// In the same browser, another tab: alice logs out, bob logs in.
 	other := alice.b.newTab(desktop)
 	other.open("/index")
+	other.openAccountMenu()
 	other.submit(`form[action="/logout"] button`)
 	other.open("/login")
 	other.fill("#username", "bob")

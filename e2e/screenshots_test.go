@@ -16,7 +16,9 @@ import (
 
 // The README's pictures, taken from a real natter in a real browser: the
 // timeline with a popover open, the badge lit by a message that just
-// arrived, a conversation, and the timeline at phone width. Under
+// arrived, a conversation, and the timeline at phone width, in the light
+// theme; the conversation, the timeline, the phone and its account menu in
+// the dark one; and the front page a visitor sees. Under
 // NATTER_SCREENSHOTS=1 they go to docs/screenshots/; otherwise they are
 // still taken (so this keeps working) but only into a temporary directory.
 func TestScreenshots(t *testing.T) {
@@ -46,7 +48,12 @@ func TestScreenshots(t *testing.T) {
 	tb := b.main
 	c := alice.cookie()
 	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true),
-		emulation.SetScrollbarsHidden(true))
+		emulation.SetScrollbarsHidden(true), colourScheme("light"))
+	// The one-time suggestion to turn push on, answered: it would be in
+	// every picture.
+	tb.open("/index")
+	var ok bool
+	tb.eval(`(localStorage.setItem('natter.pushSuggestion', 'dismissed'), true)`, &ok)
 
 	// The conversation (reading it also clears the badge for the next shot).
 	tb.open("/messages/bob")
@@ -74,6 +81,32 @@ func TestScreenshots(t *testing.T) {
 	tb.run(phoneHiDPI.emulate())
 	tb.open("/index")
 	tb.screenshot(t, filepath.Join(dir, "phone.png"), phoneHiDPI, wholeViewport)
+
+	// The same in the dark theme (the system's choice, followed).
+	tb.run(desktop.emulate(), colourScheme("dark"))
+	tb.open("/messages/bob")
+	tb.waitFor(`document.documentElement.dataset.bsTheme === 'dark'`)
+	tb.screenshot(t, filepath.Join(dir, "conversation-dark.png"), desktop, pageContent)
+	tb.open("/index")
+	x, y = tb.position(`article.post a.user-popup[href="/user/carol"]`)
+	tb.run(tb.mouseTo(x, y))
+	tb.waitVisible(`.popover.user-popover`)
+	tb.waitFor(`[...document.querySelectorAll('.popover img')].every(i => i.complete)`)
+	tb.screenshot(t, filepath.Join(dir, "timeline-dark.png"), desktop, wholeViewport)
+	tb.run(tb.mouseTo(2, 790))
+	tb.waitFor(`document.querySelectorAll('.popover').length === 0`)
+	tb.run(phoneHiDPI.emulate())
+	tb.open("/index")
+	tb.screenshot(t, filepath.Join(dir, "phone-dark.png"), phoneHiDPI, wholeViewport)
+	tb.openAccountMenu()
+	tb.screenshot(t, filepath.Join(dir, "phone-menu-dark.png"), phoneHiDPI, wholeViewport)
+
+	// The front page of a visitor, who is not logged in.
+	visitor, closeVisitor := b.newProfileTab(desktop)
+	defer closeVisitor()
+	visitor.run(emulation.SetScrollbarsHidden(true), colourScheme("light"))
+	visitor.open("/")
+	visitor.screenshot(t, filepath.Join(dir, "front.png"), desktop, pageContent)
 }
 
 // What a screenshot shows.

@@ -93,6 +93,8 @@ type config struct {
 	shutdownWait   time.Duration
 	debugAddr      string
 	requestTimeout time.Duration
+	siteName       string
+	siteDesc       string
 	startTimeout   time.Duration
 	listenerPing   time.Duration
 	// args are what follows the flags: the backup's file.
@@ -139,6 +141,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", duration(env("NATTER_REQUEST_TIMEOUT", "10s")), "how long a request (event streams excepted) may take, database calls included, before it is answered 503 (NATTER_REQUEST_TIMEOUT)")
+	fs.StringVar(&c.siteName, "site-name", env("NATTER_SITE_NAME", web.DefaultSiteName), "the site's name, in every page's title and navbar (NATTER_SITE_NAME)")
+	fs.StringVar(&c.siteDesc, "site-description", env("NATTER_SITE_DESCRIPTION", web.DefaultSiteDescription), "what the site is, in a sentence or two, on the front page logged-out visitors see (NATTER_SITE_DESCRIPTION)")
 	fs.DurationVar(&c.startTimeout, "start-timeout", duration(env("NATTER_START_TIMEOUT", "1m")), "how long to keep retrying a database that cannot be reached at start (NATTER_START_TIMEOUT)")
 	fs.DurationVar(&c.listenerPing, "listener-ping", duration(env("NATTER_LISTENER_PING", "5s")), "PostgreSQL: how long the notification listener's connection may be silent before it is checked, and the check may take (NATTER_LISTENER_PING)")
 	fs.StringVar(&c.publicURL, "public-url", env("NATTER_PUBLIC_URL", ""), "the site's address as members reach it, such as https://natter.example.org (NATTER_PUBLIC_URL)")
@@ -384,18 +388,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	metrics := newRegistry(db)
 	srv, err := web.New(web.Config{
-		App:            a,
-		Hub:            hub,
-		Sessions:       db.Sessions(),
-		SessionCodec:   store.SessionCodec{},
-		Logger:         logger,
-		SecureCookies:  cfg.secureCookies,
-		TrustedProxies: cfg.trustedProxies,
-		Heartbeat:      cfg.heartbeat,
-		Ready:          ready,
-		Metrics:        metrics,
-		NoticeKey:      noticeKey,
-		RequestTimeout: cfg.requestTimeout,
+		App:             a,
+		Hub:             hub,
+		Sessions:        db.Sessions(),
+		SessionCodec:    store.SessionCodec{},
+		Logger:          logger,
+		SecureCookies:   cfg.secureCookies,
+		TrustedProxies:  cfg.trustedProxies,
+		Heartbeat:       cfg.heartbeat,
+		Ready:           ready,
+		Metrics:         metrics,
+		NoticeKey:       noticeKey,
+		RequestTimeout:  cfg.requestTimeout,
+		SiteName:        cfg.siteName,
+		SiteDescription: cfg.siteDesc,
 	})
 	if err != nil {
 		return err

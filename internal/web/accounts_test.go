@@ -191,7 +191,7 @@ func TestLogin(t *testing.T) {
 			if got := r.fieldValue("password"); got != "" {
 				t.Errorf("password sent back: %q", got)
 			}
-			b.get(t, "/").wantRedirect("/login?next=%2F")
+			b.get(t, "/index").wantRedirect("/login?next=%2Findex")
 		})
 	}
 
@@ -273,7 +273,7 @@ func TestLogin(t *testing.T) {
 			t.Fatal("login kept the session token the browser came with")
 		}
 		b.page(t, "/")
-		withCookie(s, planted).get(t, "/").wantRedirect("/login?next=%2F")
+		withCookie(s, planted).get(t, "/index").wantRedirect("/login?next=%2Findex")
 
 		// Logging out and in again gives another token too.
 		old := b.cookie(t)
@@ -419,11 +419,11 @@ func TestLogout(t *testing.T) {
 	other := alice.login(t) // another browser
 	token := alice.cookie(t)
 	alice.postForm(t, "/logout", nil).wantRedirect("/login")
-	alice.get(t, "/").wantRedirect("/login?next=%2F")
+	alice.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	s.browser().get(t, "/logout").wantRedirect("/login")
 
 	// The old cookie is dead on the server: replayed by hand it is nobody.
-	withCookie(s, token).get(t, "/").wantRedirect("/login?next=%2F")
+	withCookie(s, token).get(t, "/index").wantRedirect("/login?next=%2Findex")
 	withCookie(s, token).get(t, "/notifications").wantStatus(http.StatusUnauthorized)
 	// The other browser's session is its own.
 	other.page(t, "/")
@@ -481,8 +481,10 @@ func TestLoginRequired(t *testing.T) {
 	s.register(t, "alice")
 	guest := s.browser()
 
+	// "/" is the front page for visitors (TestFrontPage); "/index" is the
+	// seed's timeline, members only.
 	for _, path := range []string{
-		"/", "/index", "/index?page=2", "/user/alice", "/user/alice/popup", "/edit-profile",
+		"/index", "/index?page=2", "/user/alice", "/user/alice/popup", "/edit-profile",
 		"/send-message/alice", "/messages", "/conversations", "/messages/alice", "/activity",
 	} {
 		guest.get(t, path).wantRedirect("/login?next=" + url.QueryEscape(path))
@@ -528,7 +530,7 @@ func TestUnreadableSession(t *testing.T) {
 			if err := s.store.Sessions().CommitCtx(t.Context(), token, data, time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			alice.get(t, "/").wantRedirect("/login?next=%2F")
+			alice.get(t, "/index").wantRedirect("/login?next=%2Findex")
 			alice.get(t, "/events").wantStatus(http.StatusUnauthorized)
 			alice.login(t).page(t, "/")
 		})

@@ -196,6 +196,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			s.log.WarnContext(r.Context(), "announce logout", "user", u.ID, "err", err)
 		}
 	}
+	s.notice(w, "You have been logged out.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

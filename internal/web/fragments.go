@@ -287,6 +287,7 @@ func (s *Server) renderPager(p pager) (template.HTML, error) {
 // top is what the top of a page shows, up to <main> (the partial "top").
 type top struct {
 	Title string
+	Site  string // the site's name (Config.SiteName), in the title and the brand
 	Bar   navbar
 	// Seq is the member's last notification sequence number: the page's
 	// counts are as of it (natter.js, data-seq).
@@ -294,7 +295,7 @@ type top struct {
 }
 
 func (s *Server) renderTop(title, nav string, me *natter.Account) (template.HTML, error) {
-	t := top{Title: title, Bar: navbar{Nav: nav}}
+	t := top{Title: title, Site: s.cfg.SiteName, Bar: navbar{Nav: nav}}
 	if me != nil {
 		t.Bar.LoggedIn, t.Bar.ID, t.Bar.Username = true, me.ID, me.Username
 		t.Bar.UnreadMessages, t.Bar.UnreadActivity = me.UnreadMessages, me.UnreadActivity

@@ -78,6 +78,8 @@ type siteOptions struct {
 	// Ready and RequestTimeout are web.Config's.
 	Ready          func(context.Context) error
 	RequestTimeout time.Duration
+	// SiteName and SiteDescription are web.Config's.
+	SiteName, SiteDescription string
 }
 
 // site is one running natter.
@@ -154,6 +156,8 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		SecureCookies:      o.SecureCookies,
 		StreamWriteTimeout: o.StreamWriteTimeout,
 		TrustedProxies:     o.TrustedProxies,
+		SiteName:           o.SiteName,
+		SiteDescription:    o.SiteDescription,
 	})
 	if err != nil {
 		t.Fatal(err)

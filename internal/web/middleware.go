@@ -224,8 +224,12 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, status int,
 	heading := http.StatusText(status)
 	if status == http.StatusNotFound {
 		heading = "Page not found"
+		if msg == natter.ErrNotFound.Message {
+			// The bare "Not found." under "Page not found" says nothing.
+			msg = "There is nothing at this address: the link may be old, or the address mistyped."
+		}
 	}
-	data := &errorPage{Page: s.base(r, heading, ""), Heading: heading, Message: msg}
+	data := &errorPage{Page: s.base(r, heading, ""), Status: status, Heading: heading, Message: msg}
 	if rerr := s.render(w, r, status, "error", data); rerr != nil {
 		if responseStarted(w) {
 			return // the client went away while the page was written

@@ -35,6 +35,7 @@ func TestEveryPageRenders(t *testing.T) {
 	}{
 		{guest, "/login", 200, "remember_me"},
 		{guest, "/register", 200, "confirm_password"},
+		{guest, "/", 200, "front"},
 		{guest, "/nowhere", 404, ""},
 		{bob, "/", 200, "post"},
 		{bob, "/index", 200, "post"},
@@ -216,7 +217,12 @@ func TestErrors(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		for _, who := range []*member{alice, s.browser()} {
 			r := who.get(t, "/no/such/page").wantStatus(http.StatusNotFound)
-			r.wantText("Page not found", "Back to the timeline")
+			r.wantText("Page not found", "Error 404")
+			if who == alice {
+				r.wantText("Back to the timeline")
+			} else {
+				r.wantText("Back to the front page")
+			}
 			if findTag(r.Body, "nav") == nil {
 				t.Error("the 404 page has no layout")
 			}

@@ -15,6 +15,27 @@ type indexPage struct {
 	Pager pager
 }
 
+// frontPage is what a visitor who is not logged in sees at /: what this
+// site is, and the ways in.
+type frontPage struct {
+	Page              page
+	Name, Description string
+}
+
+// showHome is /: the timeline for members (the seed's index), and for
+// anyone else the front page, rather than a bare redirect to the login
+// form. /index stays the seed's, members only.
+func (s *Server) showHome(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := me(r); ok {
+		return s.showIndex(w, r)
+	}
+	return s.render(w, r, http.StatusOK, "front", &frontPage{
+		Page:        s.base(r, "Welcome", "front"),
+		Name:        s.cfg.SiteName,
+		Description: s.cfg.SiteDescription,
+	})
+}
+
 func (s *Server) showIndex(w http.ResponseWriter, r *http.Request) error {
 	return s.renderIndex(w, r, http.StatusOK, "", nil)
 }

@@ -253,5 +253,6 @@ func plural(n int, unit string) string {
 
 type errorPage struct {
 	Page             page
+	Status           int
 	Heading, Message string
 }

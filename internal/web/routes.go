@@ -40,7 +40,7 @@ func (s *Server) routes() http.Handler {
 	m.Handle("POST /unsubscribe/{token}", s.handle(s.unsubscribe))
 
 	// The timeline.
-	m.Handle("GET /{$}", s.member(s.showIndex))
+	m.Handle("GET /{$}", s.handle(s.showHome)) // the front page for visitors
 	m.Handle("GET /index", s.member(s.showIndex))
 	m.Handle("POST /{$}", s.member(s.createPost))
 	m.Handle("POST /index", s.member(s.createPost))

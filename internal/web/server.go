@@ -59,7 +59,17 @@ type Config struct {
 	// calls included: a request still waiting then is answered "try again"
 	// rather than holding its member and a connection. Default 10 s.
 	RequestTimeout time.Duration
+	// SiteName is the site's name, in every page's title and navbar;
+	// SiteDescription says, on the front page logged-out visitors see,
+	// what the site is. Default "natter" and a line about natter.
+	SiteName, SiteDescription string
 }
+
+// Defaults of Config.SiteName and SiteDescription.
+const (
+	DefaultSiteName        = "natter"
+	DefaultSiteDescription = "A small community: short posts on a shared timeline, private messages, and word the moment something new is there for you."
+)
 
 // Server serves natter over HTTP.
 type Server struct {
@@ -97,6 +107,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
+	if cfg.SiteName == "" {
+		cfg.SiteName = DefaultSiteName
+	}
+	if cfg.SiteDescription == "" {
+		cfg.SiteDescription = DefaultSiteDescription
+	}
 	if cfg.NoticeKey == nil {
 		cfg.NoticeKey = make([]byte, 32)
 		rand.Read(cfg.NoticeKey)
@@ -106,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Metrics, cfg.Hub.Streams)
 
 	var err error
-	if s.assets, err = loadAssets(); err != nil {
+	if s.assets, err = loadAssets(cfg.SiteName, cfg.SiteDescription); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	if s.pages, err = s.parseTemplates(); err != nil {

@@ -50,7 +50,7 @@ func TestSessionsPage(t *testing.T) {
 	action := findTag(phoneRow.Inner, "form")[0].Attr["action"]
 	alice.postForm(t, action, nil).wantRedirect("/settings/sessions")
 	stream.wantEnd()
-	phone.get(t, "/").wantRedirect("/login?next=%2F")
+	phone.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	phone.get(t, "/events").wantStatus(http.StatusUnauthorized)
 	alice.page(t, "/").wantText("That session has been logged out.")
 	alice.postForm(t, action, nil).wantStatus(http.StatusNotFound)
@@ -60,7 +60,7 @@ func TestSessionsPage(t *testing.T) {
 	laptopStream := laptop.openStream(t, "")
 	alice.postForm(t, "/settings/sessions/logout-others", nil).wantRedirect("/settings/sessions")
 	laptopStream.wantEnd()
-	laptop.get(t, "/").wantRedirect("/login?next=%2F")
+	laptop.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	laptop.get(t, "/events").wantStatus(http.StatusUnauthorized)
 	after := alice.page(t, "/settings/sessions")
 	after.wantText("You have been logged out of 1 other session.")
@@ -92,7 +92,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 	s.clock.Advance(23 * time.Hour)
 	alice.page(t, "/")
 	s.clock.Advance(24*time.Hour + time.Minute)
-	alice.get(t, "/").wantRedirect("/login?next=%2F")
+	alice.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	remembered.page(t, "/")
 
 	for range 3 {
@@ -100,7 +100,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 		remembered.page(t, "/")
 	}
 	s.clock.Advance(4 * 24 * time.Hour) // 91 days after login
-	remembered.get(t, "/").wantRedirect("/login?next=%2F")
+	remembered.get(t, "/index").wantRedirect("/login?next=%2Findex")
 
 	// (A new site: the session store dates a session's 90 days by the
 	// real time, which the clock above has left behind.)
@@ -110,7 +110,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 	remembered.postForm(t, "/login", url.Values{"username": {"bob"}, "password": {bob.password}, "remember_me": {"y"}}).wantRedirect("/")
 	s.clock.Advance(29 * 24 * time.Hour)
 	remembered.page(t, "/")
-	bob.get(t, "/").wantRedirect("/login?next=%2F")
+	bob.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	s.clock.Advance(30*24*time.Hour + time.Minute)
-	remembered.get(t, "/").wantRedirect("/login?next=%2F")
+	remembered.get(t, "/index").wantRedirect("/login?next=%2Findex")
 }

@@ -37,7 +37,7 @@ func TestChangePassword(t *testing.T) {
 	change(alice.password, "a fine new passphrase", "a fine new passphrase").wantRedirect("/settings/account")
 	alice.page(t, "/settings/account").wantText("Your password has been changed. Your other sessions (1) have been logged out.")
 	otherStream.wantEnd()
-	other.get(t, "/").wantRedirect("/login?next=%2F")
+	other.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	s.browser().tryLogin(t, "alice", alice.password).wantStatus(http.StatusUnprocessableEntity)
 	s.browser().tryLogin(t, "alice", "a fine new passphrase").wantRedirect("/")
 }
@@ -164,8 +164,8 @@ func TestDeleteAndExport(t *testing.T) {
 	other := alice.login(t)
 	alice.postForm(t, "/settings/account/delete", url.Values{"delete_current_password": {alice.password}}).wantRedirect("/login")
 
-	alice.get(t, "/").wantRedirect("/login?next=%2F")
-	other.get(t, "/").wantRedirect("/login?next=%2F")
+	alice.get(t, "/index").wantRedirect("/login?next=%2Findex")
+	other.get(t, "/index").wantRedirect("/login?next=%2Findex")
 	s.browser().tryLogin(t, "alice", alice.password).wantStatus(http.StatusUnprocessableEntity)
 	bob.get(t, "/user/alice").wantStatus(http.StatusNotFound)
 	timeline := bob.page(t, "/")

@@ -39,7 +39,9 @@ type assets struct {
 	root map[string]*asset
 }
 
-func loadAssets() (*assets, error) {
+// loadAssets fingerprints the static files and builds the web app
+// manifest, which names the app after the site (siteName, siteDescription).
+func loadAssets(siteName, siteDescription string) (*assets, error) {
 	a := &assets{byName: map[string]*asset{}, byURL: map[string]*asset{}, root: map[string]*asset{}}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -67,7 +69,7 @@ func loadAssets() (*assets, error) {
 		return nil, fmt.Errorf("static: sw.js is missing")
 	}
 	a.root["/sw.js"] = &asset{url: "/sw.js", contentType: sw.contentType, body: sw.body, gz: sw.gz, etag: sw.etag}
-	manifest, err := a.manifest()
+	manifest, err := a.manifest(siteName, siteDescription)
 	if err != nil {
 		return nil, err
 	}
@@ -129,12 +131,12 @@ type manifestIcon struct {
 // manifest builds /manifest.webmanifest. Its icons are named by their
 // fingerprinted URLs: a new icon is a new manifest, which is how installed
 // apps learn of it.
-func (a *assets) manifest() (*asset, error) {
+func (a *assets) manifest(siteName, siteDescription string) (*asset, error) {
 	m := webManifest{
 		ID:              "/",
-		Name:            "natter",
-		ShortName:       "natter",
-		Description:     "Short posts, profiles and private messages among members.",
+		Name:            siteName,
+		ShortName:       siteName,
+		Description:     siteDescription,
 		StartURL:        "/",
 		Scope:           "/",
 		Display:         "standalone",

@@ -71,12 +71,17 @@
       badge.textContent = String(count);
       badge.hidden = count === 0;
     }
+    const labelled = [...badges].find((b) => b.dataset.labelOne && b.dataset.labelMany);
+    const label = labelled ? (count === 1 ? labelled.dataset.labelOne : labelled.dataset.labelMany) : '';
+    // What screen readers hear after the badge's number: "3 unread messages".
+    for (const el of document.querySelectorAll(`[data-notification-label="${CSS.escape(name)}"]`)) {
+      el.textContent = label ? ` ${label}` : '';
+      el.hidden = count === 0;
+    }
     showTotal();
     // Without a previous value there is no change to tell anyone about.
     if (previous === undefined || previous === count) return;
 
-    const labelled = [...badges].find((b) => b.dataset.labelOne && b.dataset.labelMany);
-    const label = labelled ? (count === 1 ? labelled.dataset.labelOne : labelled.dataset.labelMany) : '';
     if (label) announce(count === 0 ? `No ${label}` : `${count} ${label}`);
 
     if (name === 'unread_message_count' && count > previous && document.visibilityState === 'hidden') {
@@ -309,17 +314,38 @@
   // Desktop notifications (opt-in)
   // ---------------------------------------------------------------------
 
-  function initDesktopNotificationButton() {
-    const button = document.getElementById('desktop-notifications');
-    if (!button || !('Notification' in window) || Notification.permission !== 'default') return;
-    button.hidden = false;
-    button.addEventListener('click', async () => {
+  // A one-time suggestion, and only where push.js has none to make: a
+  // browser with Web Push gets push.js's (turning push on also allows
+  // these), one with page notifications alone gets this one.
+  const DESKTOP_SUGGESTION_KEY = 'natter.desktopSuggestion'; // localStorage: 'dismissed'
+
+  function initDesktopSuggestion() {
+    const box = document.getElementById('desktop-suggestion');
+    if (!box || !('Notification' in window) || Notification.permission !== 'default') return;
+    const pushCapable = window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window;
+    if (pushCapable) return;
+    try {
+      if (localStorage.getItem(DESKTOP_SUGGESTION_KEY) === 'dismissed') return;
+    } catch {
+      // Storage refused: the suggestion shows, and shows again next time.
+    }
+    const dismiss = () => {
+      box.hidden = true;
+      try {
+        localStorage.setItem(DESKTOP_SUGGESTION_KEY, 'dismissed');
+      } catch {
+        // Not remembered.
+      }
+    };
+    box.hidden = false;
+    box.querySelector('[data-desktop-dismiss]')?.addEventListener('click', dismiss);
+    box.querySelector('[data-desktop-enable]')?.addEventListener('click', async () => {
       try {
         await Notification.requestPermission();
       } catch {
-        // Nothing to do: the button stays for another try.
+        // Asked and failed: the member can try from the browser's settings.
       }
-      if (Notification.permission !== 'default') button.hidden = true;
+      dismiss();
     });
   }
 
@@ -583,7 +609,7 @@
   // ---------------------------------------------------------------------
 
   // One broken feature must not take the others down with it.
-  for (const init of [readInitialCounts, startLive, initDesktopNotificationButton,
+  for (const init of [readInitialCounts, startLive, initDesktopSuggestion,
     initUserPopovers, initRelativeTimes, initCounters]) {
     try {
       init();
