@@ -225,10 +225,10 @@ func TestLogoutEverywhereElseAcrossInstances(t *testing.T) {
 			t.Fatal("the other session's stream on B is still open 10 s after it was logged out on A")
 		}
 	}
-	if resp, _ := other.get("/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := other.get("/index"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("the logged-out session's page on B: %s, want a redirect to the login page", resp.Status)
 	}
-	if resp, _ := carol.at(instB).get("/"); resp.StatusCode != http.StatusOK {
+	if resp, _ := carol.at(instB).get("/index"); resp.StatusCode != http.StatusOK {
 		t.Errorf("the session that asked, on B: %s, want the timeline", resp.Status)
 	}
 }

@@ -55,7 +55,7 @@ func TestUserCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "alice logged out of 1 session.") {
 		t.Errorf("natter user logout alice: %q, %v", out, err)
 	}
-	if resp, _ := alice.get("/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := alice.get("/index"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("alice's session after natter user logout: %s, want a redirect to log in", resp.Status)
 	}
 
