@@ -70,7 +70,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 
 	t.Run("MessageSentOnce", func(t *testing.T) {
 		r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
-		r.wantRedirect("/user/bob")
+		r.wantRedirect("/messages/bob")
 		alice.follow(t, r).wantStatus(http.StatusOK).wantText("Your message has been sent.")
 		if n := bob.user(t).UnreadMessages; n != 1 {
 			t.Errorf("bob has %d unread messages, want exactly the one sent", n)

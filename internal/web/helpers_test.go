@@ -358,7 +358,7 @@ func (m *member) post(t testing.TB, body string) {
 // send sends a private message.
 func (m *member) send(t testing.TB, to *member, body string) {
 	t.Helper()
-	m.postForm(t, "/send-message/"+to.name, url.Values{"message": {body}}).wantRedirect("/user/" + to.name)
+	m.postForm(t, "/send-message/"+to.name, url.Values{"message": {body}}).wantRedirect("/messages/" + to.name)
 }
 
 // notifications polls /notifications?since= and decodes the seed's list.

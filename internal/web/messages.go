@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"natter/internal/app"
 	"natter/internal/natter"
@@ -47,8 +48,10 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The member goes on in the conversation, where the message now is
+	// (the seed went back to the profile); the seed's flash still says so.
 	s.notice(w, "Your message has been sent.")
-	http.Redirect(w, r, "/user/"+msg.Recipient.Username, http.StatusSeeOther)
+	http.Redirect(w, r, "/messages/"+msg.Recipient.Username, http.StatusSeeOther)
 	return nil
 }
 
@@ -102,8 +105,63 @@ func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error
 type conversationPage struct {
 	Page         page
 	Conversation app.Conversation
+	Thread       []threadItem
 	Message      field
 	Error        string
+}
+
+// threadItem is a message as a conversation shows it: a bubble on the
+// member's side or the peer's, under a separator where a new day begins.
+// The days are UTC days here; static/inbox.js draws them again in the
+// browser's time zone.
+type threadItem struct {
+	natter.Message
+	Mine bool
+	// Day names the day the message begins ("Today", "Yesterday", a
+	// date), "" unless it is the first of its day; DayISO is that date.
+	Day, DayISO string
+	// Clock is the time of day shown in the bubble (the full time is in
+	// its title and, for screen readers, in its text).
+	Clock string
+	// Tail: the last of a run of messages from one side, which shows the
+	// sender's avatar.
+	Tail bool
+}
+
+// thread lays out a conversation's messages, oldest first, for me.
+func thread(msgs []natter.Message, me int64, now time.Time) []threadItem {
+	items := make([]threadItem, len(msgs))
+	today := now.UTC().Truncate(24 * time.Hour)
+	var day time.Time
+	for i, m := range msgs {
+		it := threadItem{Message: m, Mine: m.Sender.ID == me, Clock: m.CreatedAt.UTC().Format("15:04")}
+		if d := m.CreatedAt.UTC().Truncate(24 * time.Hour); i == 0 || !d.Equal(day) {
+			day = d
+			it.Day, it.DayISO = dayName(d, today), d.Format(time.DateOnly)
+		}
+		it.Tail = i == len(msgs)-1 || msgs[i+1].Sender.ID != m.Sender.ID
+		items[i] = it
+	}
+	// A run also ends where a day does.
+	for i := range items[:max(len(items)-1, 0)] {
+		if items[i+1].Day != "" {
+			items[i].Tail = true
+		}
+	}
+	return items
+}
+
+// dayName names a (UTC) day as a separator in a conversation does.
+func dayName(day, today time.Time) string {
+	switch {
+	case day.Equal(today):
+		return "Today"
+	case day.Equal(today.AddDate(0, 0, -1)):
+		return "Yesterday"
+	case day.Year() == today.Year():
+		return day.Format("Monday, 2 January")
+	}
+	return day.Format("Monday, 2 January 2006")
 }
 
 func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error {
@@ -120,6 +178,7 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 	p := &conversationPage{
 		Page:         s.base(r, "Conversation with "+c.Peer.Username, "messages"),
 		Conversation: c,
+		Thread:       thread(c.Messages, current(r).ID, s.app.Now()),
 		Message:      messageField(body, fields["message"]),
 		Error:        msg,
 	}

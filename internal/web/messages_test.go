@@ -27,9 +27,10 @@ func TestSendMessage(t *testing.T) {
 			t.Errorf("the form has no message field")
 		}
 		r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
-		r.wantRedirect("/user/bob")
-		alice.follow(t, r).wantText("Your message has been sent.")
-		alice.page(t, "/user/bob").wantNoText("Your message has been sent.") // a flash shows once
+		r.wantRedirect("/messages/bob")
+		// The member goes on in the conversation, the message in it.
+		alice.follow(t, r).wantText("Your message has been sent.", "Hi Bob!")
+		alice.page(t, "/messages/bob").wantNoText("Your message has been sent.") // a flash shows once
 		if n, _ := bob.badges(t); n != 1 {
 			t.Errorf("bob's badge shows %d, want 1", n)
 		}
@@ -38,7 +39,7 @@ func TestSendMessage(t *testing.T) {
 	// The recipient may be named in any case; the redirect names them as
 	// they are registered.
 	t.Run("OKRecipientAnyCase", func(t *testing.T) {
-		alice.postForm(t, "/send-message/BOB", url.Values{"message": {"Hi again"}}).wantRedirect("/user/bob")
+		alice.postForm(t, "/send-message/BOB", url.Values{"message": {"Hi again"}}).wantRedirect("/messages/bob")
 	})
 
 	t.Run("ErrUnknownRecipient", func(t *testing.T) {
@@ -334,17 +335,36 @@ func TestConversations(t *testing.T) {
 
 	t.Run("Conversation", func(t *testing.T) {
 		r := bob.page(t, "/messages/Alice")
+		// Bubbles: bob's own on one side, alice's on the other, each
+		// saying to screen readers who wrote it and when; the last of a
+		// run of one side shows the sender's avatar.
 		var got []string
 		for _, m := range findClass(r.Body, "message") {
-			got = append(got, fmt.Sprintf("%s mine=%v", m.Text(), m.HasClass("mine")))
+			said := findClass(m.Inner, "visually-hidden")[0].Text()
+			who, _, _ := strings.Cut(said, ",")
+			body := findClass(m.Inner, "post-body")[0]
+			if body.Attr["dir"] != "auto" {
+				t.Errorf("message %q has no dir=auto", body.Text())
+			}
+			got = append(got, fmt.Sprintf("%s: %s mine=%v theirs=%v avatar=%s", who, body.Text(), m.HasClass("mine"), m.HasClass("theirs"), findTag(m.Inner, "img")[0].Attr["src"]))
 		}
+		a, b := fmt.Sprintf("/avatar/%d", alice.user(t).ID), fmt.Sprintf("/avatar/%d", bob.user(t).ID)
 		want := []string{
-			"alice · just now Hi Bob mine=false",
-			"You · just now Hi Alice mine=true",
-			"alice · just now How are you? mine=false",
+			"alice: Hi Bob mine=false theirs=true avatar=" + a,
+			"You: Hi Alice mine=true theirs=false avatar=" + b,
+			"alice: How are you? mine=false theirs=true avatar=" + a,
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("conversation\n%q\nwant\n%q", got, want)
+		}
+		// One day, today, and each message's full time on hover.
+		if days := r.texts("day-separator"); !slices.Equal(days, []string{"Today"}) {
+			t.Errorf("day separators %q, want [Today]", days)
+		}
+		for _, tm := range findClass(r.Body, "message-time") {
+			if !strings.HasSuffix(tm.Attr["title"], " UTC") || tm.Attr["datetime"] == "" {
+				t.Errorf("a message's time has title %q, datetime %q", tm.Attr["title"], tm.Attr["datetime"])
+			}
 		}
 		// Opening it read alice's messages, not carol's.
 		if n := r.badge("message_count"); n != 1 {
@@ -377,8 +397,8 @@ func TestConversations(t *testing.T) {
 			t.Fatalf("reply redirects to %q, want the conversation at the new message", loc)
 		}
 		thread := bob.follow(t, r)
-		if id := strings.TrimPrefix(loc, "/messages/alice#"); thread.byID(id).Text() != "You · just now Fine, thanks" {
-			t.Errorf("the new message #%s reads %q", id, thread.byID(id).Text())
+		if m := thread.byID(strings.TrimPrefix(loc, "/messages/alice#")); !m.HasClass("mine") || findClass(m.Inner, "post-body")[0].Text() != "Fine, thanks" {
+			t.Errorf("the new message reads %q (mine: %v)", m.Text(), m.HasClass("mine"))
 		}
 		if n, _ := alice.badges(t); n != 2 {
 			t.Errorf("alice's badge %d, want 2", n)
@@ -435,7 +455,7 @@ func TestConversations(t *testing.T) {
 	t.Run("Empty", func(t *testing.T) {
 		dave := s.register(t, "dave")
 		dave.page(t, "/conversations").wantText("No conversations yet.")
-		dave.page(t, "/messages/alice").wantText("No messages yet. Say hello!")
+		dave.page(t, "/messages/alice").wantText("No messages yet. You and alice have not written to each other.", "Say hello below")
 	})
 }
 
