@@ -48,6 +48,9 @@ type Config struct {
 	AddressVerifier AddressVerifier
 	SendPerMember   Limit // messages sent per member; default 60 per minute
 	PostPerMember   Limit // posts per member; default 30 per minute
+	// LookupPerMember limits the name suggestions of the "New message"
+	// field (one lookup per pause in typing); default 120 per minute.
+	LookupPerMember Limit
 
 	// Channels are the delivery channels notifying things are owed to
 	// (delivery.go); nil means push alone, after DefaultPushDelay. The
@@ -89,6 +92,7 @@ func (c *Config) setDefaults() {
 	setLimit(&c.RegisterPerAddr, Limit{20, time.Hour})
 	setLimit(&c.SendPerMember, Limit{60, time.Minute})
 	setLimit(&c.PostPerMember, Limit{30, time.Minute})
+	setLimit(&c.LookupPerMember, Limit{120, time.Minute})
 	if c.Channels == nil {
 		c.Channels = []Channel{{Name: natter.ChannelPush, Delay: DefaultPushDelay}}
 	}
@@ -112,6 +116,7 @@ type App struct {
 	failByAccountAddress, failByAccount, failByAddress *limiter
 	loginByAccount, loginByAddress                     *limiter
 	registerByAddress, sendByMember, postByMember      *limiter
+	lookupByMember                                     *limiter
 	reauthByMember                                     *limiter
 	// dummyHash is checked when a login names no member, so that a wrong
 	// username costs as much time as a wrong password.
@@ -141,6 +146,7 @@ func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 		registerByAddress:    newLimiter(cfg.RegisterPerAddr),
 		sendByMember:         newLimiter(cfg.SendPerMember),
 		postByMember:         newLimiter(cfg.PostPerMember),
+		lookupByMember:       newLimiter(cfg.LookupPerMember),
 		reauthByMember:       newLimiter(reauthLimit),
 		dummyHash:            dummy,
 		hashing:              newHashQueue(cfg.HashWorkers, cfg.HashQueue, cfg.HashPerClient),

@@ -78,7 +78,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 	})
 
 	t.Run("PagesShow", func(t *testing.T) {
-		for _, path := range []string{"/", "/user/bob", "/messages", "/conversations", "/edit-profile", "/activity"} {
+		for _, path := range []string{"/", "/user/bob", "/messages", "/new-message", "/edit-profile", "/activity"} {
 			bob.page(t, path)
 		}
 	})

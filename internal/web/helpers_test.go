@@ -102,7 +102,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	cfg := o.App
 	cfg.Password = app.FastPasswordParams
-	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
+	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember, &cfg.LookupPerMember} {
 		if *l == (app.Limit{}) {
 			*l = app.NoLimit
 		}

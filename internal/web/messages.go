@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -57,20 +59,91 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) error {
 
 type messagesPage struct {
 	Page     page
-	Tab      string
 	Messages app.Page[natter.Message]
-	Pager    pager
+	// Groups are the page's messages by conversation (inboxGroups).
+	Groups []inboxGroup
+	Pager  pager
 }
 
+// inboxGroup is a row of the inbox: the messages of the page from one
+// member, newest first, under their name, linking to the conversation.
+type inboxGroup struct {
+	Peer     natter.MemberRef
+	Messages []natter.Message
+	Unread   int // how many of them were unread until this page showed them
+	// Reply, on the first page, is the member's own last message to
+	// Peer when it is the conversation's newest (ID 0 if not).
+	Reply natter.Message
+}
+
+// Latest is the newest message the row shows.
+func (g inboxGroup) Latest() natter.Message {
+	if len(g.Messages) == 0 || g.Reply.ID > g.Messages[0].ID {
+		return g.Reply
+	}
+	return g.Messages[0]
+}
+
+// inboxGroups groups a page of received messages (newest first) by sender,
+// in the order of each sender's newest message; reading the rows in order
+// reads the page's messages newest first within each conversation.
+//
+// On the first page, recent are the member's newest conversations: one
+// whose last message is the member's own shows it as the row's newest
+// ("You: ..."), and one the other has not answered at all gets a row of
+// its own, so that a conversation just begun is in the inbox. On later
+// pages the rows are the received messages alone.
+func inboxGroups(page app.Page[natter.Message], recent []natter.Conversation, me int64) []inboxGroup {
+	var groups []inboxGroup
+	find := func(peer natter.MemberRef) int {
+		i := slices.IndexFunc(groups, func(g inboxGroup) bool { return g.Peer.ID == peer.ID })
+		if i < 0 {
+			groups = append(groups, inboxGroup{Peer: peer})
+			i = len(groups) - 1
+		}
+		return i
+	}
+	for _, m := range page.Items {
+		g := &groups[find(m.Sender)]
+		g.Messages = append(g.Messages, m)
+		if m.Unread {
+			g.Unread++
+		}
+	}
+	var oldest int64 // what is older than the page's messages is on later pages
+	if n := len(page.Items); n > 0 && page.HasNext {
+		oldest = page.Items[n-1].ID
+	}
+	for _, c := range recent {
+		if c.Last.Sender.ID == me && c.Last.ID > oldest {
+			groups[find(c.Peer)].Reply = c.Last
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b inboxGroup) int { return cmp.Compare(b.Latest().ID, a.Latest().ID) })
+	return groups
+}
+
+// showMessages is the inbox: the seed's /messages, the messages received,
+// newest first, by page number, shown grouped by conversation. Showing a
+// page reads its messages (the seed's rule).
 func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
-	msgs, left, err := s.app.ReadMessages(r.Context(), current(r), pageNumber(r))
+	u := current(r)
+	msgs, left, err := s.app.ReadMessages(r.Context(), u, pageNumber(r))
 	if err != nil {
 		return err
 	}
+	var recent []natter.Conversation
+	if msgs.Number == 1 {
+		convs, err := s.app.Conversations(r.Context(), u, app.Position{})
+		if err != nil {
+			return err
+		}
+		recent = convs.Items
+	}
 	p := &messagesPage{
 		Page:     s.base(r, "Messages", "messages"),
-		Tab:      "received",
 		Messages: msgs,
+		Groups:   inboxGroups(msgs, recent, u.ID),
 		Pager:    pagerFor("/messages", msgs, "Newer messages", "Older messages"),
 	}
 	// The page shows the counts after reading, not the ones loaded before.
@@ -78,28 +151,64 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "messages", p)
 }
 
-type conversationsPage struct {
-	Page          page
-	Tab           string
-	Conversations app.Page[natter.Conversation]
-	Pager         pager
+type newMessagePage struct {
+	Page        page
+	To          string
+	Error       string
+	SuggestFrom int // how many names the suggestions list at most
 }
 
+// newMessage is "New message": a field for the recipient's name (which
+// static/inbox.js completes from suggestMembers), submitted here by GET.
+// A name that is a member opens the conversation with them; anything else
+// comes back with the reason.
+func (s *Server) newMessage(w http.ResponseWriter, r *http.Request) error {
+	p := &newMessagePage{Page: s.base(r, "New message", "messages"), SuggestFrom: app.SuggestLimit}
+	status := http.StatusOK
+	if q := r.URL.Query(); q.Has("to") {
+		p.To = q.Get("to")
+		to, err := s.app.Recipient(r.Context(), current(r), p.To)
+		e, st, ok := refusal(w, err)
+		if !ok && err != nil {
+			return err
+		}
+		if !ok {
+			http.Redirect(w, r, "/messages/"+to.Username, http.StatusSeeOther)
+			return nil
+		}
+		fields, msg := formMessages(e)
+		p.Error, status = cmp.Or(fields["to"], msg), st
+	}
+	return s.render(w, r, status, "new_message", p)
+}
+
+// memberJSON is a member as suggestMembers lists them.
+type memberJSON struct {
+	Username string `json:"username"`
+	Avatar   string `json:"avatar"`
+}
+
+// suggestMembers answers GET /members/suggest?prefix=al with the members
+// whose names begin so (the asking member aside), by name:
+// [{"username": "alice", "avatar": "/avatar/3"}, ...].
+func (s *Server) suggestMembers(w http.ResponseWriter, r *http.Request) error {
+	refs, err := s.app.SuggestRecipients(r.Context(), current(r), r.URL.Query().Get("prefix"))
+	if err != nil {
+		return err
+	}
+	list := make([]memberJSON, len(refs))
+	for i, m := range refs {
+		list[i] = memberJSON{m.Username, avatarURL(m.ID)}
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// showConversations answers the old inbox's address: the inbox is
+// /messages now.
 func (s *Server) showConversations(w http.ResponseWriter, r *http.Request) error {
-	pos, err := listPosition(r)
-	if err != nil {
-		return err
-	}
-	convs, err := s.app.Conversations(r.Context(), current(r), pos)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "conversations", &conversationsPage{
-		Page:          s.base(r, "Conversations", "messages"),
-		Tab:           "conversations",
-		Conversations: convs,
-		Pager:         pagerFor("/conversations", convs, "Newer", "Older"),
-	})
+	http.Redirect(w, r, "/messages", http.StatusMovedPermanently)
+	return nil
 }
 
 type conversationPage struct {
