@@ -37,6 +37,7 @@ func TestAccessibility(t *testing.T) {
 	seedTimeline(t, srv)
 	alice := newMember(t, srv, "alice")
 	alice.b.expect("/no-such-page", 404)
+	alice.b.expect("/new-message", 404) // ?to=nobody
 
 	type pageCase struct {
 		name, path string
@@ -88,7 +89,8 @@ func TestAccessibility(t *testing.T) {
 			tb.eval(`(document.querySelector('article.post a.user-popup[href="/user/bob"]').focus(), true)`, &ok)
 			tb.waitVisible(`.popover.user-popover`)
 		}},
-		{"conversations", "/conversations", 200, nil},
+		{"new message", "/new-message", 200, nil},
+		{"new message, unknown name", "/new-message?to=nobody", 404, nil},
 		{"notifications", "/activity", 200, nil},
 		{"profile", "/user/bob", 200, nil},
 		{"own profile", "/user/alice", 200, nil},

@@ -44,11 +44,12 @@
     });
     box.addEventListener('input', grow);
     if (box.value) grow();
-    // Back from sending: the member goes on typing.
+    // Back from sending: the member goes on typing. Not at once: going to
+    // the new message's #m anchor takes the focus away after the load.
     try {
       if (sessionStorage.getItem(focusKey) === location.pathname) {
         sessionStorage.removeItem(focusKey);
-        box.focus({preventScroll: true});
+        addEventListener('load', () => requestAnimationFrame(() => box.focus({preventScroll: true})), {once: true});
       }
     } catch {
       // As above.

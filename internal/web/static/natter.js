@@ -156,9 +156,10 @@
   };
 
   // A conversation opens at its newest message, with the reply box in view
-  // (unless the member followed a link to a place in it).
+  // (unless the member followed a link to a place in it). The box is sticky,
+  // always "in view", so the page itself scrolls to its end.
   if (conversation.open() && !location.hash) {
-    document.getElementById('reply')?.scrollIntoView({block: 'end'});
+    window.scrollTo(0, document.documentElement.scrollHeight);
   }
 
   // A conversation left in a hidden tab kept its new messages unread (and
