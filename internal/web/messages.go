@@ -291,7 +291,7 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		Message:      messageField(body, fields["message"]),
 		Error:        msg,
 	}
-	p.Message.Label, p.Message.Autofocus = "Reply", status != http.StatusOK
+	p.Message.Autofocus = status != http.StatusOK
 	// Reading the conversation may have lowered the count loaded earlier.
 	p.Page.Me.UnreadMessages = c.Unread
 	return s.render(w, r, status, "conversation", p)
