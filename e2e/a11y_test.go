@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // axeFile is axe-core 4.14.1 (axe.min.js from `npm pack axe-core@4`;
@@ -90,6 +92,10 @@ func TestAccessibility(t *testing.T) {
 			tb.waitVisible(`.popover.user-popover`)
 		}},
 		{"new message", "/new-message", 200, nil},
+		{"new message with suggestions", "/new-message", 200, func(tb *tab) {
+			tb.run(chromedp.SendKeys("#to", "e", chromedp.ByQuery))
+			tb.waitFor(`document.querySelectorAll('#to-suggestions [role="option"]').length > 0`)
+		}},
 		{"new message, unknown name", "/new-message?to=nobody", 404, nil},
 		{"notifications", "/activity", 200, nil},
 		{"profile", "/user/bob", 200, nil},

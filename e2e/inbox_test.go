@@ -94,8 +94,9 @@ func TestConversationChat(t *testing.T) {
 	}
 }
 
-// "New message": names suggested as the member types, and the chosen
-// name opens the conversation.
+// "New message": names suggested as the member types, with their
+// avatars, in a list the keyboard moves through; the chosen name opens the
+// conversation.
 func TestNewMessageSuggestions(t *testing.T) {
 	needChromium(t)
 	srv := startServer(t)
@@ -107,10 +108,18 @@ func TestNewMessageSuggestions(t *testing.T) {
 	carol.open("/messages")
 	carol.submit(`a[href="/new-message"]`)
 	carol.run(chromedp.Focus("#to", chromedp.ByQuery), chromedp.SendKeys("#to", "Al", chromedp.ByQuery))
-	carol.waitFor(`[...document.querySelectorAll('#to-suggestions option')].map(o => o.value).join() === 'albert,alfred,alice'`)
+	names := `[...document.querySelectorAll('#to-suggestions [role="option"]')].map(o => o.textContent).join()`
+	carol.waitFor(names + ` === 'albert,alfred,alice' && document.getElementById('to').getAttribute('aria-expanded') === 'true'`)
+	var avatars int
+	carol.eval(`document.querySelectorAll('#to-suggestions [role="option"] img.avatar').length`, &avatars)
+	if avatars != 3 {
+		t.Errorf("%d suggestions show an avatar, want 3", avatars)
+	}
 	carol.run(chromedp.SendKeys("#to", "i", chromedp.ByQuery))
-	carol.waitFor(`[...document.querySelectorAll('#to-suggestions option')].map(o => o.value).join() === 'alice'`)
-	carol.run(chromedp.SendKeys("#to", "ce", chromedp.ByQuery))
+	carol.waitFor(names + ` === 'alice'`)
+	// Down picks alice, Enter writes to her.
+	carol.run(chromedp.KeyEvent(kb.ArrowDown))
+	carol.waitFor(`document.getElementById('to').getAttribute('aria-activedescendant') === 'to-suggestions-0'`)
 	if status := carol.navigate(chromedp.KeyEvent(kb.Enter)); status != 200 {
 		t.Fatalf("Enter: status %d", status)
 	}

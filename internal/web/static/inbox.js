@@ -129,26 +129,92 @@
   // "New message": members suggested by name as the member types
   // ---------------------------------------------------------------------
 
+  // The field is an ARIA combobox: a list of members with their avatars
+  // under it, Up and Down to move through it, Enter or a click to write to
+  // the one chosen, Escape to close it. Without JavaScript it is a plain
+  // text field.
   const to = document.querySelector('input[data-member-suggest]');
   if (to) {
-    const list = document.getElementById(to.getAttribute('list'));
     const url = to.dataset.memberSuggest;
     const limit = Number(to.dataset.suggestLimit) || 8;
+    const form = to.form;
+    const list = document.createElement('ul');
+    list.id = `${to.id}-suggestions`;
+    list.className = 'member-suggestions list-group shadow-sm';
+    list.setAttribute('role', 'listbox');
+    list.setAttribute('aria-label', 'Members');
+    list.hidden = true;
+    to.after(list);
+    to.setAttribute('role', 'combobox');
+    to.setAttribute('aria-autocomplete', 'list');
+    to.setAttribute('aria-controls', list.id);
+    to.setAttribute('aria-expanded', 'false');
     const cache = new Map();
     let timer = 0;
     let asked = '';
+    let active = -1;
 
-    function show(prefix, names) {
+    const options = () => [...list.querySelectorAll('[role="option"]')];
+
+    function close() {
+      list.hidden = true;
+      to.setAttribute('aria-expanded', 'false');
+      to.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+
+    function highlight(i) {
+      const opts = options();
+      active = opts.length ? (i + opts.length) % opts.length : -1;
+      opts.forEach((o, j) => {
+        o.classList.toggle('active', j === active);
+        o.setAttribute('aria-selected', String(j === active));
+      });
+      if (active >= 0) {
+        to.setAttribute('aria-activedescendant', opts[active].id);
+        opts[active].scrollIntoView({block: 'nearest'});
+      } else {
+        to.removeAttribute('aria-activedescendant');
+      }
+    }
+
+    function choose(name) {
+      to.value = name;
+      close();
+      form.requestSubmit();
+    }
+
+    function show(prefix, members) {
       if (to.value.trim().toLowerCase() !== prefix) return; // typed on meanwhile
-      list.replaceChildren(...names.map((n) => Object.assign(document.createElement('option'), {value: n})));
+      list.replaceChildren(...members.map((m, i) => {
+        const li = document.createElement('li');
+        li.id = `${list.id}-${i}`;
+        li.className = 'list-group-item list-group-item-action d-flex align-items-center gap-2';
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.dataset.username = m.username;
+        const img = Object.assign(document.createElement('img'), {src: m.avatar, alt: '', width: 24, height: 24, className: 'avatar avatar-sm'});
+        li.append(img, document.createTextNode(m.username));
+        // mousedown, not click: the field must not lose the focus first.
+        li.addEventListener('mousedown', (e) => {
+          e.preventDefault();
+          choose(m.username);
+        });
+        return li;
+      }));
+      active = -1;
+      to.removeAttribute('aria-activedescendant');
+      const open = members.length > 0;
+      list.hidden = !open;
+      to.setAttribute('aria-expanded', String(open));
     }
 
     async function suggest() {
-      const prefix = to.value.trim().toLowerCase();
+      const prefix = to.value.trim().replace(/^@/, '').toLowerCase();
       if (prefix === asked) return;
       asked = prefix;
       if (prefix === '') {
-        list.replaceChildren();
+        close();
         return;
       }
       // The answer for a shorter prefix that was complete (fewer names
@@ -156,16 +222,16 @@
       for (let p = prefix; p.length > 0; p = p.slice(0, -1)) {
         const known = cache.get(p);
         if (known && (p === prefix || known.length < limit)) {
-          show(prefix, known.filter((n) => n.toLowerCase().startsWith(prefix)));
+          show(prefix, known.filter((m) => m.username.toLowerCase().startsWith(prefix)));
           return;
         }
       }
       try {
         const response = await fetch(`${url}?prefix=${encodeURIComponent(prefix)}`, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
         if (!response.ok) return; // 429: the field still works as typed
-        const names = (await response.json()).map((m) => m.username);
-        cache.set(prefix, names);
-        show(prefix, names);
+        const members = await response.json();
+        cache.set(prefix, members);
+        show(prefix, members);
       } catch {
         // Offline: the field still works as typed.
       }
@@ -175,5 +241,19 @@
       clearTimeout(timer);
       timer = setTimeout(suggest, 120);
     });
+    to.addEventListener('keydown', (e) => {
+      if (list.hidden) return;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        highlight(active + (e.key === 'ArrowDown' ? 1 : -1));
+      } else if (e.key === 'Enter' && active >= 0) {
+        e.preventDefault();
+        choose(options()[active].dataset.username);
+      } else if (e.key === 'Escape') {
+        e.preventDefault();
+        close();
+      }
+    });
+    to.addEventListener('blur', close);
   }
 })();
