@@ -81,16 +81,30 @@ func TestConversationChat(t *testing.T) {
 		t.Errorf("the newest message after Enter: %+v, want bob's two lines", sent)
 	}
 
-	// At phone width the reply box is at the bottom of the screen, the
-	// thread scrolled to its top or not.
+	// A message arriving live while the newest are in view is shown
+	// above the reply box, not under it.
+	bob.waitFor(liveJS)
+	erin.send("bob", "And one more, live.")
+	bob.waitFor(`(() => {
+		const last = document.querySelector('ol.conversation-thread > li.message:last-child');
+		return last.textContent.includes('And one more, live.') &&
+			last.getBoundingClientRect().bottom <= document.getElementById('reply').getBoundingClientRect().top + 1;
+	})()`)
+
+	// At phone width the reply box is at the bottom of the screen while
+	// the thread scrolls under it, and ends the page when scrolled down.
 	bob.run(phone.emulate())
 	bob.open("/messages/erin")
-	for _, scroll := range []string{"0", "document.documentElement.scrollHeight"} {
-		var gap float64
-		bob.eval(`(window.scrollTo(0, `+scroll+`), innerHeight - document.getElementById('reply').getBoundingClientRect().bottom)`, &gap)
-		if gap < -1 || gap > 1 {
-			t.Errorf("phone, scrolled to %s: the reply box ends %.0f px above the bottom of the screen", scroll, gap)
-		}
+	var gaps struct{ Top, End float64 }
+	bob.eval(`(() => {
+		const gap = () => innerHeight - document.getElementById('reply').getBoundingClientRect().bottom;
+		window.scrollTo({top: 0, behavior: 'instant'});
+		const top = gap();
+		window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'});
+		return {Top: top, End: gap()};
+	})()`, &gaps)
+	if gaps.Top < -1 || gaps.Top > 1 || gaps.End < -1 || gaps.End > 40 {
+		t.Errorf("phone: the reply box ends %.0f px above the bottom of the screen scrolled to the top, %.0f px at the end; want 0, and at most the page's margin", gaps.Top, gaps.End)
 	}
 }
 

@@ -113,15 +113,26 @@
 
   if (thread) {
     layout();
-    // natter.js appends messages that arrive while the page is open.
-    let pending = false;
+    // Back from a reply, at #m of the newest message: the browser's own
+    // scroll to the anchor comes after the load (and, the reply box being
+    // sticky, may leave the page where it was), so the page goes to its
+    // end once loaded, as natter.js does for a conversation opened plainly.
+    addEventListener('load', () => requestAnimationFrame(() => {
+      const target = location.hash && document.getElementById(location.hash.slice(1));
+      if (target && target === thread.querySelector(':scope > li.message:last-child') && !location.search.includes('before=')) {
+        window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'});
+      }
+    }), {once: true});
+    // natter.js appends messages that arrive while the page is open. One
+    // that begins on screen (the member was reading the newest) is brought
+    // fully into view, above the sticky reply box: the page goes to its end.
     new MutationObserver((records) => {
-      if (pending || !records.some((r) => [...r.addedNodes].some((n) => n.classList?.contains('message')))) return;
-      pending = true;
-      queueMicrotask(() => {
-        layout();
-        pending = false;
-      });
+      const added = records.flatMap((r) => [...r.addedNodes]).filter((n) => n.classList?.contains('message'));
+      if (added.length === 0) return;
+      const last = thread.querySelector(':scope > li.message:last-child');
+      const follow = added.includes(last) && last.getBoundingClientRect().top < innerHeight;
+      layout();
+      if (follow) window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'smooth'});
     }).observe(thread, {childList: true});
   }
 
