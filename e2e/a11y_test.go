@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // axeFile is axe-core 4.14.1 (axe.min.js from `npm pack axe-core@4`;
@@ -38,6 +40,7 @@ func TestAccessibility(t *testing.T) {
 	seedTimeline(t, srv)
 	alice := newMember(t, srv, "alice")
 	alice.b.expect("/no-such-page", 404)
+	alice.b.expect("/new-message", 404) // ?to=nobody
 
 	type pageCase struct {
 		name, path string
@@ -84,7 +87,12 @@ func TestAccessibility(t *testing.T) {
 			tb.waitVisible(`.popover.user-popover`)
 		}},
 		{"timeline with the account menu open", "/index", 200, func(tb *tab) { tb.openAccountMenu() }},
-		{"conversations", "/conversations", 200, nil},
+		{"new message", "/new-message", 200, nil},
+		{"new message with suggestions", "/new-message", 200, func(tb *tab) {
+			tb.run(chromedp.SendKeys("#to", "e", chromedp.ByQuery))
+			tb.waitFor(`document.querySelectorAll('#to-suggestions [role="option"]').length > 0`)
+		}},
+		{"new message, unknown name", "/new-message?to=nobody", 404, nil},
 		{"notifications", "/activity", 200, nil},
 		{"profile", "/user/bob", 200, nil},
 		{"own profile", "/user/alice", 200, nil},

@@ -105,7 +105,7 @@ func TestLiveBadge(t *testing.T) {
 	if got := tab2.badge("message_count"); got != "" {
 		t.Errorf("the messages page shows the badge %q, want it hidden", got)
 	}
-	if n := tab2.count("main article.post"); n != postsPerPage {
+	if n := tab2.count("main .inbox-list .post-body"); n != postsPerPage {
 		t.Errorf("the messages page lists %d messages, want %d", n, postsPerPage)
 	}
 	for _, tb := range []*tab{tab1, tab3} {

@@ -41,7 +41,7 @@ func TestWithoutJavaScript(t *testing.T) {
 		t.Errorf("after alice's message bob's notification badge shows %q, want it hidden (messages count once)", got)
 	}
 	bob.open("/messages")
-	if got := bob.text("main article.post"); !strings.Contains(got, "alice") || !strings.Contains(got, "Hello bob, no scripts here.") {
+	if got := bob.text("main .inbox-list .conversation"); !strings.Contains(got, "alice") || !strings.Contains(got, "Hello bob, no scripts here.") {
 		t.Errorf("bob's messages page shows %q", got)
 	}
 	if got := bob.badge("message_count"); got != "" {

@@ -16,9 +16,10 @@ import (
 
 // The README's pictures, taken from a real natter in a real browser: the
 // timeline with a popover open, the badge lit by a message that just
-// arrived, a conversation, and the timeline at phone width, in the light
-// theme; the conversation, the timeline, the phone and its account menu in
-// the dark one; and the front page a visitor sees. Under
+// arrived, a conversation and the inbox, and the timeline and a conversation
+// at phone width, in the light theme; the conversation, the timeline, the
+// phone and its account menu in the dark one; and the front page a visitor
+// sees. Under
 // NATTER_SCREENSHOTS=1 they go to docs/screenshots/; otherwise they are
 // still taken (so this keeps working) but only into a temporary directory.
 func TestScreenshots(t *testing.T) {
@@ -58,6 +59,10 @@ func TestScreenshots(t *testing.T) {
 	// The conversation (reading it also clears the badge for the next shot).
 	tb.open("/messages/bob")
 	tb.screenshot(t, filepath.Join(dir, "conversation.png"), desktop, pageContent)
+	// The inbox: carol's question unread under bob's conversation.
+	carol.send("alice", "Could you bring the chess clock on Thursday? Ours lost a button.")
+	tb.open("/messages")
+	tb.screenshot(t, filepath.Join(dir, "inbox.png"), desktop, pageContent)
 
 	// The timeline with bob's popover open over the form, the posts in view.
 	tb.open("/index")
@@ -81,6 +86,9 @@ func TestScreenshots(t *testing.T) {
 	tb.run(phoneHiDPI.emulate())
 	tb.open("/index")
 	tb.screenshot(t, filepath.Join(dir, "phone.png"), phoneHiDPI, wholeViewport)
+	// A conversation on a phone: the reply box at the bottom.
+	tb.open("/messages/bob")
+	tb.screenshot(t, filepath.Join(dir, "conversation-phone.png"), phoneHiDPI, wholeViewport)
 
 	// The same in the dark theme (the system's choice, followed).
 	tb.run(desktop.emulate(), colourScheme("dark"))

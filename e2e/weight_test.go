@@ -56,7 +56,7 @@ func TestPageWeight(t *testing.T) {
 		{"edit profile", "/edit-profile", 200, true},
 		{"send message", "/send-message/bob", 200, true},
 		{"messages", "/messages", 200, true},
-		{"conversations", "/conversations", 200, true},
+		{"new message", "/new-message", 200, true},
 		{"conversation", "/messages/erin", 200, true},
 		{"notifications", "/activity", 200, true},
 		{"not found", "/no-such-page", 404, true},

@@ -50,6 +50,9 @@ type Config struct {
 	AddressVerifier AddressVerifier
 	SendPerMember   Limit // messages sent per member; default 60 per minute
 	PostPerMember   Limit // posts per member; default 30 per minute
+	// LookupPerMember limits the name suggestions of the "New message"
+	// field (one lookup per pause in typing); default 120 per minute.
+	LookupPerMember Limit
 
 	// Channels are the delivery channels notifying things are owed to
 	// (delivery.go); nil means push alone, after DefaultPushDelay. The
@@ -91,6 +94,7 @@ func (c *Config) setDefaults() {
 	setLimit(&c.RegisterPerAddr, Limit{20, time.Hour})
 	setLimit(&c.SendPerMember, Limit{60, time.Minute})
 	setLimit(&c.PostPerMember, Limit{30, time.Minute})
+	setLimit(&c.LookupPerMember, Limit{120, time.Minute})
 	if c.Channels == nil {
 		c.Channels = []Channel{{Name: natter.ChannelPush, Delay: DefaultPushDelay}}
 	}
@@ -114,6 +118,7 @@ type App struct {
 	failByAccountAddress, failByAccount, failByAddress *limiter
 	loginByAccount, loginByAddress                     *limiter
 	registerByAddress, sendByMember, postByMember      *limiter
+	lookupByMember                                     *limiter
 	reauthByMember                                     *limiter
 	// mailByMember bounds the account emails sent to one member (verify,
 	// registration attempts, resets); resetByAddress the reset requests
@@ -147,6 +152,7 @@ func New(s natter.Store, pub Publisher, cfg Config) (*App, error) {
 		registerByAddress:    newLimiter(cfg.RegisterPerAddr),
 		sendByMember:         newLimiter(cfg.SendPerMember),
 		postByMember:         newLimiter(cfg.PostPerMember),
+		lookupByMember:       newLimiter(cfg.LookupPerMember),
 		reauthByMember:       newLimiter(reauthLimit),
 		mailByMember:         newLimiter(mailLimit),
 		resetByAddress:       newLimiter(resetLimit),

@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 
 	"natter/internal/natter"
 )
@@ -114,6 +116,46 @@ func (a *App) ReadMessages(ctx context.Context, u natter.Account, page int) (Pag
 		a.wake()
 	}
 	return p, left, nil
+}
+
+// SuggestLimit is how many members a name field suggests at once.
+const SuggestLimit = 8
+
+// SuggestRecipients returns up to SuggestLimit members, other than u,
+// whose username begins with prefix (in any case), by name: the
+// suggestions of the "New message" field as u types. A prefix no username
+// can begin with suggests nobody. Lookups are limited per member.
+func (a *App) SuggestRecipients(ctx context.Context, u natter.Account, prefix string) ([]natter.MemberRef, error) {
+	if ok, wait := a.lookupByMember.allow(memberKey(u.ID), a.store.Now()); !ok {
+		return nil, rateLimited("lookups", wait)
+	}
+	refs, err := a.store.MembersByPrefix(ctx, prefix, SuggestLimit+1)
+	if err != nil {
+		return nil, err
+	}
+	refs = slices.DeleteFunc(refs, func(m natter.MemberRef) bool { return m.ID == u.ID })
+	return refs[:min(len(refs), SuggestLimit)], nil
+}
+
+// Recipient finds the member u would write to from the "New message"
+// field: anyone but u, by name in any case.
+func (a *App) Recipient(ctx context.Context, u natter.Account, name string) (natter.Member, error) {
+	name = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), "@"))
+	if name == "" {
+		return natter.Member{}, invalid("to", "Write the name of the member to write to.")
+	}
+	m, err := a.store.MemberByName(ctx, name)
+	if errors.Is(err, natter.ErrNotFound) {
+		return m, &natter.Error{Kind: natter.NotFound, Message: fmt.Sprintf("There is no member called %q.", name),
+			Fields: map[string]string{"to": fmt.Sprintf("There is no member called %q. Check the spelling, or pick a name from the suggestions.", name)}}
+	}
+	if err != nil {
+		return m, err
+	}
+	if m.ID == u.ID {
+		return m, invalid("to", "You cannot send a message to yourself.")
+	}
+	return m, nil
 }
 
 // MessageUnread reports whether the message is still unread by its

@@ -21,6 +21,9 @@ type Store interface {
 	Account(ctx context.Context, id int64) (Account, error)
 	// MemberByName finds a member by username in any case.
 	MemberByName(ctx context.Context, username string) (Member, error)
+	// MembersByPrefix returns up to limit members whose username begins
+	// with prefix, in any case, by name.
+	MembersByPrefix(ctx context.Context, prefix string, limit int) ([]MemberRef, error)
 	// Credentials is what a login is checked against. Only authentication
 	// calls it, and nothing keeps what it returns.
 	Credentials(ctx context.Context, username string) (Credentials, error)

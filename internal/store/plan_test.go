@@ -146,6 +146,14 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH m USING COVERING INDEX messages_received (recipient_id=?)"},
 		},
 		{
+			name: "MembersByPrefix",
+			run: func(ctx context.Context) error {
+				_, err := s.MembersByPrefix(ctx, "al", 9)
+				return err
+			},
+			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key>? AND username_key<?)"},
+		},
+		{
 			name: "Conversations",
 			run: func(ctx context.Context) error {
 				_, err := s.Conversations(ctx, bob, natter.Window{Before: deep, Limit: 11})

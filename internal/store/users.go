@@ -64,6 +64,44 @@ func (s *Store) MemberByName(ctx context.Context, username string) (natter.Membe
 	return memberByName(ctx, s.rq, username)
 }
 
+// MembersByPrefix returns up to limit members whose username begins with
+// prefix, in any case, in the order of their names: the suggestions of a
+// name field. Usernames are ASCII letters, digits and underscores, so the
+// names with the prefix are the range from the prefix to the prefix and
+// "~" (above every such character) of the username_key index; a prefix
+// with any other character has no members. (Under a PostgreSQL collation
+// other than C, which orders by more than the bytes, the range is wider
+// than the prefix and the check below keeps what matches.)
+func (s *Store) MembersByPrefix(ctx context.Context, prefix string, limit int) ([]natter.MemberRef, error) {
+	key := natter.Key(prefix)
+	if key == "" || strings.IndexFunc(key, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '_')
+	}) >= 0 {
+		return nil, nil
+	}
+	rows, err := s.rq.QueryContext(ctx, `SELECT id, username FROM users
+		WHERE username_key >= $1 AND username_key < $2 AND deleted_at = 0
+		ORDER BY username_key LIMIT $3`, key, key+"~", limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: members by prefix: %w", err)
+	}
+	defer rows.Close()
+	var refs []natter.MemberRef
+	for rows.Next() {
+		var m natter.MemberRef
+		if err := rows.Scan(&m.ID, &m.Username); err != nil {
+			return nil, fmt.Errorf("store: members by prefix: %w", err)
+		}
+		if strings.HasPrefix(natter.Key(m.Username), key) {
+			refs = append(refs, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: members by prefix: %w", err)
+	}
+	return refs, nil
+}
+
 // Credentials returns what a login with that username (in any case) is
 // checked against, or ErrNotFound. It is the only read of the password
 // hash, and nothing keeps what it returns.

@@ -237,3 +237,50 @@ func TestKey(t *testing.T) {
 		t.Error("Key folds distinct names together")
 	}
 }
+
+// Members by the beginning of their name, in any case, by name, at most
+// the limit; deleted members and prefixes no name can begin with find
+// nobody.
+func TestMembersByPrefix(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		for _, name := range []string{"alice", "Alan", "al_x", "albert", "bob", "ala", "alz"} {
+			mustUpdate(t, s, func(tx natter.Tx) error {
+				_, err := tx.CreateUser(ctx, name, name+"@example.com", "hash")
+				return err
+			})
+		}
+		names := func(prefix string, limit int) string {
+			t.Helper()
+			refs, err := s.MembersByPrefix(ctx, prefix, limit)
+			if err != nil {
+				t.Fatalf("MembersByPrefix(%q): %v", prefix, err)
+			}
+			var out []string
+			for _, m := range refs {
+				out = append(out, m.Username)
+			}
+			return fmt.Sprint(out)
+		}
+		for _, tt := range []struct {
+			prefix string
+			limit  int
+			want   string
+		}{
+			{"al", 10, "[al_x ala Alan albert alice alz]"},
+			{"AL", 3, "[al_x ala Alan]"},
+			{"ali", 10, "[alice]"},
+			{"al_", 10, "[al_x]"},
+			{"alice", 10, "[alice]"},
+			{"alicex", 10, "[]"},
+			{"", 10, "[]"},
+			{"a%", 10, "[]"},
+			{"al~", 10, "[]"},
+			{"é", 10, "[]"},
+		} {
+			if got := names(tt.prefix, tt.limit); got != tt.want {
+				t.Errorf("MembersByPrefix(%q, %d) = %s, want %s", tt.prefix, tt.limit, got, tt.want)
+			}
+		}
+	})
+}

@@ -485,7 +485,7 @@ func TestLoginRequired(t *testing.T) {
 	// seed's timeline, members only.
 	for _, path := range []string{
 		"/index", "/index?page=2", "/user/alice", "/user/alice/popup", "/edit-profile",
-		"/send-message/alice", "/messages", "/conversations", "/messages/alice", "/activity",
+		"/send-message/alice", "/messages", "/new-message", "/messages/alice", "/activity",
 	} {
 		guest.get(t, path).wantRedirect("/login?next=" + url.QueryEscape(path))
 	}

@@ -70,7 +70,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 
 	t.Run("MessageSentOnce", func(t *testing.T) {
 		r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
-		r.wantRedirect("/user/bob")
+		r.wantRedirect("/messages/bob")
 		alice.follow(t, r).wantStatus(http.StatusOK).wantText("Your message has been sent.")
 		if n := bob.user(t).UnreadMessages; n != 1 {
 			t.Errorf("bob has %d unread messages, want exactly the one sent", n)
@@ -78,7 +78,7 @@ func TestActionsAcknowledgedWhileSessionWritesFail(t *testing.T) {
 	})
 
 	t.Run("PagesShow", func(t *testing.T) {
-		for _, path := range []string{"/", "/user/bob", "/messages", "/conversations", "/edit-profile", "/activity"} {
+		for _, path := range []string{"/", "/user/bob", "/messages", "/new-message", "/edit-profile", "/activity"} {
 			bob.page(t, path)
 		}
 	})

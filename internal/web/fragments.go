@@ -240,7 +240,6 @@ type postItem struct {
 
 // receivedItem is a received message as /messages shows it ("received").
 type receivedItem struct {
-	Sender natter.MemberRef
 	Body   string
 	When   stamp
 	Unread bool // until this page showed it
@@ -275,7 +274,7 @@ func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
 	items := make([]receivedItem, len(msgs))
 	for i, m := range msgs {
-		items[i] = receivedItem{m.Sender, m.Body, s.stamp(m.CreatedAt), m.Unread}
+		items[i] = receivedItem{m.Body, s.stamp(m.CreatedAt), m.Unread}
 	}
 	return s.frags.received.list(items)
 }

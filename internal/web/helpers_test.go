@@ -104,7 +104,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	cfg := o.App
 	cfg.Password = app.FastPasswordParams
-	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember} {
+	for _, l := range []*app.Limit{&cfg.LoginPerAccountAddress, &cfg.LoginPerAccount, &cfg.LoginPerAddress, &cfg.LoginSuccessPerAccount, &cfg.LoginSuccessPerAddress, &cfg.RegisterPerAddr, &cfg.SendPerMember, &cfg.PostPerMember, &cfg.LookupPerMember} {
 		if *l == (app.Limit{}) {
 			*l = app.NoLimit
 		}
@@ -362,7 +362,7 @@ func (m *member) post(t testing.TB, body string) {
 // send sends a private message.
 func (m *member) send(t testing.TB, to *member, body string) {
 	t.Helper()
-	m.postForm(t, "/send-message/"+to.name, url.Values{"message": {body}}).wantRedirect("/user/" + to.name)
+	m.postForm(t, "/send-message/"+to.name, url.Values{"message": {body}}).wantRedirect("/messages/" + to.name)
 }
 
 // notifications polls /notifications?since= and decodes the seed's list.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,9 +28,10 @@ func TestSendMessage(t *testing.T) {
 			t.Errorf("the form has no message field")
 		}
 		r := alice.postForm(t, "/send-message/bob", url.Values{"message": {"Hi Bob!"}})
-		r.wantRedirect("/user/bob")
-		alice.follow(t, r).wantText("Your message has been sent.")
-		alice.page(t, "/user/bob").wantNoText("Your message has been sent.") // a flash shows once
+		r.wantRedirect("/messages/bob")
+		// The member goes on in the conversation, the message in it.
+		alice.follow(t, r).wantText("Your message has been sent.", "Hi Bob!")
+		alice.page(t, "/messages/bob").wantNoText("Your message has been sent.") // a flash shows once
 		if n, _ := bob.badges(t); n != 1 {
 			t.Errorf("bob's badge shows %d, want 1", n)
 		}
@@ -38,7 +40,7 @@ func TestSendMessage(t *testing.T) {
 	// The recipient may be named in any case; the redirect names them as
 	// they are registered.
 	t.Run("OKRecipientAnyCase", func(t *testing.T) {
-		alice.postForm(t, "/send-message/BOB", url.Values{"message": {"Hi again"}}).wantRedirect("/user/bob")
+		alice.postForm(t, "/send-message/BOB", url.Values{"message": {"Hi again"}}).wantRedirect("/messages/bob")
 	})
 
 	t.Run("ErrUnknownRecipient", func(t *testing.T) {
@@ -79,7 +81,7 @@ func TestMessageBadge(t *testing.T) {
 	alice, bob := s.register(t, "alice"), s.register(t, "bob")
 	alice.post(t, "so that the lists are not empty")
 	pages := []string{"/", "/index", "/user/alice", "/user/bob", "/edit-profile", "/send-message/alice",
-		"/conversations", "/activity", "/logout", "/nowhere"}
+		"/new-message", "/activity", "/logout", "/nowhere"}
 
 	for _, path := range pages {
 		r := bob.get(t, path)
@@ -158,15 +160,18 @@ func TestReadMessages(t *testing.T) {
 		if got, want := r.texts("post-body"), []string{"m4", "m3", "c1"}; !slices.Equal(got, want) {
 			t.Errorf("messages %q, want %q", got, want)
 		}
-		// Each shows its sender, with the popover, and a way to reply.
-		first := findClass(r.Body, "post")[0]
-		if img := findTag(first.Inner, "img"); img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
-			t.Errorf("the newest message has no avatar of alice")
+		// Shown by conversation: alice's row holds m4 and m3, with her
+		// avatar and a link to the conversation; carol's holds c1.
+		rows := findClass(r.Body, "conversation")
+		if len(rows) != 2 {
+			t.Fatalf("%d rows, want alice's and carol's", len(rows))
 		}
-		if link := findClass(first.Inner, "user-popup"); link[0].Attr["data-popup"] != "/user/alice/popup" {
-			t.Errorf("the newest message does not name alice with her popover")
+		if img := findTag(rows[0].Inner, "img"); img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
+			t.Errorf("the newest row has no avatar of alice")
 		}
-		r.linkTo("/messages/alice")
+		if a := findTag(rows[0].Inner, "a")[0]; a.Attr["href"] != "/messages/alice" || a.Text() != "alice" {
+			t.Errorf("the newest row links %q, %q; want alice's conversation", a.Attr["href"], a.Text())
+		}
 		if got := r.link("next"); got != "/messages?page=2" {
 			t.Errorf("older messages link %q", got)
 		}
@@ -207,7 +212,10 @@ func TestReadMessages(t *testing.T) {
 	})
 
 	t.Run("Empty", func(t *testing.T) {
-		carol.page(t, "/messages").wantText("No messages yet.")
+		// A member who has written but received nothing sees the
+		// conversation begun; one with neither, what to do next.
+		carol.page(t, "/messages").wantText("bob · just now You: c1")
+		s.register(t, "dave").page(t, "/messages").wantText("No messages yet.", "Write to someone with New message").linkTo("/new-message")
 	})
 }
 
@@ -238,11 +246,9 @@ func TestMessagesPageReadsWhatItShows(t *testing.T) {
 	if n, _ := bob.badges(t); n != 2 {
 		t.Errorf("a fresh page's badge %d, want 2", n)
 	}
-	convs := bob.page(t, "/conversations")
-	if got := convs.texts("badge"); !slices.Contains(got, "2 new") {
-		t.Errorf("/conversations badges %q, want alice's 2", got)
+	if got := bob.page(t, "/messages?page=2").texts("badge"); !slices.Contains(got, "2 new") {
+		t.Errorf("page 2's badges %q, want alice's 2 new", got)
 	}
-	bob.page(t, "/messages?page=2")
 	if ev := stream.nextNamed("unread_message_count"); ev.count(t) != 0 {
 		t.Errorf("after page 2 the stream says %v, want 0", ev)
 	}
@@ -309,42 +315,38 @@ func TestConversations(t *testing.T) {
 	alice.send(t, bob, "How are you?")
 	carol.send(t, bob, "Hello from Carol")
 
-	t.Run("Inbox", func(t *testing.T) {
-		r := bob.page(t, "/conversations")
-		rows := findClass(r.Body, "conversation")
-		var got []string
-		for _, row := range rows {
-			got = append(got, fmt.Sprintf("%s unread=%v", row.Text(), row.HasClass("unread")))
-		}
-		want := []string{
-			"carol · just now 1 new Hello from Carol unread=true",
-			"alice · just now 2 new How are you? unread=true",
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("conversations\n%q\nwant\n%q", got, want)
-		}
-		// The inbox only lists: nothing is read yet.
-		if n := r.badge("message_count"); n != 3 {
-			t.Errorf("badge %d, want 3", n)
-		}
-		// The sender sees their own last message as theirs (and bob's
-		// reply before it as unread).
-		alice.page(t, "/conversations").wantText("bob · just now 1 new You: How are you?")
-	})
-
 	t.Run("Conversation", func(t *testing.T) {
 		r := bob.page(t, "/messages/Alice")
+		// Bubbles: bob's own on one side, alice's on the other, each
+		// saying to screen readers who wrote it and when; the last of a
+		// run of one side shows the sender's avatar.
 		var got []string
 		for _, m := range findClass(r.Body, "message") {
-			got = append(got, fmt.Sprintf("%s mine=%v", m.Text(), m.HasClass("mine")))
+			said := findClass(m.Inner, "visually-hidden")[0].Text()
+			who, _, _ := strings.Cut(said, ",")
+			body := findClass(m.Inner, "post-body")[0]
+			if body.Attr["dir"] != "auto" {
+				t.Errorf("message %q has no dir=auto", body.Text())
+			}
+			got = append(got, fmt.Sprintf("%s: %s mine=%v theirs=%v avatar=%s", who, body.Text(), m.HasClass("mine"), m.HasClass("theirs"), findTag(m.Inner, "img")[0].Attr["src"]))
 		}
+		a, b := fmt.Sprintf("/avatar/%d", alice.user(t).ID), fmt.Sprintf("/avatar/%d", bob.user(t).ID)
 		want := []string{
-			"alice · just now Hi Bob mine=false",
-			"You · just now Hi Alice mine=true",
-			"alice · just now How are you? mine=false",
+			"alice: Hi Bob mine=false theirs=true avatar=" + a,
+			"You: Hi Alice mine=true theirs=false avatar=" + b,
+			"alice: How are you? mine=false theirs=true avatar=" + a,
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("conversation\n%q\nwant\n%q", got, want)
+		}
+		// One day, today, and each message's full time on hover.
+		if days := r.texts("day-separator"); !slices.Equal(days, []string{"Today"}) {
+			t.Errorf("day separators %q, want [Today]", days)
+		}
+		for _, tm := range findClass(r.Body, "message-time") {
+			if !strings.HasSuffix(tm.Attr["title"], " UTC") || tm.Attr["datetime"] == "" {
+				t.Errorf("a message's time has title %q, datetime %q", tm.Attr["title"], tm.Attr["datetime"])
+			}
 		}
 		// Opening it read alice's messages, not carol's.
 		if n := r.badge("message_count"); n != 1 {
@@ -352,15 +354,6 @@ func TestConversations(t *testing.T) {
 		}
 		if n := bob.notification(t, "unread_message_count"); n != 1 {
 			t.Errorf("unread_message_count %v, want 1", n)
-		}
-		var unread []string
-		for _, row := range findClass(bob.page(t, "/conversations").Body, "conversation") {
-			if row.HasClass("unread") {
-				unread = append(unread, findTag(row.Inner, "a")[0].Text())
-			}
-		}
-		if !slices.Equal(unread, []string{"carol"}) {
-			t.Errorf("unread conversations %q, want only carol's", unread)
 		}
 	})
 
@@ -377,8 +370,8 @@ func TestConversations(t *testing.T) {
 			t.Fatalf("reply redirects to %q, want the conversation at the new message", loc)
 		}
 		thread := bob.follow(t, r)
-		if id := strings.TrimPrefix(loc, "/messages/alice#"); thread.byID(id).Text() != "You · just now Fine, thanks" {
-			t.Errorf("the new message #%s reads %q", id, thread.byID(id).Text())
+		if m := thread.byID(strings.TrimPrefix(loc, "/messages/alice#")); !m.HasClass("mine") || findClass(m.Inner, "post-body")[0].Text() != "Fine, thanks" {
+			t.Errorf("the new message reads %q (mine: %v)", m.Text(), m.HasClass("mine"))
 		}
 		if n, _ := alice.badges(t); n != 2 {
 			t.Errorf("alice's badge %d, want 2", n)
@@ -405,37 +398,9 @@ func TestConversations(t *testing.T) {
 		bob.postForm(t, "/messages/nobody", url.Values{"message": {"hi"}}).wantStatus(http.StatusNotFound)
 	})
 
-	t.Run("PagesByPosition", func(t *testing.T) {
-		s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 1}})
-		erin, frank, gina := s.register(t, "erin"), s.register(t, "frank"), s.register(t, "gina")
-		frank.send(t, erin, "from frank")
-		gina.send(t, erin, "from gina")
-		peer := func(r *response) string {
-			rows := findClass(r.Body, "conversation")
-			if len(rows) != 1 {
-				t.Fatalf("%d conversations on a page of 1", len(rows))
-			}
-			return findTag(rows[0].Inner, "a")[0].Text()
-		}
-		first := erin.page(t, "/conversations")
-		older := first.link("next")
-		if peer(first) != "gina" || !strings.HasPrefix(older, "/conversations?before=") || first.link("prev") != "" {
-			t.Fatalf("first page: %s, older %q, newer %q", peer(first), older, first.link("prev"))
-		}
-		second := erin.page(t, older)
-		if peer(second) != "frank" || second.link("next") != "" || second.link("prev") == "" {
-			t.Errorf("second page: %s, older %q, newer %q", peer(second), second.link("next"), second.link("prev"))
-		}
-		if got := peer(erin.page(t, second.link("prev"))); got != "gina" {
-			t.Errorf("newer than frank's: %s", got)
-		}
-		erin.page(t, "/conversations?page=3").wantText("No more conversations.")
-	})
-
 	t.Run("Empty", func(t *testing.T) {
 		dave := s.register(t, "dave")
-		dave.page(t, "/conversations").wantText("No conversations yet.")
-		dave.page(t, "/messages/alice").wantText("No messages yet. Say hello!")
+		dave.page(t, "/messages/alice").wantText("No messages yet. You and alice have not written to each other.", "Say hello below")
 	})
 }
 
@@ -473,7 +438,6 @@ func TestBlock(t *testing.T) {
 		t.Errorf("bob was notified: %v", got)
 	}
 	bob.page(t, "/messages").wantNoText("let me in")
-	bob.page(t, "/conversations").wantNoText("let me in")
 	bob.page(t, "/activity").wantNoText("look at this")
 
 	// The block is bob's alone: carol still reaches him.
@@ -554,7 +518,7 @@ func TestIsolation(t *testing.T) {
 	}()
 
 	for _, path := range []string{
-		"/messages", "/messages?page=2", "/conversations",
+		"/messages", "/messages?page=2", "/new-message",
 		"/messages/alice", "/messages/bob", "/messages/Alice",
 		fmt.Sprintf("/messages/alice?before=%d", msgID+1), fmt.Sprintf("/messages/bob?before=%d", msgID+10),
 		"/activity", "/user/alice", "/user/bob", "/user/alice/popup", "/",
@@ -596,4 +560,162 @@ func TestIsolation(t *testing.T) {
 	if n, _ := bob.badges(t); n != 4 {
 		t.Errorf("bob's badge %d, want 4", n)
 	}
+}
+
+// The inbox, /messages: the seed's page of received messages shown by
+// conversation, a row per member with their messages of the page; on the
+// first page a conversation whose newest message is the member's own shows
+// it, and one nobody has answered yet has its row too.
+func TestInbox(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, carol, dave := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "carol"), s.register(t, "dave")
+	alice.send(t, bob, "Hi Bob")
+	carol.send(t, bob, "Hello from Carol")
+	alice.send(t, bob, "How are you?")
+	bob.send(t, carol, "Hi Carol!")
+	bob.send(t, dave, "Welcome, Dave")
+
+	rows := func(r *response) []string {
+		var got []string
+		for _, row := range findClass(r.Body, "conversation") {
+			got = append(got, fmt.Sprintf("%s unread=%v", row.Text(), row.HasClass("unread")))
+		}
+		return got
+	}
+	r := bob.page(t, "/messages")
+	want := []string{
+		"dave · just now You: Welcome, Dave unread=false",
+		"carol · just now 1 new You: Hi Carol! Hello from Carol New unread=true",
+		"alice · just now 2 new How are you? New Hi Bob New unread=true",
+	}
+	if got := rows(r); !slices.Equal(got, want) {
+		t.Errorf("inbox\n%q\nwant\n%q", got, want)
+	}
+	for _, peer := range []*member{alice, carol, dave} {
+		r.linkTo("/messages/" + peer.name)
+	}
+	r.linkTo("/new-message")
+	// The page read what it showed.
+	if n := r.badge("message_count"); n != 0 {
+		t.Errorf("badge %d after the inbox, want 0", n)
+	}
+	if got := rows(bob.page(t, "/messages")); got[2] != "alice · just now How are you? Hi Bob unread=false" {
+		t.Errorf("alice's row seen again: %q", got[2])
+	}
+
+	t.Run("OldAddress", func(t *testing.T) {
+		r := bob.get(t, "/conversations").wantStatus(http.StatusMovedPermanently)
+		if loc := r.Header.Get("Location"); loc != "/messages" {
+			t.Errorf("/conversations redirects to %q", loc)
+		}
+	})
+
+	t.Run("PastTheEnd", func(t *testing.T) {
+		bob.page(t, "/messages?page=7").wantText("No more messages").linkTo("/messages")
+	})
+}
+
+// "New message": a field for a name, sent by GET, that opens the
+// conversation with that member, or says why not.
+func TestNewMessage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+	s.register(t, "Bob")
+
+	r := alice.page(t, "/new-message")
+	if forms := findTag(r.Body, "form"); !slices.ContainsFunc(forms, func(f element) bool {
+		return f.Attr["action"] == "/new-message" && f.Attr["method"] == "get"
+	}) {
+		t.Errorf("no GET form to /new-message")
+	}
+	if to := r.byID("to"); to.Attr["name"] != "to" || to.Attr["data-member-suggest"] != "/members/suggest" {
+		t.Errorf("the field: %v", to.Attr)
+	}
+	for _, name := range []string{"Bob", "bob", "  @BOB "} {
+		alice.get(t, "/new-message?to="+url.QueryEscape(name)).wantRedirect("/messages/Bob")
+	}
+	for _, tt := range []struct {
+		name, to string
+		status   int
+		want     string
+	}{
+		{"ErrUnknown", "nobody", http.StatusNotFound, `There is no member called "nobody".`},
+		{"ErrBlank", " ", http.StatusUnprocessableEntity, "Write the name of the member to write to."},
+		{"ErrYourself", "Alice", http.StatusUnprocessableEntity, "You cannot send a message to yourself."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := alice.get(t, "/new-message?to="+url.QueryEscape(tt.to)).wantStatus(tt.status)
+			if got := r.fieldError("to"); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("error %q, want %q", got, tt.want)
+			}
+			if got := r.fieldValue("to"); got != tt.to {
+				t.Errorf("the field holds %q, want %q as typed", got, tt.to)
+			}
+		})
+	}
+}
+
+// The suggestions of the "New message" field: members by the beginning
+// of their name, in any case, the asking member aside, at most
+// app.SuggestLimit; JSON, for members only, limited per member.
+func TestSuggestMembers(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{LookupPerMember: app.Limit{Events: 8, Per: time.Hour}}})
+	alan := s.register(t, "alan")
+	for _, name := range []string{"Alice", "albert", "bob"} {
+		s.register(t, name)
+	}
+	suggest := func(m *member, prefix string) []map[string]string {
+		t.Helper()
+		r := m.get(t, "/members/suggest?prefix="+url.QueryEscape(prefix)).wantStatus(http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		var list []map[string]string
+		if err := json.Unmarshal([]byte(r.Body), &list); err != nil {
+			t.Fatalf("%s: %v", r.Body, err)
+		}
+		return list
+	}
+	got := suggest(alan, "AL")
+	var names []string
+	for _, m := range got {
+		names = append(names, m["username"])
+	}
+	if want := []string{"albert", "Alice"}; !slices.Equal(names, want) {
+		t.Errorf("suggestions for AL: %q, want %q (alan asks: not himself)", names, want)
+	}
+	if got[0]["avatar"] == "" || !strings.HasPrefix(got[0]["avatar"], "/avatar/") {
+		t.Errorf("a suggestion's avatar %q", got[0]["avatar"])
+	}
+	for _, prefix := range []string{"", "zz", "a%", "<script>"} {
+		if got := suggest(alan, prefix); len(got) != 0 {
+			t.Errorf("suggestions for %q: %v, want none", prefix, got)
+		}
+	}
+	if r := s.browser().get(t, "/members/suggest?prefix=a"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a visitor's lookup: status %d, want 401", r.StatusCode)
+	}
+
+	t.Run("AtMostTheLimit", func(t *testing.T) {
+		s := newSite(t)
+		var asker *member
+		for i := range app.SuggestLimit + 2 {
+			asker = s.register(t, fmt.Sprintf("user%02d", i))
+		}
+		if got := suggest(asker, "user"); len(got) != app.SuggestLimit || got[0]["username"] != "user00" {
+			t.Errorf("%d suggestions from %v, want %d from user00", len(got), got, app.SuggestLimit)
+		}
+	})
+
+	t.Run("ErrRateLimited", func(t *testing.T) {
+		// alan has used 5 of his 8 lookups above.
+		for range 3 {
+			suggest(alan, "b")
+		}
+		r := alan.get(t, "/members/suggest?prefix=b").wantStatus(http.StatusTooManyRequests)
+		wantRetryAfter(t, r)
+	})
 }

@@ -43,11 +43,11 @@ func TestEveryPageRenders(t *testing.T) {
 		{bob, "/user/alice/popup", 200, "user-popover"},
 		{bob, "/edit-profile", 200, "about_me"},
 		{bob, "/send-message/alice", 200, "message"},
-		{bob, "/conversations", 200, "conversation"},
+		{bob, "/new-message", 200, "to"},
 		{bob, "/activity", 200, "activity"},
 		{bob, "/post/1", 200, "permalink"},
 		{bob, "/messages/alice", 200, "conversation-thread"},
-		{bob, "/messages", 200, "post"},
+		{bob, "/messages", 200, "conversation"},
 		{bob, "/logout", 200, ""},
 		{bob, "/nowhere", 404, ""},
 	} {
@@ -331,7 +331,6 @@ func TestHTMLInjection(t *testing.T) {
 		{bob, "/user/mallory/popup"},
 		{bob, "/activity"},
 		{bob, "/post/1"},
-		{bob, "/conversations"},
 		{bob, "/messages/mallory"},
 		{bob, "/messages"},
 		{mallory, "/edit-profile"},
@@ -372,6 +371,16 @@ func TestHTMLInjection(t *testing.T) {
 					t.Errorf("%s: the raw payload %s is in the page", r.Request.URL.Path, p)
 				}
 			}
+		}
+		// The "New message" field, refused, holds the name as typed.
+		r := mallory.get(t, "/new-message?to="+url.QueryEscape(text)).wantStatus(http.StatusNotFound)
+		for _, p := range payloads[:3] {
+			if strings.Contains(r.Body, p) {
+				t.Errorf("/new-message: the raw payload %s is in the page", p)
+			}
+		}
+		if got := r.fieldValue("to"); got != text {
+			t.Errorf("the refused name reads %q", got)
 		}
 		if got := mallory.postForm(t, "/index", url.Values{"body": {long}}).fieldValue("body"); got != long {
 			t.Errorf("the refused post reads %q", got)

@@ -58,7 +58,9 @@ func (s *Server) routes() http.Handler {
 	m.Handle("GET /send-message/{recipient}", s.member(s.showSendMessage))
 	m.Handle("POST /send-message/{recipient}", s.member(s.sendMessage))
 	m.Handle("GET /messages", s.member(s.showMessages))
-	m.Handle("GET /conversations", s.member(s.showConversations))
+	m.Handle("GET /conversations", s.member(s.showConversations)) // the old inbox: redirects to /messages
+	m.Handle("GET /new-message", s.member(s.newMessage))
+	m.Handle("GET /members/suggest", s.memberAPI(s.suggestMembers))
 	m.Handle("GET /messages/{username}", s.member(s.showConversation))
 	m.Handle("POST /messages/{username}", s.member(s.reply))
 

@@ -161,9 +161,14 @@
   };
 
   // A conversation opens at its newest message, with the reply box in view
-  // (unless the member followed a link to a place in it).
-  if (conversation.open() && !location.hash) {
-    document.getElementById('reply')?.scrollIntoView({block: 'end'});
+  // (unless the member followed a link to an earlier place in it; a reply
+  // comes back to #m of the newest). The box is sticky, always "in view",
+  // so the page itself scrolls to its end.
+  if (conversation.open()) {
+    const target = location.hash && document.getElementById(location.hash.slice(1));
+    if (!target || target === conversation.thread().lastElementChild) {
+      window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'});
+    }
   }
 
   // A conversation left in a hidden tab kept its new messages unread (and
