@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"natter/internal/natter"
@@ -52,6 +53,26 @@ func (a *App) Activity(ctx context.Context, u natter.Account, before int64) (Cen
 	}
 	for _, g := range c.Groups {
 		c.Newest = max(c.Newest, g.LastID)
+	}
+	named, err := a.mentionedIn(ctx, func(yield func(string) bool) {
+		for _, g := range c.Groups {
+			for _, e := range g.Recent {
+				if !yield(e.Body) {
+					return
+				}
+			}
+		}
+	})
+	if err != nil || named == nil {
+		return c, err
+	}
+	c.Groups = slices.Clone(c.Groups)
+	for i := range c.Groups {
+		recent := slices.Clone(c.Groups[i].Recent)
+		for j := range recent {
+			recent[j].Mentioned = natter.MentionsOf(Mentions(recent[j].Body), named)
+		}
+		c.Groups[i].Recent = recent
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -102,6 +103,12 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 		mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "bob", "") })
 		if m, err := s.MemberByFormerName(ctx, "robert"); err != nil || m.ID != bob.ID {
 			t.Errorf("after renaming back, MemberByFormerName(robert) = %+v, %v", m, err)
+		}
+		// Mentions find members by current and former names, in any case.
+		named, err := s.MembersNamed(ctx, []string{"Robert", "BOB", "carol", "nobody", "carol"})
+		want := map[string]natter.MemberRef{"robert": bob.Ref(), "bob": bob.Ref(), "carol": carol.Ref()}
+		if err != nil || !maps.Equal(named, want) {
+			t.Errorf("MembersNamed = %v, %v; want %v", named, err, want)
 		}
 
 		var post natter.Post

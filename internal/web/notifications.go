@@ -80,11 +80,12 @@ type groupItem struct {
 
 // entryItem is one entry of a group: who, when, and the post it is about.
 type entryItem struct {
-	Actor  natter.MemberRef
-	ID     int64 // the post's, for its permalink
-	Body   string
-	When   stamp
-	Unread bool
+	Actor     natter.MemberRef
+	ID        int64 // the post's, for its permalink
+	Body      string
+	Mentioned natter.Mentions
+	When      stamp
+	Unread    bool
 }
 
 // activityVerbs says what a group's actors did, by kind.
@@ -104,7 +105,7 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 	}
 	it.Others = max(g.Actors-len(it.Named), 0)
 	for _, a := range g.Recent {
-		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, s.stamp(a.CreatedAt), a.Unread})
+		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, a.Mentioned, s.stamp(a.CreatedAt), a.Unread})
 	}
 	if len(g.Recent) > 0 {
 		it.When = s.stamp(g.Recent[0].CreatedAt)
