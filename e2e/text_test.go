@@ -51,3 +51,46 @@ func TestCharacterCounter(t *testing.T) {
 	alice.fill("#about_me", strings.Repeat("🏳️‍🌈", 10)) // 4 code points each
 	alice.waitFor(`document.getElementById('about_me-counter').textContent === '100 characters left'`)
 }
+
+// A member reading the timeline sees "N new posts" as others post, live,
+// and loads them in place: no reload, the newest on top.
+func TestNewPostsLive(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	bob := newMember(t, srv, "bob")
+	alice.register()
+	bob.register()
+	bob.post("bob was here first")
+
+	bob.open("/")
+	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
+	var ok bool
+	bob.eval(`window.__samePage = true`, &ok)
+	if bob.has(`#new-posts button:not([hidden])`) {
+		t.Fatalf("bob's timeline offers new posts before any")
+	}
+
+	alice.post("Hello from alice")
+	bob.waitFor(`document.querySelector('#new-posts button:not([hidden])')?.textContent === '1 new post'`)
+	alice.post("And again, @bob")
+	bob.waitFor(`document.querySelector('#new-posts button:not([hidden])')?.textContent === '2 new posts'`)
+
+	bob.run(chromedpClick(`#new-posts button`))
+	bob.waitFor(`document.querySelectorAll('#timeline article.post').length === 3`)
+	bob.waitFor(`document.querySelector('#new-posts button').hidden`)
+	var bodies []string
+	bob.eval(`[...document.querySelectorAll('#timeline .post-body')].map(p => p.textContent.trim())`, &bodies)
+	if want := []string{"And again, @bob", "Hello from alice", "bob was here first"}; strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("bob's timeline after loading: %q, want %q", bodies, want)
+	}
+	var same bool
+	bob.eval(`window.__samePage === true`, &same)
+	if !same {
+		t.Errorf("bob's page was reloaded; new posts must load in place")
+	}
+	// The loaded post's mention links like any other.
+	if !bob.has(`#timeline article.post a.mention[href="/user/bob"]`) {
+		t.Errorf("the loaded post's @bob is not a link")
+	}
+}

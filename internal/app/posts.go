@@ -74,7 +74,17 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 	if err == nil && owed {
 		a.wake()
 	}
+	if p, ok := a.pub.(PostPublisher); ok && err == nil {
+		p.Posted(post.ID)
+	}
 	return post, err
+}
+
+// PostPublisher is a Publisher that also tells open timelines of new posts
+// (live.Hub: "N new posts"). It is asked for rather than required, so that
+// a Publisher for tests need not care.
+type PostPublisher interface {
+	Posted(ids ...int64)
 }
 
 func addActivity(ctx context.Context, tx natter.Tx, na natter.NewActivity) error {

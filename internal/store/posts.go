@@ -17,6 +17,7 @@ func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body stri
 	if err != nil {
 		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
+	tx.posted = append(tx.posted, p.ID)
 	return p, nil
 }
 

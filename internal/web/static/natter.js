@@ -253,6 +253,10 @@
     if (!msg) return;
     if (msg.type === 'notification') applyNotification(msg);
     else if (msg.type === 'reset') applyReset(msg);
+    else if (msg.type === 'posts') {
+      // New posts on the site, for the timeline (timeline.js).
+      document.dispatchEvent(new CustomEvent('natter:posts', {detail: {recent: msg.recent, full: msg.full}}));
+    }
     else if (msg.type === 'status') {
       root.dataset.liveAttempts = String(msg.attempt || 0);
       showLiveState(msg.state);
@@ -291,6 +295,8 @@
     if (port.start) port.start();
     const hello = () => port.postMessage({
       type: 'hello', userId, liveUrl, pollUrl, names: NOTIFICATION_NAMES, seq, since,
+      // The page shows the newest posts: the stream should tell of new ones.
+      timeline: Boolean(document.querySelector('[data-live-timeline]')),
     });
     const wake = () => port.postMessage({type: 'wake'});
     // Let the worker forget this page; say hello again when it comes back
