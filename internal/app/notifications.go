@@ -54,23 +54,21 @@ func (a *App) Activity(ctx context.Context, u natter.Account, before int64) (Cen
 	for _, g := range c.Groups {
 		c.Newest = max(c.Newest, g.LastID)
 	}
-	named, err := a.mentionedIn(ctx, func(yield func(string) bool) {
-		for _, g := range c.Groups {
-			for _, e := range g.Recent {
-				if !yield(e.Body) {
-					return
-				}
-			}
+	var bodies []string
+	for _, g := range c.Groups {
+		for _, e := range g.Recent {
+			bodies = append(bodies, e.Body)
 		}
-	})
-	if err != nil || named == nil {
+	}
+	mentioned, err := a.mentionsOf(ctx, bodies)
+	if err != nil || mentioned == nil {
 		return c, err
 	}
 	c.Groups = slices.Clone(c.Groups)
 	for i := range c.Groups {
 		recent := slices.Clone(c.Groups[i].Recent)
 		for j := range recent {
-			recent[j].Mentioned = natter.MentionsOf(Mentions(recent[j].Body), named)
+			recent[j].Mentioned, mentioned = mentioned[0], mentioned[1:]
 		}
 		c.Groups[i].Recent = recent
 	}

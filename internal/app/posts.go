@@ -214,6 +214,9 @@ func appendMentions(segs []Segment, text string) []Segment {
 
 // Mentions returns the distinct usernames body mentions.
 func Mentions(body string) []string {
+	if !strings.Contains(body, "@") {
+		return nil
+	}
 	var names []string
 	seen := map[string]bool{}
 	for _, s := range Segments(body) {

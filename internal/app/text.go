@@ -196,41 +196,44 @@ func ShortURL(text string) string {
 	return s
 }
 
-// mentionedIn returns the members the @names of bodies name now, keyed by
-// natter.Key(name): one look-up per distinct name of a whole page.
-func (a *App) mentionedIn(ctx context.Context, bodies func(yield func(string) bool)) (map[string]natter.MemberRef, error) {
-	var names []string
-	seen := map[string]bool{}
-	for body := range bodies {
-		for _, n := range Mentions(body) {
-			if k := natter.Key(n); !seen[k] {
-				seen[k] = true
-				names = append(names, n)
-			}
-		}
+// mentionsOf returns what the @names of each of bodies name now: one
+// look-up per distinct name of a whole page (Store.MembersNamed), nothing
+// at all when no body mentions anyone.
+func (a *App) mentionsOf(ctx context.Context, bodies []string) ([]natter.Mentions, error) {
+	names := make([][]string, len(bodies))
+	var all []string
+	for i, body := range bodies {
+		names[i] = Mentions(body)
+		all = append(all, names[i]...)
 	}
-	if len(names) == 0 {
+	if len(all) == 0 {
 		return nil, nil
 	}
-	return a.store.MembersNamed(ctx, names)
+	named, err := a.store.MembersNamed(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]natter.Mentions, len(bodies))
+	for i := range bodies {
+		out[i] = natter.MentionsOf(names[i], named)
+	}
+	return out, nil
 }
 
 // withMentions returns posts with their mentions found (Post.Mentioned).
 // It returns a copy: the store may hand the same posts to other requests.
 func (a *App) withMentions(ctx context.Context, posts []natter.Post) ([]natter.Post, error) {
-	named, err := a.mentionedIn(ctx, func(yield func(string) bool) {
-		for _, p := range posts {
-			if !yield(p.Body) {
-				return
-			}
-		}
-	})
-	if err != nil || named == nil {
+	bodies := make([]string, len(posts))
+	for i, p := range posts {
+		bodies[i] = p.Body
+	}
+	mentioned, err := a.mentionsOf(ctx, bodies)
+	if err != nil || mentioned == nil {
 		return posts, err
 	}
 	out := slices.Clone(posts)
 	for i := range out {
-		out[i].Mentioned = natter.MentionsOf(Mentions(out[i].Body), named)
+		out[i].Mentioned = mentioned[i]
 	}
 	return out, nil
 }

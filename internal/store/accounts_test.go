@@ -132,6 +132,10 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 		if counts[carol.ID] != 0 || len(counts) != 1 {
 			t.Errorf("DeleteAccount counts = %v, want carol at 0", counts)
 		}
+		// A deleted member's names name nobody (and no kept answer says otherwise).
+		if named, err := s.MembersNamed(ctx, []string{"bob", "robert", "carol"}); err != nil || len(named) != 1 {
+			t.Errorf("after deletion, MembersNamed = %v, %v; want carol alone", named, err)
+		}
 		if got := reload(t, s, carol).UnreadActivity; got != 0 {
 			t.Errorf("carol's unread activity = %d", got)
 		}

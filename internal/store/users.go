@@ -122,6 +122,7 @@ func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash stri
 		return natter.Account{}, err
 	}
 	now := micros(tx.now)
+	tx.namesChanged()
 	var id int64
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)
