@@ -85,7 +85,7 @@ func TestTimeline(t *testing.T) {
 	for _, path := range []string{"/?page=4", "/?page=" + strconv.Itoa(app.MaxPage), "/?before=1"} {
 		t.Run("PastTheEnd"+path, func(t *testing.T) {
 			r := bob.page(t, path)
-			r.wantText("No more posts.").wantNoText("Be the first")
+			r.wantText("No more posts.", "Back to the newest").wantNoText("Be the first")
 			if got := r.texts("post-body"); len(got) != 0 {
 				t.Errorf("posts %q past the end", got)
 			}

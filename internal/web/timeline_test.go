@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"natter/internal/app"
 )
 
 // A stream whose page shows the timeline (?timeline=1) hears of new posts
@@ -40,5 +43,23 @@ func TestEventsNewPosts(t *testing.T) {
 	late := bob.openStreamAt(t, fmt.Sprintf("/events?timeline=1&member=%d", bob.user(t).ID), "")
 	if ev := late.next(); ev.Name != "posts" || ev.Data != `{"recent":[2,1],"full":false}` {
 		t.Errorf("a new stream starts with %v", ev)
+	}
+}
+
+// Only the newest page of the timeline is live ("N new posts" above it);
+// an older page stays as it was rendered.
+func TestTimelineLivePage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{App: app.Config{PostsPerPage: 2}})
+	alice := s.register(t, "alice")
+	for i := range 3 {
+		alice.post(t, fmt.Sprintf("post %d", i))
+	}
+	for path, live := range map[string]bool{"/": true, "/index": true, "/?page=1": true, "/?page=2": false, "/?before=2": false} {
+		r := alice.page(t, path)
+		_, hasButton := findID(r.Body, "new-posts")
+		if got := strings.Contains(r.Body, "data-live-timeline"); got != live || hasButton != live {
+			t.Errorf("%s: live %v, new-posts box %v; want %v", path, got, hasButton, live)
+		}
 	}
 }
