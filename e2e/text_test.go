@@ -3,6 +3,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/network"
 )
 
 // The character counter counts as the server does: code points, so 100
@@ -58,11 +60,17 @@ func TestNewPostsLive(t *testing.T) {
 	needChromium(t)
 	srv := startServer(t)
 	alice := newMember(t, srv, "alice")
-	bob := newMember(t, srv, "bob")
 	alice.register()
-	bob.register()
-	bob.post("bob was here first")
+	seeded := srv.seedMember(t, "bob", "")
+	seeded.post("bob was here first")
+	bob := newBrowser(t, srv, "bob").main
+	c := seeded.cookie()
+	bob.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
 
+	// bob's stream starts on a page without the timeline; coming to the
+	// timeline makes the worker open it again, for posts.
+	bob.open("/messages")
+	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	bob.open("/")
 	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	var ok bool
