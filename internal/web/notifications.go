@@ -117,11 +117,13 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 // first, paged by key (?before= the newest entry of the last group seen),
 // so that entries arriving meanwhile neither repeat nor skip a group.
 func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) error {
-	before, err := formKey(r.URL.Query().Get("before"), "before")
+	// Read as every list reads its position, so that what is not one
+	// gets the same 400; the centre pages by ?before= alone.
+	pos, err := listPosition(r)
 	if err != nil {
 		return err
 	}
-	c, err := s.app.Activity(r.Context(), current(r), before)
+	c, err := s.app.Activity(r.Context(), current(r), pos.Before)
 	if err != nil {
 		return err
 	}

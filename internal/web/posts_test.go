@@ -105,7 +105,7 @@ func TestTimeline(t *testing.T) {
 	for _, q := range []string{"page=abc", "page=0", "page=-1", "page=" + strconv.Itoa(app.MaxPage+1), "page=1099511627776",
 		"before=abc", "before=0", "after=-3", "page=2&before=3"} {
 		t.Run("Err"+q, func(t *testing.T) {
-			for _, path := range []string{"/", "/index", "/user/alice", "/conversations", "/messages"} {
+			for _, path := range []string{"/", "/index", "/user/alice", "/conversations", "/messages", "/activity"} {
 				if (strings.Contains(q, "before") || strings.Contains(q, "after")) && path == "/messages" {
 					continue // paged by number
 				}
