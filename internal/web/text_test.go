@@ -124,3 +124,28 @@ func TestMessageAndAboutText(t *testing.T) {
 		}
 	}
 }
+
+// Every textarea with a limit says it in characters for the page's counter
+// (data-max-chars), without maxlength: browsers count that in UTF-16 units
+// and would stop a text of emoji at half the limit.
+func TestTextareasCountCharacters(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice := s.register(t, "alice")
+	s.register(t, "bob")
+	for path, name := range map[string]string{"/": "body", "/send-message/bob": "message", "/messages/bob": "message", "/edit-profile": "about_me"} {
+		var found bool
+		for _, ta := range findTag(alice.page(t, path).Body, "textarea") {
+			if ta.Attr["name"] != name {
+				continue
+			}
+			found = true
+			if ta.Has("maxlength") || ta.Attr["data-max-chars"] != "140" {
+				t.Errorf("%s: textarea %s has maxlength %q, data-max-chars %q; want no maxlength, 140", path, name, ta.Attr["maxlength"], ta.Attr["data-max-chars"])
+			}
+		}
+		if !found {
+			t.Errorf("%s: no textarea %s", path, name)
+		}
+	}
+}
