@@ -180,3 +180,14 @@ func noSpace(s string) string {
 		return r
 	}, s)
 }
+
+// BenchmarkRichText renders a full post with a link, a mention and line
+// breaks: the cost of a post not yet kept (fragments.go).
+func BenchmarkRichText(b *testing.B) {
+	body := "Finished the blue birdhouse today.\n\nPlans at https://en.wikipedia.org/wiki/Nest_box, thanks @bob! And @nobody."
+	mentioned := natter.MentionsOf([]string{"bob"}, map[string]natter.MemberRef{"bob": {ID: 2, Username: "bob"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		richText(body, mentioned)
+	}
+}
