@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"natter/internal/natter"
@@ -52,6 +53,24 @@ func (a *App) Activity(ctx context.Context, u natter.Account, before int64) (Cen
 	}
 	for _, g := range c.Groups {
 		c.Newest = max(c.Newest, g.LastID)
+	}
+	var bodies []string
+	for _, g := range c.Groups {
+		for _, e := range g.Recent {
+			bodies = append(bodies, e.Body)
+		}
+	}
+	mentioned, err := a.mentionsOf(ctx, bodies)
+	if err != nil || mentioned == nil {
+		return c, err
+	}
+	c.Groups = slices.Clone(c.Groups)
+	for i := range c.Groups {
+		recent := slices.Clone(c.Groups[i].Recent)
+		for j := range recent {
+			recent[j].Mentioned, mentioned = mentioned[0], mentioned[1:]
+		}
+		c.Groups[i].Recent = recent
 	}
 	return c, nil
 }

@@ -74,7 +74,17 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 	if err == nil && owed {
 		a.wake()
 	}
+	if p, ok := a.pub.(PostPublisher); ok && err == nil {
+		p.Posted(post.ID)
+	}
 	return post, err
+}
+
+// PostPublisher is a Publisher that also tells open timelines of new posts
+// (live.Hub: "N new posts"). It is asked for rather than required, so that
+// a Publisher for tests need not care.
+type PostPublisher interface {
+	Posted(ids ...int64)
 }
 
 func addActivity(ctx context.Context, tx natter.Tx, na natter.NewActivity) error {
@@ -98,6 +108,11 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 	if err != nil {
 		return natter.Post{}, 0, err
 	}
+	shown, err := a.withMentions(ctx, []natter.Post{p})
+	if err != nil {
+		return natter.Post{}, 0, err
+	}
+	p = shown[0]
 	left := u.UnreadActivity
 	// Read at the start of the request: with nothing unread then, opening
 	// the post costs no write.
@@ -133,9 +148,14 @@ func memberKey(id int64) string { return strconv.FormatInt(id, 10) }
 
 // Timeline returns the page of every member's posts at pos, newest first.
 func (a *App) Timeline(ctx context.Context, pos Position) (Page[natter.Post], error) {
-	return pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Post, error) {
+	p, err := pageAt(pos, a.cfg.PostsPerPage, func(w natter.Window) ([]natter.Post, error) {
 		return a.store.Timeline(ctx, w)
 	}, postID)
+	if err != nil {
+		return p, err
+	}
+	p.Items, err = a.withMentions(ctx, p.Items)
+	return p, err
 }
 
 func postID(p natter.Post) int64 { return p.ID }
@@ -145,32 +165,58 @@ func postID(p natter.Post) int64 { return p.ID }
 // whole valid username.
 var mentionRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})\b`)
 
-// Segment is a run of post text, or a mention (Mention set, Text "@name").
+// Segment is a run of text: plain (Text alone), a mention (Mention set to
+// the name, Text "@name"), or a web address (URL set to the address to
+// link, Text as written).
 type Segment struct {
 	Text    string
 	Mention string
+	URL     string
 }
 
-// Segments splits body into text and mentions, for rendering links.
+// Segments splits body into plain text, web addresses and mentions, for
+// rendering links and for telling the members mentioned. An @name inside
+// an address (https://example.social/@bob) is part of the address, not a
+// mention.
 func Segments(body string) []Segment {
 	var segs []Segment
+	pos := 0
+	for pos < len(body) {
+		start, end, link := findURL(body, pos)
+		if start < 0 {
+			start, end = len(body), len(body)
+		}
+		segs = appendMentions(segs, body[pos:start])
+		if end > start {
+			segs = append(segs, Segment{Text: body[start:end], URL: link})
+		}
+		pos = end
+	}
+	return segs
+}
+
+// appendMentions splits text into plain runs and mentions.
+func appendMentions(segs []Segment, text string) []Segment {
 	last := 0
-	for _, m := range mentionRE.FindAllStringSubmatchIndex(body, -1) {
+	for _, m := range mentionRE.FindAllStringSubmatchIndex(text, -1) {
 		at := m[2] - 1 // the @ just before the captured name
 		if at > last {
-			segs = append(segs, Segment{Text: body[last:at]})
+			segs = append(segs, Segment{Text: text[last:at]})
 		}
-		segs = append(segs, Segment{Text: body[at:m[3]], Mention: body[m[2]:m[3]]})
+		segs = append(segs, Segment{Text: text[at:m[3]], Mention: text[m[2]:m[3]]})
 		last = m[3]
 	}
-	if last < len(body) {
-		segs = append(segs, Segment{Text: body[last:]})
+	if last < len(text) {
+		segs = append(segs, Segment{Text: text[last:]})
 	}
 	return segs
 }
 
 // Mentions returns the distinct usernames body mentions.
 func Mentions(body string) []string {
+	if !strings.Contains(body, "@") {
+		return nil
+	}
 	var names []string
 	seen := map[string]bool{}
 	for _, s := range Segments(body) {

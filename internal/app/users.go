@@ -181,6 +181,9 @@ func (a *App) Profile(ctx context.Context, viewer natter.Account, username strin
 	if err != nil {
 		return Profile{}, err
 	}
+	if posts.Items, err = a.withMentions(ctx, posts.Items); err != nil {
+		return Profile{}, err
+	}
 	p := Profile{Member: u, Posts: posts}
 	if viewer.ID != 0 && viewer.ID != u.ID {
 		if p.Blocked, err = a.store.Blocks(ctx, viewer.ID, u.ID); err != nil {

@@ -38,11 +38,15 @@ type Hub struct {
 	shards     [shardCount]shard
 	streams    atomic.Int64
 	closed     atomic.Bool // by CloseAll
+	tl         timeline    // the newest posts, for streams that watch the timeline (timeline.go)
 }
 
 type shard struct {
 	mu   sync.Mutex
 	subs map[int64][]*Subscription
+	// watchers are the subscriptions of the shard that watch the
+	// timeline (timeline.go).
+	watchers map[*Subscription]struct{}
 }
 
 // NewHub returns a hub that keeps at most maxPerUser subscriptions per
@@ -70,6 +74,11 @@ type Subscription struct {
 	lagged atomic.Bool
 	done   chan struct{}
 	once   sync.Once
+	gone   bool // closed: guarded by the shard's lock
+
+	// For the timeline (timeline.go), used by the stream's goroutine.
+	watching  bool
+	postsSeen int64 // the version of the newest posts last taken
 }
 
 // Subscribe registers a stream for userID. The caller must Close it. After
@@ -127,6 +136,8 @@ func (s *Subscription) Close() {
 		} else {
 			sh.subs[s.userID] = list
 		}
+		delete(sh.watchers, s)
+		s.gone = true
 		sh.mu.Unlock()
 		s.hub.streams.Add(-1)
 		close(s.done)

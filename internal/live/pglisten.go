@@ -140,6 +140,10 @@ func (l *Listener) relay(payload string) {
 		return
 	}
 	for _, a := range anns {
+		if a[0] == store.TimelineMember {
+			l.hub.Posted(a[1])
+			continue
+		}
 		if a[1] == store.EndStreams {
 			l.hub.Disconnect(a[0])
 			continue

@@ -2,6 +2,8 @@ package natter
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -11,6 +13,51 @@ type Post struct {
 	Author    MemberRef
 	Body      string
 	CreatedAt time.Time
+	// Mentioned are the members the @names of Body name now (a former
+	// name names who renamed), as the lists that show the post find them
+	// (app); an @name not among them is plain text.
+	Mentioned Mentions
+}
+
+// Mentions says which member each @name of a text names now. It is a
+// value (comparable, immutable), so that a post carrying it can still be
+// compared, and a rendered post kept by its data (web/fragments.go)
+// changes when a name comes to name someone else.
+type Mentions struct {
+	list string // "key=id:Username;" per name; names hold no = : or ;
+}
+
+// MentionsOf returns the Mentions of the names of a text, from named
+// (members keyed by Key(name)); names nobody has are left out.
+func MentionsOf(names []string, named map[string]MemberRef) Mentions {
+	var b strings.Builder
+	for _, n := range names {
+		k := Key(n)
+		m, ok := named[k]
+		if !ok || strings.Contains(b.String(), ";"+k+"=") || strings.HasPrefix(b.String(), k+"=") {
+			continue
+		}
+		b.WriteString(k + "=" + strconv.FormatInt(m.ID, 10) + ":" + m.Username + ";")
+	}
+	return Mentions{b.String()}
+}
+
+// Lookup returns the member name (as written, in any case) names.
+func (m Mentions) Lookup(name string) (MemberRef, bool) {
+	k := Key(name) + "="
+	rest := m.list
+	for rest != "" {
+		entry, after, _ := strings.Cut(rest, ";")
+		rest = after
+		v, ok := strings.CutPrefix(entry, k)
+		if !ok {
+			continue
+		}
+		id, username, _ := strings.Cut(v, ":")
+		n, err := strconv.ParseInt(id, 10, 64)
+		return MemberRef{ID: n, Username: username}, err == nil
+	}
+	return MemberRef{}, false
 }
 
 // Message is a private message.
@@ -56,6 +103,8 @@ type Activity struct {
 	Body      string // that post's text
 	CreatedAt time.Time
 	Unread    bool
+	// Mentioned is as Post's.
+	Mentioned Mentions
 }
 
 // NewActivity is an entry to add to a member's notification centre.

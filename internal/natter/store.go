@@ -88,6 +88,9 @@ type Store interface {
 	// MemberByFormerName returns the member who used to be called
 	// username (a rename keeps the old name for them), or ErrNotFound.
 	MemberByFormerName(ctx context.Context, username string) (Member, error)
+	// MembersNamed returns the members among names (current or former
+	// usernames, in any case) as they are called now, keyed by Key(name).
+	MembersNamed(ctx context.Context, names []string) (map[string]MemberRef, error)
 	// Writings returns the member's posts and every message they sent or
 	// received, oldest first.
 	Writings(ctx context.Context, userID int64) ([]Post, []Message, error)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -103,6 +104,12 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 		if m, err := s.MemberByFormerName(ctx, "robert"); err != nil || m.ID != bob.ID {
 			t.Errorf("after renaming back, MemberByFormerName(robert) = %+v, %v", m, err)
 		}
+		// Mentions find members by current and former names, in any case.
+		named, err := s.MembersNamed(ctx, []string{"Robert", "BOB", "carol", "nobody", "carol"})
+		want := map[string]natter.MemberRef{"robert": bob.Ref(), "bob": bob.Ref(), "carol": carol.Ref()}
+		if err != nil || !maps.Equal(named, want) {
+			t.Errorf("MembersNamed = %v, %v; want %v", named, err, want)
+		}
 
 		var post natter.Post
 		mustUpdate(t, s, func(tx natter.Tx) error {
@@ -124,6 +131,10 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 		})
 		if counts[carol.ID] != 0 || len(counts) != 1 {
 			t.Errorf("DeleteAccount counts = %v, want carol at 0", counts)
+		}
+		// A deleted member's names name nobody (and no kept answer says otherwise).
+		if named, err := s.MembersNamed(ctx, []string{"bob", "robert", "carol"}); err != nil || len(named) != 1 {
+			t.Errorf("after deletion, MembersNamed = %v, %v; want carol alone", named, err)
 		}
 		if got := reload(t, s, carol).UnreadActivity; got != 0 {
 			t.Errorf("carol's unread activity = %d", got)

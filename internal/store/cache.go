@@ -26,6 +26,11 @@ type caches struct {
 	// the windows by position deeper down). They change when somebody
 	// posts or renames, and are then all forgotten.
 	posts *readCache[postsKey, []natter.Post]
+	// names answers MembersNamed: a name (natter.Key) → the member it
+	// names now, the zero MemberRef for nobody. It changes when a member
+	// registers, renames or goes, and is then all forgotten (with the
+	// posts, which change then too, and when somebody posts).
+	names *readCache[string, natter.MemberRef]
 }
 
 func newCaches() *caches {
@@ -33,6 +38,7 @@ func newCaches() *caches {
 		sessions: newReadCache[string, sessionEntry](100_000),
 		users:    newReadCache[int64, natter.Account](100_000),
 		posts:    newReadCache[postsKey, []natter.Post](1_000),
+		names:    newReadCache[string, natter.MemberRef](10_000),
 	}
 }
 
@@ -123,11 +129,17 @@ func (tx *Tx) userChanged(id int64) {
 // (a new post, a new name).
 func (tx *Tx) postsChanged() { tx.changedPosts = true }
 
+// namesChanged notes that the transaction gives a name to a member (a
+// registration); renames and deletions call postsChanged, which also
+// forgets the names.
+func (tx *Tx) namesChanged() { tx.changedNames = true }
+
 // forgetAll empties every cache: bulk loading wrote around them.
 func (c *caches) forgetAll() {
 	c.sessions.forget()
 	c.users.forget()
 	c.posts.forget()
+	c.names.forget()
 }
 
 // committed tells the caches what a committed transaction changed.
@@ -137,5 +149,8 @@ func (c *caches) committed(tx *Tx) {
 	}
 	if tx.changedPosts {
 		c.posts.forget()
+	}
+	if tx.changedPosts || tx.changedNames {
+		c.names.forget()
 	}
 }

@@ -11,7 +11,8 @@ import (
 
 // The caches are only as good as what transactions tell them: every
 // function here that writes a member's row must call userChanged, and
-// every one that adds posts or renames must call postsChanged. Bulk
+// every one that adds posts or renames must call postsChanged, and one that
+// registers a member namesChanged (renames forget names with posts). Bulk
 // loading, which empties the caches whole, is exempt.
 func TestCacheInvalidationIsDeclared(t *testing.T) {
 	files, err := filepath.Glob("*.go")
@@ -51,6 +52,10 @@ func TestCacheInvalidationIsDeclared(t *testing.T) {
 				}
 				if (strings.Contains(q, "INSERT INTO posts") || strings.Contains(q, "SET username =")) && !calls["postsChanged"] {
 					t.Errorf("%s: %s changes what lists of posts show but does not call postsChanged", f, fn.Name.Name)
+				}
+				// Names that @mentions resolve to (MembersNamed).
+				if strings.Contains(q, "INSERT INTO users") && !calls["namesChanged"] {
+					t.Errorf("%s: %s gives a member a name but does not call namesChanged", f, fn.Name.Name)
 				}
 			}
 		}

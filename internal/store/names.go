@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"natter/internal/natter"
@@ -50,4 +52,44 @@ func (s *Store) MemberByFormerName(ctx context.Context, username string) (natter
 	a, err := scanAccount(s.rq.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users
 		WHERE id = (SELECT user_id FROM former_names WHERE name_key = $1) AND deleted_at = 0`, natter.Key(username)))
 	return a.Member(), err
+}
+
+// MembersNamed returns, for each of names that is a member's username or
+// was one before they renamed themselves, that member as they are called
+// now, keyed by natter.Key(name); names that are nobody's are left out.
+// Pages ask it for the @mentions of what they show, a name at a time
+// through one prepared statement (a name is current or former for at
+// most one member, so the two halves never both answer); on SQLite the
+// answers are kept until a member registers, renames or goes (cache.go).
+func (s *Store) MembersNamed(ctx context.Context, names []string) (map[string]natter.MemberRef, error) {
+	found := make(map[string]natter.MemberRef, len(names))
+	for _, n := range names {
+		k := natter.Key(n)
+		if _, ok := found[k]; ok {
+			continue
+		}
+		m, ok, gen := s.cache.names.get(k)
+		if ok {
+			if m.ID != 0 {
+				found[k] = m
+			}
+			continue
+		}
+		err := s.rq.QueryRowContext(ctx, `
+			SELECT id, username FROM users WHERE username_key = $1 AND deleted_at = 0
+			UNION ALL
+			SELECT u.id, u.username FROM former_names f JOIN users u ON u.id = f.user_id
+			WHERE f.name_key = $1 AND u.deleted_at = 0
+			LIMIT 1`, k).Scan(&m.ID, &m.Username)
+		if errors.Is(err, sql.ErrNoRows) {
+			s.cache.names.put(k, natter.MemberRef{}, gen) // nobody
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: members named: %w", err)
+		}
+		s.cache.names.put(k, m, gen)
+		found[k] = m
+	}
+	return found, nil
 }

@@ -276,6 +276,14 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)"},
 		},
 		{
+			name: "MembersNamed",
+			run: func(ctx context.Context) error {
+				_, err := s.MembersNamed(ctx, []string{"alice", "nobody"})
+				return err
+			},
+			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)", "SEARCH f USING INDEX sqlite_autoindex_former_names_1 (name_key=?)", "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
 			name: "Credentials",
 			run:  func(ctx context.Context) error { _, err := s.Credentials(ctx, "alice"); return notFoundIsFine(err) },
 			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)"},

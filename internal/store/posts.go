@@ -20,6 +20,7 @@ func (tx *Tx) CreatePost(ctx context.Context, author natter.MemberRef, body stri
 	if err := tx.countPosts(ctx, author.ID, +1); err != nil {
 		return natter.Post{}, fmt.Errorf("store: create post: %w", err)
 	}
+	tx.posted = append(tx.posted, p.ID)
 	return p, nil
 }
 

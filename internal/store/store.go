@@ -347,6 +347,10 @@ type Tx struct {
 	// What the caches forget when the transaction commits (cache.go).
 	changedUsers []int64
 	changedPosts bool
+	changedNames bool
+	// posted are the posts created, announced to other instances'
+	// timelines on PostgreSQL (announce).
+	posted []int64
 }
 
 // Now is the single clock reading of this transaction: every row it writes

@@ -169,6 +169,7 @@ func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash stri
 		// yet; the key must still be unique.
 		key = "none:" + rand.Text()
 	}
+	tx.namesChanged()
 	var id int64
 	err := tx.q.QueryRowContext(ctx, `
 		INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)

@@ -67,6 +67,9 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) *stream {
 	// over from the current values.
 	st.reset = st.last > u.NotificationSeq
 	st.sub = s.hub.Subscribe(u.ID)
+	if r.URL.Query().Get("timeline") == "1" {
+		st.sub.WatchTimeline() // its page shows the timeline: "N new posts"
+	}
 	// A logout that came between loading the session and Subscribe ends
 	// the stream all the same.
 	if !st.stillLoggedIn() {
@@ -141,6 +144,7 @@ func (st *stream) run(http1 bool) error {
 	if err := st.catchUp(); err != nil {
 		return err
 	}
+	st.timelineNews()
 	if err := st.flush(); err != nil {
 		return err
 	}
@@ -167,6 +171,7 @@ func (st *stream) run(http1 bool) error {
 					return err
 				}
 			}
+			st.timelineNews()
 		}
 		if err := st.flush(); err != nil {
 			return err

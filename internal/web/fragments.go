@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"natter/internal/app"
 	"natter/internal/natter"
 )
 
@@ -198,7 +197,7 @@ func (s *Server) pureFuncs() template.FuncMap {
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"fulltime": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006 at 15:04 UTC") },
 		"day":      func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"segments": app.Segments,
+		"text":     text,
 	}
 }
 
@@ -235,7 +234,10 @@ type postItem struct {
 	ID     int64 // its time links to its page, /post/{id}
 	Author natter.MemberRef
 	Body   string
-	When   stamp
+	// Mentioned: who its @names name now. A member who registers or
+	// renames later makes new data, so a new fragment, as a new time does.
+	Mentioned natter.Mentions
+	When      stamp
 }
 
 // receivedItem is a received message as /messages shows it ("received").
@@ -265,7 +267,7 @@ func (b navbar) Unread() int { return b.UnreadMessages + b.UnreadActivity }
 func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
 	items := make([]postItem, len(posts))
 	for i, p := range posts {
-		items[i] = postItem{p.ID, p.Author, p.Body, s.stamp(p.CreatedAt)}
+		items[i] = postItem{p.ID, p.Author, p.Body, p.Mentioned, s.stamp(p.CreatedAt)}
 	}
 	return s.frags.post.list(items)
 }

@@ -620,8 +620,15 @@ type stream struct {
 // from now on reaches it.
 func (m *member) openStream(t testing.TB, lastEventID string) *stream {
 	t.Helper()
+	return m.openStreamAt(t, "/events", lastEventID)
+}
+
+// openStreamAt is openStream for another URL of the stream, such as
+// /events?timeline=1.
+func (m *member) openStreamAt(t testing.TB, path, lastEventID string) *stream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req := m.newRequest(t, http.MethodGet, "/events", nil).WithContext(ctx)
+	req := m.newRequest(t, http.MethodGet, path, nil).WithContext(ctx)
 	req.Header.Set("Accept", "text/event-stream")
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)

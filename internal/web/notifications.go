@@ -82,11 +82,12 @@ type groupItem struct {
 
 // entryItem is one entry of a group: who, when, and the post it is about.
 type entryItem struct {
-	Actor  natter.MemberRef
-	ID     int64 // the post's, for its permalink
-	Body   string
-	When   stamp
-	Unread bool
+	Actor     natter.MemberRef
+	ID        int64 // the post's, for its permalink
+	Body      string
+	Mentioned natter.Mentions
+	When      stamp
+	Unread    bool
 }
 
 // activityVerbs says what a group's actors did, by kind.
@@ -106,7 +107,7 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 	}
 	it.Others = max(g.Actors-len(it.Named), 0)
 	for _, a := range g.Recent {
-		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, s.stamp(a.CreatedAt), a.Unread})
+		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, a.Mentioned, s.stamp(a.CreatedAt), a.Unread})
 	}
 	if len(g.Recent) > 0 {
 		it.When = s.stamp(g.Recent[0].CreatedAt)
@@ -118,11 +119,13 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 // first, paged by key (?before= the newest entry of the last group seen),
 // so that entries arriving meanwhile neither repeat nor skip a group.
 func (s *Server) showActivity(w http.ResponseWriter, r *http.Request) error {
-	before, err := formKey(r.URL.Query().Get("before"), "before")
+	// Read as every list reads its position, so that what is not one
+	// gets the same 400; the centre pages by ?before= alone.
+	pos, err := listPosition(r)
 	if err != nil {
 		return err
 	}
-	c, err := s.app.Activity(r.Context(), current(r), before)
+	c, err := s.app.Activity(r.Context(), current(r), pos.Before)
 	if err != nil {
 		return err
 	}

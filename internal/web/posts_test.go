@@ -85,7 +85,7 @@ func TestTimeline(t *testing.T) {
 	for _, path := range []string{"/?page=4", "/?page=" + strconv.Itoa(app.MaxPage), "/?before=1"} {
 		t.Run("PastTheEnd"+path, func(t *testing.T) {
 			r := bob.page(t, path)
-			r.wantText("No more posts.").wantNoText("Be the first")
+			r.wantText("No more posts.", "Back to the newest").wantNoText("Be the first")
 			if got := r.texts("post-body"); len(got) != 0 {
 				t.Errorf("posts %q past the end", got)
 			}
@@ -105,7 +105,7 @@ func TestTimeline(t *testing.T) {
 	for _, q := range []string{"page=abc", "page=0", "page=-1", "page=" + strconv.Itoa(app.MaxPage+1), "page=1099511627776",
 		"before=abc", "before=0", "after=-3", "page=2&before=3"} {
 		t.Run("Err"+q, func(t *testing.T) {
-			for _, path := range []string{"/", "/index", "/user/alice", "/messages"} {
+			for _, path := range []string{"/", "/index", "/user/alice", "/messages", "/activity"} {
 				if (strings.Contains(q, "before") || strings.Contains(q, "after")) && path == "/messages" {
 					continue // paged by number
 				}

@@ -86,10 +86,10 @@ func TestRenameKeepsTheOldName(t *testing.T) {
 	if loc := carol.get(t, "/user/BOB/popup").Header.Get("Location"); loc != "/user/robert/popup" {
 		t.Errorf("/user/BOB/popup redirects to %q", loc)
 	}
-	// The old mention links to /user/bob, which leads to robert.
+	// The old mention still reads @bob, and links to robert.
 	timeline := carol.page(t, "/")
-	if !strings.Contains(timeline.Body, `href="/user/bob"`) {
-		t.Fatalf("the old mention does not link /user/bob")
+	if !strings.Contains(timeline.Body, `href="/user/robert" data-popup="/user/robert/popup">@bob</a>`) {
+		t.Fatalf("the old mention does not link robert")
 	}
 	carol.page(t, "/user/robert").wantText("robert")
 	// A new @bob mentions him too.

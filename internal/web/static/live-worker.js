@@ -5,11 +5,13 @@
 // tab, with the same messages.
 //
 // Messages (natter.js is the only client):
-//   tab → worker  {type: 'hello', userId, liveUrl, pollUrl, names, seq, since}
+//   tab → worker  {type: 'hello', userId, liveUrl, pollUrl, names, seq, since, timeline}
+//                 (timeline: the tab shows the newest posts, and wants to hear of new ones)
 //                 {type: 'wake'}  the browser is online again, or the tab visible: retry now
 //                 {type: 'bye'}   sent on pagehide
 //   worker → tab  {type: 'notification', id, name, data, timestamp}
 //                 {type: 'reset', id, notifications: [{name, data, timestamp}, ...]}
+//                 {type: 'posts', recent: [post ids, newest first], full}  the site's newest posts
 //                 {type: 'status', state: 'connecting' | 'live' | 'down' | 'logged-out', attempt}
 //                 (attempt: how many tries in a row have failed)
 //
@@ -33,7 +35,7 @@ const IDLE_CLOSE_MS = 5000;
 const members = new Map(); // userId → Member
 
 class Member {
-  constructor(hello) {
+  constructor(hello, port) {
     this.userId = hello.userId;
     this.liveUrl = hello.liveUrl;
     this.pollUrl = hello.pollUrl;
@@ -48,20 +50,37 @@ class Member {
     this.retryTimer = null;
     this.pollTimer = null;
     this.idleTimer = null;
+    // Tabs showing the timeline: while there are any, the stream is opened
+    // with ?timeline=1 and brings the newest posts ("posts" events).
+    this.timelinePorts = new Set(hello.timeline ? [port] : []);
+    this.posts = null; // the last 'posts' message, replayed to tabs that join
     this.connect();
   }
 
-  add(port) {
+  add(port, hello) {
     clearTimeout(this.idleTimer);
     this.ports.add(port);
     port.postMessage({type: 'status', state: this.state, attempt: this.attempt});
     for (const n of this.latest.values()) port.postMessage(n);
+    if (hello && hello.timeline) {
+      this.timelinePorts.add(port);
+      if (this.posts) port.postMessage(this.posts);
+      // A stream opened for pages without the timeline does not bring
+      // posts: open it again, resuming where it was. (It keeps bringing
+      // them when the timeline tabs go, until it reconnects anyway.)
+      if (this.source && !this.source.timeline) {
+        this.source.close();
+        this.source = null;
+        this.connect();
+      }
+    }
     // A new tab or a reload never inherits a failure: it tries now.
     if (this.state === 'down') this.connect();
   }
 
   remove(port) {
     this.ports.delete(port);
+    this.timelinePorts.delete(port);
     if (this.ports.size === 0) {
       clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => this.close(), IDLE_CLOSE_MS);
@@ -86,6 +105,7 @@ class Member {
       return;
     }
     const source = new EventSource(this.streamUrl());
+    source.timeline = this.timelinePorts.size > 0;
     this.source = source;
     source.addEventListener('open', () => {
       this.attempt = 0;
@@ -107,6 +127,12 @@ class Member {
         if (payload) this.notify({id: Number(e.lastEventId), name: payload.name || name, data: payload.data, timestamp: payload.timestamp});
       });
     }
+    source.addEventListener('posts', (e) => {
+      const news = parse(e.data);
+      if (!news || !Array.isArray(news.recent)) return;
+      this.posts = {type: 'posts', recent: news.recent, full: Boolean(news.full)};
+      for (const port of this.timelinePorts) port.postMessage(this.posts);
+    });
     source.addEventListener('reset', (e) => {
       const list = parse(e.data);
       if (Array.isArray(list)) this.reset(Number(e.lastEventId), list);
@@ -164,6 +190,7 @@ class Member {
     // Where the stream resumes; the browser's own Last-Event-ID is lost
     // whenever the worker, not the browser, reconnects.
     url.searchParams.set('lastEventId', String(this.lastId));
+    if (this.timelinePorts.size > 0) url.searchParams.set('timeline', '1');
     return url;
   }
 
@@ -223,12 +250,13 @@ function parse(text) {
 function onPortMessage(port, msg) {
   if (msg.type === 'hello') {
     for (const m of members.values()) m.ports.delete(port);
+    for (const m of members.values()) m.timelinePorts.delete(port);
     let m = members.get(msg.userId);
     if (!m) {
-      m = new Member(msg);
+      m = new Member(msg, port);
       members.set(msg.userId, m);
     }
-    m.add(port);
+    m.add(port, msg);
   } else if (msg.type === 'wake') {
     for (const m of members.values()) {
       if (m.ports.has(port) && m.state === 'down') m.connect();

@@ -263,6 +263,10 @@
     if (!msg) return;
     if (msg.type === 'notification') applyNotification(msg);
     else if (msg.type === 'reset') applyReset(msg);
+    else if (msg.type === 'posts') {
+      // New posts on the site, for the timeline (timeline.js).
+      document.dispatchEvent(new CustomEvent('natter:posts', {detail: {recent: msg.recent, full: msg.full}}));
+    }
     else if (msg.type === 'status') {
       root.dataset.liveAttempts = String(msg.attempt || 0);
       showLiveState(msg.state);
@@ -301,6 +305,8 @@
     if (port.start) port.start();
     const hello = () => port.postMessage({
       type: 'hello', userId, liveUrl, pollUrl, names: NOTIFICATION_NAMES, seq, since,
+      // The page shows the newest posts: the stream should tell of new ones.
+      timeline: Boolean(document.querySelector('[data-live-timeline]')),
     });
     const wake = () => port.postMessage({type: 'wake'});
     // Let the worker forget this page; say hello again when it comes back
@@ -593,13 +599,61 @@
   // "N characters left" counters
   // ---------------------------------------------------------------------
 
-  function updateCounter(textarea) {
+  // Characters as the server counts them (app.checkText): Unicode code
+  // points of the text without the spaces around it, which the server
+  // trims. `.length` counts UTF-16 units, two for an emoji; and the
+  // textarea has no maxlength, which counts those too and would stop an
+  // emoji post at 70. An emoji made of several code points (👨‍👩‍👧, a
+  // flag) counts as those, on both sides.
+  function countChars(text) {
+    return [...text.trim()].length;
+  }
+
+  function counterOf(textarea) {
     const counter = textarea.id ? document.getElementById(`${textarea.id}-counter`) : null;
-    const max = parseInt(textarea.getAttribute('maxlength'), 10);
-    if (!counter || !(max > 0)) return;
-    // Code points, like the server; .length would count an emoji as two.
-    const left = max - [...textarea.value].length;
-    counter.textContent = left === 1 ? '1 character left' : `${left} characters left`;
+    const max = parseInt(textarea.dataset.maxChars, 10);
+    return counter && max > 0 ? {counter, max, over: countChars(textarea.value) - max} : null;
+  }
+
+  function updateCounter(textarea) {
+    const c = counterOf(textarea);
+    if (!c) return;
+    const left = -c.over;
+    if (c.over > 0) {
+      c.counter.textContent = c.over === 1 ? '1 character too many' : `${c.over} characters too many`;
+    } else {
+      c.counter.textContent = left === 1 ? '1 character left' : `${left} characters left`;
+    }
+    c.counter.classList.toggle('text-danger', c.over > 0);
+    // Marked invalid while too long; a mark the server put there stays.
+    if (c.over > 0 && !textarea.classList.contains('is-invalid')) {
+      textarea.classList.add('is-invalid');
+      textarea.setAttribute('aria-invalid', 'true');
+      textarea.dataset.overLimit = '';
+    } else if (c.over <= 0 && 'overLimit' in textarea.dataset) {
+      textarea.classList.remove('is-invalid');
+      textarea.removeAttribute('aria-invalid');
+      delete textarea.dataset.overLimit;
+    }
+  }
+
+  // A form whose text is too long is not sent: the counter says why (the
+  // server would refuse it the same way, and does without JavaScript).
+  function refuseTooLong(e) {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    for (const textarea of form.querySelectorAll('textarea[data-maxlength-counter]')) {
+      const c = counterOf(textarea);
+      if (!c || c.over <= 0) continue;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const message = `Too long by ${c.over === 1 ? '1 character' : `${c.over} characters`}: keep it to ${c.max}.`;
+      c.counter.textContent = message;
+      c.counter.classList.add('text-danger');
+      announce(message);
+      textarea.focus();
+      return;
+    }
   }
 
   function initCounters() {
@@ -609,6 +663,7 @@
         updateCounter(e.target);
       }
     });
+    document.addEventListener('submit', refuseTooLong, true);
   }
 
   // ---------------------------------------------------------------------

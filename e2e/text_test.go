@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+)
+
+// The character counter counts as the server does: code points, so 100
+// emoji are 100 characters of 140 (not 200 UTF-16 units, which the old
+// maxlength stopped at 70). Over the limit it says by how much, and the
+// form is not sent.
+func TestCharacterCounter(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	alice.register()
+
+	alice.open("/index")
+	alice.fill("#body", strings.Repeat("😀", 100))
+	alice.waitFor(`document.getElementById('body-counter').textContent === '40 characters left'`)
+
+	alice.fill("#body", strings.Repeat("😀", 141))
+	alice.waitFor(`document.getElementById('body-counter').textContent === '1 character too many'`)
+	var marked bool
+	alice.eval(`window.__samePage = true`, &marked)
+	alice.run(chromedpClick(`form[action="/index"] button[type="submit"]`))
+	alice.waitFor(`document.getElementById('body-counter').textContent === 'Too long by 1 character: keep it to 140.'`)
+	var same, focused, invalid bool
+	alice.eval(`window.__samePage === true`, &same)
+	alice.eval(`document.activeElement === document.getElementById('body')`, &focused)
+	alice.eval(`document.getElementById('body').getAttribute('aria-invalid') === 'true'`, &invalid)
+	if !same || !focused || !invalid {
+		t.Errorf("a post too long: same page %v, text focused %v, marked invalid %v; want all", same, focused, invalid)
+	}
+
+	// 140 emoji are 140 characters: the counter and the server agree.
+	alice.fill("#body", strings.Repeat("😀", 140))
+	alice.waitFor(`document.getElementById('body-counter').textContent === '0 characters left'`)
+	alice.eval(`document.getElementById('body').getAttribute('aria-invalid') === null`, &invalid)
+	if !invalid {
+		t.Errorf("the text is still marked invalid at 140 characters")
+	}
+	alice.submit(`form[action="/index"] button[type="submit"]`)
+	alice.wantFlash("Your post is now live!")
+	if got := alice.text("article .post-body"); got != strings.Repeat("😀", 140) {
+		t.Errorf("the post reads %q", got)
+	}
+
+	// The same counter on the other texts: messages and about me.
+	alice.open("/edit-profile")
+	alice.fill("#about_me", strings.Repeat("🏳️‍🌈", 10)) // 4 code points each
+	alice.waitFor(`document.getElementById('about_me-counter').textContent === '100 characters left'`)
+}
+
+// A member reading the timeline sees "N new posts" as others post, live,
+// and loads them in place: no reload, the newest on top.
+func TestNewPostsLive(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	alice.register()
+	seeded := srv.seedMember(t, "bob", "")
+	seeded.post("bob was here first")
+	bob := newBrowser(t, srv, "bob").main
+	c := seeded.cookie()
+	bob.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+
+	// bob's stream starts on a page without the timeline; coming to the
+	// timeline makes the worker open it again, for posts.
+	bob.open("/messages")
+	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
+	bob.open("/")
+	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
+	var ok bool
+	bob.eval(`window.__samePage = true`, &ok)
+	if bob.has(`#new-posts button:not([hidden])`) {
+		t.Fatalf("bob's timeline offers new posts before any")
+	}
+
+	alice.post("Hello from alice")
+	bob.waitFor(`document.querySelector('#new-posts button:not([hidden])')?.textContent === '1 new post'`)
+	alice.post("And again, @bob")
+	bob.waitFor(`document.querySelector('#new-posts button:not([hidden])')?.textContent === '2 new posts'`)
+
+	bob.run(chromedpClick(`#new-posts button`))
+	bob.waitFor(`document.querySelectorAll('#timeline article.post').length === 3`)
+	bob.waitFor(`document.querySelector('#new-posts button').hidden`)
+	var bodies []string
+	bob.eval(`[...document.querySelectorAll('#timeline .post-body')].map(p => p.textContent.trim())`, &bodies)
+	if want := []string{"And again, @bob", "Hello from alice", "bob was here first"}; strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("bob's timeline after loading: %q, want %q", bodies, want)
+	}
+	var same bool
+	bob.eval(`window.__samePage === true`, &same)
+	if !same {
+		t.Errorf("bob's page was reloaded; new posts must load in place")
+	}
+	// The loaded post's mention links like any other.
+	if !bob.has(`#timeline article.post a.mention[href="/user/bob"]`) {
+		t.Errorf("the loaded post's @bob is not a link")
+	}
+}

@@ -1,0 +1,77 @@
+package live_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"natter/internal/live"
+	"natter/internal/natter"
+	"natter/internal/store"
+	"natter/internal/store/storetest"
+)
+
+// On PostgreSQL a post committed by any instance reaches every instance's
+// open timelines: the transaction announces it, and each instance's
+// listener hands it to its hub.
+func TestListenerRelaysPosts(t *testing.T) {
+	dsn := storetest.DSN(t, store.Postgres)
+	s, err := store.Open(t.Context(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hub := live.NewHub(5)
+	sub := hub.Subscribe(1)
+	defer sub.Close()
+	sub.WatchTimeline()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		live.NewListener(dsn, hub, slog.New(slog.NewTextHandler(io.Discard, nil))).Run(ctx)
+	}()
+	defer func() { cancel(); <-stopped }()
+	// Once listening, the listener has every stream catch up: a wake-up.
+	select {
+	case <-sub.Events():
+	case <-time.After(guard):
+		t.Fatal("the listener did not connect")
+	}
+
+	var post natter.Post
+	_, err = s.Update(t.Context(), func(tx natter.Tx) error {
+		u, err := tx.CreateUser(t.Context(), "alice", "alice@example.com", "x")
+		if err != nil {
+			return err
+		}
+		post, err = tx.CreatePost(t.Context(), u.Ref(), "hello")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other tests' posts share the channel: wait for this one's id.
+	timeout := time.After(guard)
+	for {
+		select {
+		case <-sub.Events():
+		case <-timeout:
+			t.Fatalf("post %d never reached the timeline", post.ID)
+		}
+		var news struct{ Recent []int64 }
+		if data, ok := sub.TimelineNews(); ok {
+			if err := json.Unmarshal(data, &news); err != nil {
+				t.Fatalf("news %s: %v", data, err)
+			}
+		}
+		if slices.Contains(news.Recent, post.ID) {
+			return
+		}
+	}
+}
