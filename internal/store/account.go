@@ -65,6 +65,16 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 		}
 	}
 	for _, q := range []string{
+		// Their likes and replies no longer count on others' posts; their
+		// posts' likes and earlier versions go with the posts. Replies to
+		// their posts stay, answering a deleted post.
+		`UPDATE posts SET likes = likes - 1 WHERE id IN (SELECT post_id FROM likes WHERE user_id = $1)`,
+		`DELETE FROM likes WHERE user_id = $1`,
+		`DELETE FROM likes WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
+		`DELETE FROM post_versions WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
+		`UPDATE posts SET replies = replies - (SELECT count(*) FROM posts r
+			WHERE r.reply_to = posts.id AND r.user_id = $1 AND r.deleted_at = 0)
+		WHERE id IN (SELECT reply_to FROM posts WHERE user_id = $1 AND deleted_at = 0)`,
 		`DELETE FROM activity WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
 		`DELETE FROM activity WHERE user_id = $1`,
 		`DELETE FROM activity_groups WHERE user_id = $1`,
