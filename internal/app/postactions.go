@@ -97,6 +97,22 @@ func recount(ctx context.Context, tx natter.Tx, gone []natter.Withdrawn) error {
 	return nil
 }
 
+// OwnPost returns u's post id, for the pages that edit or delete it:
+// NotFound if there is none, Gone if deleted, Forbidden if not u's.
+func (a *App) OwnPost(ctx context.Context, u natter.Account, id int64) (natter.Post, error) {
+	p, err := a.store.Post(ctx, id)
+	if errors.Is(err, natter.ErrNotFound) {
+		return natter.Post{}, notFound("There is no post %d.", id)
+	}
+	if err != nil {
+		return natter.Post{}, err
+	}
+	if p.Deleted {
+		return natter.Post{}, errPostGone
+	}
+	return p, mayChange(u, p, "change")
+}
+
 // mayChange checks that u may edit or delete p: it is theirs.
 func mayChange(u natter.Account, p natter.Post, what string) error {
 	if p.Author.ID != u.ID {

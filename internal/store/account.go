@@ -11,8 +11,8 @@ import (
 // Writings returns everything the member wrote or was sent: their posts and
 // every message they sent or received, oldest first (the export).
 func (s *Store) Writings(ctx context.Context, userID int64) ([]natter.Post, []natter.Message, error) {
-	posts, err := s.queryPosts(ctx, `SELECT p.id, p.body, p.created_at, u.id, u.username FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $1 ORDER BY p.id`, userID)
+	posts, err := s.queryPosts(ctx, `SELECT `+postColumns+` FROM posts p JOIN users u ON u.id = p.user_id `+postParent+`
+		WHERE p.user_id = $1 AND p.deleted_at = 0 ORDER BY p.id`, userID)
 	if err != nil {
 		return nil, nil, err
 	}
