@@ -88,7 +88,11 @@ type entryItem struct {
 }
 
 // activityVerbs says what a group's actors did, by kind.
-var activityVerbs = map[string]string{natter.ActivityMention: "mentioned you"}
+var activityVerbs = map[string]string{
+	natter.ActivityMention: "mentioned you",
+	natter.ActivityReply:   "replied to your post",
+	natter.ActivityLike:    "liked your post",
+}
 
 func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 	it := groupItem{Unread: g.Unread > 0, What: activityVerbs[g.Kind], More: g.Entries - len(g.Recent)}
