@@ -86,7 +86,7 @@
     label.textContent = `Reply to @${link.dataset.author}`;
     textarea.id = fieldId;
     counter.id = `${fieldId}-counter`;
-    counter.textContent = 'At most 140 characters.';
+    counter.textContent = '140 characters left';
     error.id = `${fieldId}-error`;
     textarea.setAttribute('aria-describedby', `${counter.id} ${error.id}`);
     link.closest('.post-actions').after(form);
