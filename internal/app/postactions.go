@@ -100,25 +100,23 @@ func recount(ctx context.Context, tx natter.Tx, gone []natter.Withdrawn) error {
 // OwnPost returns u's post id, for the pages that edit or delete it:
 // NotFound if there is none, Gone if deleted, Forbidden if not u's.
 func (a *App) OwnPost(ctx context.Context, u natter.Account, id int64) (natter.Post, error) {
-	p, err := a.store.Post(ctx, id)
-	if errors.Is(err, natter.ErrNotFound) {
-		return natter.Post{}, notFound("There is no post %d.", id)
-	}
-	if err != nil {
-		return natter.Post{}, err
-	}
-	if p.Deleted {
-		return natter.Post{}, errPostGone
-	}
-	return p, mayChange(u, p, "change")
+	return own(u, "change")(alive(a.store.Post(ctx, id)))
 }
 
-// mayChange checks that u may edit or delete p: it is theirs.
-func mayChange(u natter.Account, p natter.Post, what string) error {
-	if p.Author.ID != u.ID {
-		return forbidden("Only its author can %s a post.", what)
+// ownPost reads u's post id in tx, to edit or delete it (what): NotFound,
+// Gone or Forbidden as OwnPost.
+func ownPost(ctx context.Context, tx natter.Tx, u natter.Account, id int64, what string) (natter.Post, error) {
+	return own(u, what)(livePost(ctx, tx, id))
+}
+
+// own checks that a post read is u's, whom alone it may do what to.
+func own(u natter.Account, what string) func(natter.Post, error) (natter.Post, error) {
+	return func(p natter.Post, err error) (natter.Post, error) {
+		if err == nil && p.Author.ID != u.ID {
+			err = forbidden("Only its author can %s a post.", what)
+		}
+		return p, err
 	}
-	return nil
 }
 
 // Editable reports whether u may edit p now: their own post, not deleted,
@@ -137,21 +135,16 @@ var errEditClosed = forbidden("A post can be edited for %d minutes after it was 
 // before are told; the others are not told again. The same text again
 // changes nothing.
 func (a *App) EditPost(ctx context.Context, u natter.Account, id int64, body string) (natter.Post, error) {
-	body = normalizeText(body)
-	fe := fieldErrors{}
-	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
-	if err := fe.err(); err != nil {
+	body, err := postBody(body)
+	if err != nil {
 		return natter.Post{}, err
 	}
 	var post natter.Post
 	var owed bool
-	err := a.update(ctx, func(tx natter.Tx) error {
+	err = a.update(ctx, func(tx natter.Tx) error {
 		owed = false
-		p, err := livePost(ctx, tx, id)
+		p, err := ownPost(ctx, tx, u, id, "edit")
 		if err != nil {
-			return err
-		}
-		if err := mayChange(u, p, "edit"); err != nil {
 			return err
 		}
 		if !tx.Now().Before(p.CreatedAt.Add(natter.EditWindow)) {
@@ -194,11 +187,7 @@ func (a *App) DeletePost(ctx context.Context, u natter.Account, id int64) error 
 	var queued bool
 	err := a.update(ctx, func(tx natter.Tx) error {
 		queued = false
-		p, err := livePost(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := mayChange(u, p, "delete"); err != nil {
+		if _, err := ownPost(ctx, tx, u, id, "delete"); err != nil {
 			return err
 		}
 		if err := tx.DeletePost(ctx, id); err != nil {

@@ -29,10 +29,8 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 // publish checks and stores a post by author, a reply to the post parent
 // if parent is not 0, and notifies whom it concerns (notifyPost).
 func (a *App) publish(ctx context.Context, author natter.Account, body string, parent int64) (natter.Post, error) {
-	body = normalizeText(body)
-	fe := fieldErrors{}
-	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
-	if err := fe.err(); err != nil {
+	body, err := postBody(body)
+	if err != nil {
 		return natter.Post{}, err
 	}
 	if ok, wait := a.postByMember.allow(memberKey(author.ID), a.store.Now()); !ok {
@@ -40,7 +38,7 @@ func (a *App) publish(ctx context.Context, author natter.Account, body string, p
 	}
 	var post natter.Post
 	var owed bool
-	err := a.update(ctx, func(tx natter.Tx) error {
+	err = a.update(ctx, func(tx natter.Tx) error {
 		owed = false
 		var answered natter.Post
 		if parent != 0 {
@@ -140,12 +138,26 @@ func (a *App) mayNotify(ctx context.Context, tx natter.Tx, member, actor int64) 
 	return !blocked, err
 }
 
+// postBody normalises and checks the text of a post: 1 to MaxBodyLen
+// characters.
+func postBody(body string) (string, error) {
+	body = normalizeText(body)
+	fe := fieldErrors{}
+	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
+	return body, fe.err()
+}
+
 // livePost reads the post id in tx: NotFound if there is none, Gone if it
 // was deleted.
 func livePost(ctx context.Context, tx natter.Tx, id int64) (natter.Post, error) {
-	p, err := tx.Post(ctx, id)
+	return alive(tx.Post(ctx, id))
+}
+
+// alive turns what reading post id returned into the post, NotFound if
+// there is none, or Gone if it was deleted.
+func alive(p natter.Post, err error) (natter.Post, error) {
 	if errors.Is(err, natter.ErrNotFound) {
-		return natter.Post{}, notFound("There is no post %d.", id)
+		return natter.Post{}, notFound("There is no such post.")
 	}
 	if err != nil {
 		return natter.Post{}, err
