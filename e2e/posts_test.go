@@ -139,3 +139,44 @@ func TestPostActionsInBrowser(t *testing.T) {
 		}
 	})
 }
+
+// Without JavaScript the same actions are forms: a like posts and comes
+// back to the page, a reply is written on the post's page, a deletion is
+// confirmed on a page of its own.
+func TestPostActionsWithoutJavaScript(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	bob := srv.seedMember(t, "bob", "")
+	bob.post("Scripts off today?")
+	alice := newMember(t, srv, "alice")
+	alice.disableScripts()
+	alice.register()
+
+	post := `main article.post:has(a.permalink[href="/post/1"])`
+	alice.submit(post + " form.like-form button")
+	if got := alice.text(post + " .like-count"); got != "1" {
+		t.Errorf("after the like the count reads %q, want 1", got)
+	}
+	var pressed string
+	alice.eval(`document.querySelector('`+post+` form.like-form button').getAttribute('aria-pressed')`, &pressed)
+	if pressed != "true" {
+		t.Errorf("the like button is aria-pressed=%q, want true", pressed)
+	}
+
+	// Reply: the link leads to the post's page and its form.
+	alice.navigate(chromedpClick(post + " a.post-reply"))
+	alice.fill("#reply textarea", "Yes, all forms.")
+	alice.submit(`#reply button[type="submit"]`)
+	alice.wantFlash("Your reply is posted.")
+	if got := alice.text("main .thread-replies"); !strings.Contains(got, "Yes, all forms.") {
+		t.Errorf("the thread's replies read %q", got)
+	}
+
+	// Delete the reply, confirmed on its page.
+	alice.navigate(chromedpClick(`main .thread-replies article.post a[href$="/delete"]`))
+	alice.submit(`main form button.btn-danger`)
+	alice.wantFlash("Your post was deleted.")
+	if strings.Contains(alice.text("main"), "Yes, all forms.") {
+		t.Error("the deleted reply is still on the timeline")
+	}
+}
