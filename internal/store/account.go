@@ -39,10 +39,12 @@ const DeletedName = "[deleted]"
 // the messages a sender. It returns the members whose unread counts of
 // notification-centre entries it lowered, with the new counts.
 func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error) {
-	// Others' centres lose the mentions of posts that are going: count
-	// whose unread ones.
+	// Others' centres lose the mentions and replies of posts that are
+	// going, and the member's likes: count whose unread ones.
 	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT a.user_id FROM activity a JOIN posts p ON p.id = a.post_id
-		WHERE p.user_id = $1 AND a.user_id <> $1`, id)
+		WHERE p.user_id = $1 AND a.user_id <> $1
+		UNION
+		SELECT p.user_id FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.user_id = $1 AND p.user_id <> $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: delete account: %w", err)
 	}
@@ -68,6 +70,7 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 		// Their likes and replies no longer count on others' posts; their
 		// posts' likes and earlier versions go with the posts. Replies to
 		// their posts stay, answering a deleted post.
+		`DELETE FROM activity WHERE kind = 'like' AND actor_id = $1 AND post_id IN (SELECT post_id FROM likes WHERE user_id = $1)`,
 		`UPDATE posts SET likes = likes - 1 WHERE id IN (SELECT post_id FROM likes WHERE user_id = $1)`,
 		`DELETE FROM likes WHERE user_id = $1`,
 		`DELETE FROM likes WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,

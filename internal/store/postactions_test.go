@@ -233,10 +233,21 @@ func TestPostActions(t *testing.T) {
 				if err := tx.AttachReply(ctx, r.ID, p.ID); err != nil {
 					return err
 				}
-				_, _, err = tx.Like(ctx, carol.ID, p.ID)
+				if _, _, err = tx.Like(ctx, carol.ID, p.ID); err != nil {
+					return err
+				}
+				_, _, err = tx.AddActivity(ctx, natter.NewActivity{UserID: alice.ID, Kind: natter.ActivityLike,
+					Actor: ref(carol), PostID: p.ID, Subject: p.ID, Window: time.Hour})
 				return err
 			})
-			mustUpdate(t, s, func(tx natter.Tx) error { _, err := tx.DeleteAccount(ctx, carol.ID); return err })
+			unread := reload(t, s, alice).UnreadActivity
+			mustUpdate(t, s, func(tx natter.Tx) error {
+				counts, err := tx.DeleteAccount(ctx, carol.ID)
+				if counts[alice.ID] != unread-1 {
+					t.Errorf("DeleteAccount counts %v, want alice's down by carol's like to %d", counts, unread-1)
+				}
+				return err
+			})
 			if got := post(p.ID); got.Likes != 0 || got.Replies != 0 {
 				t.Errorf("after carol's account went, %+v still counts her", got)
 			}
