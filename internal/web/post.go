@@ -1,8 +1,8 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -135,7 +135,7 @@ func (s *Server) replyPost(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": post.ID, "html": template.HTML(h)})
+		writeJSON(w, http.StatusOK, map[string]any{"id": post.ID, "html": h})
 		return nil
 	}
 	if e, status, ok := refusal(w, err); ok && (e.Kind == natter.Invalid || e.Kind == natter.RateLimited) {
@@ -188,18 +188,16 @@ func (s *Server) setLike(w http.ResponseWriter, r *http.Request, like bool) erro
 // backTo is where a form sends the member back to: the page it was on
 // (its Referer, if on this site), or else fallback.
 func backTo(r *http.Request, fallback string) string {
-	ref := r.Referer()
-	if ref == "" {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host != r.Host || (ref.Scheme != "http" && ref.Scheme != "https") {
 		return fallback
 	}
-	origin := "http://" + r.Host
-	if r.TLS != nil {
-		origin = "https://" + r.Host
+	// Never a path a browser reads as another host ("//evil", "/\evil").
+	back := ref.RequestURI()
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, "/\\") {
+		return fallback
 	}
-	if rest, ok := strings.CutPrefix(ref, origin); ok && strings.HasPrefix(rest, "/") && !strings.HasPrefix(rest, "//") {
-		return rest
-	}
-	return fallback
+	return back
 }
 
 type editPostPage struct {

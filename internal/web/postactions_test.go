@@ -162,10 +162,14 @@ func TestLikes(t *testing.T) {
 		if loc := bob.do(t, req).Header.Get("Location"); loc != "/user/alice?page=1" {
 			t.Errorf("the like sent bob to %q", loc)
 		}
-		req = bob.newRequest(t, http.MethodPost, postPath(post.ID, "/like"), nil)
-		req.Header.Set("Referer", "https://evil.example/")
-		if loc := bob.do(t, req).Header.Get("Location"); loc != postPath(post.ID, "") {
-			t.Errorf("a foreign referer sent bob to %q", loc)
+		host := strings.TrimPrefix(s.URL, "http://")
+		for _, ref := range []string{"https://evil.example/", "http://" + host + "//evil.example/x", "http://" + host + "/\\evil.example"} {
+			req = bob.newRequest(t, http.MethodPost, postPath(post.ID, "/like"), nil)
+			req.Header.Set("Referer", ref)
+			loc := bob.do(t, req).Header.Get("Location")
+			if !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") {
+				t.Errorf("the referer %q sent bob to %q, another site", ref, loc)
+			}
 		}
 	})
 
