@@ -200,6 +200,13 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 	}
 	var queued bool
 	err = a.update(ctx, func(tx natter.Tx) error {
+		queued = false
+		// The replies about to be read: what devices were told of them
+		// is closed too (a reply's tag is its own).
+		replies, err := tx.UnreadReplies(ctx, u.ID, id)
+		if err != nil {
+			return err
+		}
 		n, changed, err := tx.MarkPostActivityRead(ctx, u.ID, id)
 		if err != nil || !changed {
 			return err
@@ -212,6 +219,11 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 		// pushed about it told to close it.
 		for _, kind := range centreKinds {
 			if err := a.read(ctx, tx, u.ID, kind, natter.PostTag(id), &queued); err != nil {
+				return err
+			}
+		}
+		for _, r := range replies {
+			if err := a.read(ctx, tx, u.ID, natter.KindReply, natter.PostTag(r), &queued); err != nil {
 				return err
 			}
 		}

@@ -161,6 +161,9 @@ type Tx interface {
 	// reports whether it changed anything, and the post's count of likes.
 	Like(ctx context.Context, userID, postID int64) (bool, int, error)
 	Unlike(ctx context.Context, userID, postID int64) (bool, int, error)
+	// UnreadReplies returns the replies to postID that userID has unread
+	// notification-centre entries about.
+	UnreadReplies(ctx context.Context, userID, postID int64) ([]int64, error)
 	// WithdrawActivity removes the notification-centre entries about
 	// postID (of kind by actor only, if kind is given) with their counts,
 	// and returns what each member lost, in member id order.

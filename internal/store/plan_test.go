@@ -302,6 +302,15 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH post_versions USING INDEX post_versions_post (post_id=?)"},
 		},
 		{
+			name: "UnreadReplies",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.UnreadReplies(ctx, bob, post)
+				return err
+			}),
+			uses: []string{"SEARCH activity_groups USING INDEX activity_groups_open (user_id=? AND kind=? AND subject_id=?)",
+				"SEARCH activity USING INDEX activity_group_actor (group_id=?)"},
+		},
+		{
 			name: "WithdrawActivity",
 			run: update(func(ctx context.Context, tx natter.Tx) error {
 				_, err := tx.WithdrawActivity(ctx, post, "", 0)

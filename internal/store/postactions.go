@@ -267,6 +267,31 @@ func (tx *Tx) shrinkGroup(ctx context.Context, group int64, entries, unread int,
 	return nil
 }
 
+// UnreadReplies returns the replies to postID that userID has unread
+// entries about, through activity_groups_open and activity_group.
+func (tx *Tx) UnreadReplies(ctx context.Context, userID, postID int64) ([]int64, error) {
+	rows, err := tx.q.QueryContext(ctx, `
+		SELECT post_id FROM activity WHERE unread AND group_id IN (
+			SELECT id FROM activity_groups WHERE user_id = $1 AND kind = $2 AND subject_id = $3 AND unread > 0)`,
+		userID, natter.ActivityReply, postID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unread replies: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: unread replies: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unread replies: %w", err)
+	}
+	return ids, nil
+}
+
 // Replies returns up to limit replies to postID with ids above after,
 // oldest first, through posts_replies. Deleted replies are left out.
 func (s *Store) Replies(ctx context.Context, postID, after int64, limit int) ([]natter.Post, error) {
