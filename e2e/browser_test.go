@@ -397,7 +397,9 @@ func (tb *tab) waitFor(cond string) {
 }
 
 // centre scrolls the first element matching sel into the middle of the
-// viewport and returns its centre, in viewport coordinates.
+// viewport and returns its centre, in viewport coordinates. The scroll is
+// instant: Bootstrap makes scrolling smooth, and a position read while the
+// page still glides would be wrong a moment later.
 func (tb *tab) centre(sel string) (x, y float64) {
 	tb.b.t.Helper()
 	tb.waitVisible(sel)

@@ -151,9 +151,10 @@ func TestPopover(t *testing.T) {
 		}
 
 		// Focus moving on to the next name shows that one's popover. The
-		// post's time, a link to its page, is a stop on the way.
+		// post's time, a link to its page, and its Reply link and Like
+		// button are stops on the way.
 		var next string
-		for range 3 {
+		for range 6 {
 			alice.run(chromedp.KeyEvent(kb.Tab))
 			alice.eval(`document.activeElement.matches('a.user-popup[data-popup]') ? document.activeElement.textContent.trim() : ''`, &next)
 			if next != "" {

@@ -51,6 +51,10 @@ func (r *runner) runPages(ctx context.Context) error {
 		return err
 	}
 	res.Small.LoadSeconds = time.Since(t0).Seconds()
+	if err := likeOnePost(ctx, l); err != nil {
+		st.Close()
+		return err
+	}
 	res.Small.Posts, res.Small.Messages, err = l.Counts(ctx)
 	st.Close()
 	if err != nil {
@@ -71,6 +75,10 @@ func (r *runner) runPages(ctx context.Context) error {
 		{"/index?page=100", "/index?page=100"},
 		{"/user/{name}?before=1000", "/user/" + other + "?before=1000"},
 		{"/conversations", "/conversations"},
+		// A post's page with no likes and with popularLikes: the count
+		// is a column of the post's row, so both cost the same.
+		{"/post/{id} (0 likes)", fmt.Sprintf("/post/%d", plainPost)},
+		{fmt.Sprintf("/post/{id} (%d likes)", popularLikes), fmt.Sprintf("/post/%d", popularPost)},
 	}
 	measure := func(label string, ds *DataSet) error {
 		srv, err := r.startNatter(ctx, label, dbPath)
@@ -130,6 +138,28 @@ func (r *runner) runPages(ctx context.Context) error {
 	res.Large.DBBytes = dbSize(dbPath)
 	logf("loaded in %.0f s; database %.2f GiB", res.Large.LoadSeconds, float64(res.Large.DBBytes)/(1<<30))
 	return measure("pages-large", res.Large)
+}
+
+// The post with popularLikes likes, and one beside it with none (posts
+// are numbered from 1).
+const (
+	popularPost  = 1
+	plainPost    = 2
+	popularLikes = 100_000
+)
+
+// likeOnePost has popularLikes members of their own like popularPost.
+func likeOnePost(ctx context.Context, l *store.BulkLoader) error {
+	t0 := time.Now()
+	likers, err := l.CreateUsers(ctx, "l", popularLikes, "bench-no-password")
+	if err != nil {
+		return err
+	}
+	err = l.GenerateLikes(ctx, popularPost, store.IDRange{First: likers[0].ID, N: len(likers)}, time.Now())
+	if err == nil {
+		logf("  %d likes of post %d in %.1f s", popularLikes, popularPost, time.Since(t0).Seconds())
+	}
+	return err
 }
 
 // sessionsFor logs users in (bulk sessions).

@@ -20,6 +20,9 @@ func (a *App) NotificationsAfter(ctx context.Context, userID, seq int64) ([]natt
 	return a.store.NotificationsAfter(ctx, userID, seq)
 }
 
+// centreKinds are the kinds of delivery items the centre's entries are.
+var centreKinds = []string{natter.KindMention, natter.KindReply, natter.KindLike}
+
 // GroupShown is how many of a group's newest entries the centre shows.
 const GroupShown = 3
 
@@ -90,7 +93,12 @@ func (a *App) MarkActivityRead(ctx context.Context, u natter.Account, newest int
 		if _, err = tx.SetNotification(ctx, u.ID, NotifyActivity, left); err != nil {
 			return err
 		}
-		return a.read(ctx, tx, u.ID, natter.KindMention, "", &queued)
+		for _, kind := range centreKinds {
+			if err := a.read(ctx, tx, u.ID, kind, "", &queued); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && queued {
 		a.wake()

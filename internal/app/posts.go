@@ -23,10 +23,14 @@ const (
 // CreatePost publishes a post by author and notifies the members it
 // mentions, except those who have blocked the author.
 func (a *App) CreatePost(ctx context.Context, author natter.Account, body string) (natter.Post, error) {
-	body = normalizeText(body)
-	fe := fieldErrors{}
-	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
-	if err := fe.err(); err != nil {
+	return a.publish(ctx, author, body, 0)
+}
+
+// publish checks and stores a post by author, a reply to the post parent
+// if parent is not 0, and notifies whom it concerns (notifyPost).
+func (a *App) publish(ctx context.Context, author natter.Account, body string, parent int64) (natter.Post, error) {
+	body, err := postBody(body)
+	if err != nil {
 		return natter.Post{}, err
 	}
 	if ok, wait := a.postByMember.allow(memberKey(author.ID), a.store.Now()); !ok {
@@ -34,42 +38,28 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 	}
 	var post natter.Post
 	var owed bool
-	err := a.update(ctx, func(tx natter.Tx) error {
+	err = a.update(ctx, func(tx natter.Tx) error {
+		owed = false
+		var answered natter.Post
+		if parent != 0 {
+			var err error
+			if answered, err = livePost(ctx, tx, parent); err != nil {
+				return err
+			}
+		}
 		var err error
 		post, err = tx.CreatePost(ctx, author.Ref(), body)
 		if err != nil {
 			return err
 		}
-		byName, err := tx.MembersByName(ctx, Mentions(body))
-		if err != nil {
-			return err
+		if parent != 0 {
+			if err := tx.AttachReply(ctx, post.ID, parent); err != nil {
+				return err
+			}
+			post.ReplyTo, post.ReplyToAuthor = parent, answered.Author
 		}
-		// In id order: two posts mentioning the same members lock their
-		// rows in the same order, and cannot deadlock on PostgreSQL.
-		mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.Member) int { return cmp.Compare(a.ID, b.ID) })
-		for _, u := range mentioned {
-			if u.ID == author.ID {
-				continue
-			}
-			blocked, err := tx.Blocks(ctx, u.ID, author.ID)
-			if err != nil {
-				return err
-			}
-			if blocked {
-				continue
-			}
-			// Mentions are about the member, not the post: the member's
-			// mentions within the window are one group.
-			if err := addActivity(ctx, tx, natter.NewActivity{UserID: u.ID, Kind: natter.ActivityMention,
-				Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
-				return err
-			}
-			if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
-				return err
-			}
-			owed = true
-		}
-		return nil
+		owed, err = a.notifyPost(ctx, tx, author, post, body, nil)
+		return err
 	})
 	if err == nil && owed {
 		a.wake()
@@ -86,6 +76,110 @@ func (a *App) CreatePost(ctx context.Context, author natter.Account, body string
 type PostPublisher interface {
 	Posted(ids ...int64)
 }
+
+// notifyPost notifies whom post concerns: the author of the post it
+// answers (kind reply), and the members body mentions (kind mention)
+// other than those in already, who were told by an earlier version. Nobody
+// is told of their own post, or by a member they have blocked, or twice:
+// the author replied to is not told of being mentioned in the reply too.
+// It reports whether anything was owed to the delivery channels.
+func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Account, post natter.Post, body string, already map[string]bool) (bool, error) {
+	owed := false
+	replied := post.ReplyToAuthor.ID
+	if post.ReplyTo != 0 && already == nil && replied != 0 && replied != author.ID {
+		ok, err := a.mayNotify(ctx, tx, replied, author.ID)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			// One group per post replied to, read by opening that post.
+			if err := addActivity(ctx, tx, natter.NewActivity{UserID: replied, Kind: natter.ActivityReply,
+				Actor: author.Ref(), PostID: post.ID, Subject: post.ReplyTo, Window: natter.ActivityWindow}); err != nil {
+				return false, err
+			}
+			if err := a.owe(ctx, tx, natter.Item{UserID: replied, Kind: natter.KindReply, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+				return false, err
+			}
+			owed = true
+		}
+	}
+	var names []string
+	for _, n := range Mentions(body) {
+		if !already[strings.ToLower(n)] {
+			names = append(names, n)
+		}
+	}
+	byName, err := tx.MembersByName(ctx, names)
+	if err != nil {
+		return false, err
+	}
+	// In id order: two posts mentioning the same members lock their rows
+	// in the same order, and cannot deadlock on PostgreSQL.
+	mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.Member) int { return cmp.Compare(a.ID, b.ID) })
+	for _, u := range mentioned {
+		if u.ID == author.ID || (post.ReplyTo != 0 && u.ID == replied) {
+			continue
+		}
+		ok, err := a.mayNotify(ctx, tx, u.ID, author.ID)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			continue
+		}
+		// Mentions are about the member, not the post: the member's
+		// mentions within the window are one group.
+		if err := addActivity(ctx, tx, natter.NewActivity{UserID: u.ID, Kind: natter.ActivityMention,
+			Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
+			return false, err
+		}
+		if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+			return false, err
+		}
+		owed = true
+	}
+	return owed, nil
+}
+
+// mayNotify reports whether actor's doings may notify member: not if the
+// member has blocked them.
+func (a *App) mayNotify(ctx context.Context, tx natter.Tx, member, actor int64) (bool, error) {
+	blocked, err := tx.Blocks(ctx, member, actor)
+	return !blocked, err
+}
+
+// postBody normalises and checks the text of a post: 1 to MaxBodyLen
+// characters.
+func postBody(body string) (string, error) {
+	body = normalizeText(body)
+	fe := fieldErrors{}
+	checkText(fe, "body", body, 1, MaxBodyLen, "Write something first.")
+	return body, fe.err()
+}
+
+// livePost reads the post id in tx: NotFound if there is none, Gone if it
+// was deleted.
+func livePost(ctx context.Context, tx natter.Tx, id int64) (natter.Post, error) {
+	return alive(tx.Post(ctx, id))
+}
+
+// alive turns what reading post id returned into the post, NotFound if
+// there is none, or Gone if it was deleted.
+func alive(p natter.Post, err error) (natter.Post, error) {
+	if errors.Is(err, natter.ErrNotFound) {
+		return natter.Post{}, notFound("There is no such post.")
+	}
+	if err != nil {
+		return natter.Post{}, err
+	}
+	if p.Deleted {
+		return natter.Post{}, errPostGone
+	}
+	return p, nil
+}
+
+// errPostGone answers what is asked of a deleted post.
+var errPostGone = natter.Errorf(natter.Gone, "This post was deleted by its author.")
 
 func addActivity(ctx context.Context, tx natter.Tx, na natter.NewActivity) error {
 	_, n, err := tx.AddActivity(ctx, na)
@@ -121,6 +215,13 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 	}
 	var queued bool
 	err = a.update(ctx, func(tx natter.Tx) error {
+		queued = false
+		// The replies about to be read: what devices were told of them
+		// is closed too (a reply's tag is its own).
+		replies, err := tx.UnreadReplies(ctx, u.ID, id)
+		if err != nil {
+			return err
+		}
 		n, changed, err := tx.MarkPostActivityRead(ctx, u.ID, id)
 		if err != nil || !changed {
 			return err
@@ -131,7 +232,17 @@ func (a *App) ReadPost(ctx context.Context, u natter.Account, id int64) (natter.
 		}
 		// What is still owed about the post is withdrawn, and the devices
 		// pushed about it told to close it.
-		return a.read(ctx, tx, u.ID, natter.KindMention, natter.PostTag(id), &queued)
+		for _, kind := range centreKinds {
+			if err := a.read(ctx, tx, u.ID, kind, natter.PostTag(id), &queued); err != nil {
+				return err
+			}
+		}
+		for _, r := range replies {
+			if err := a.read(ctx, tx, u.ID, natter.KindReply, natter.PostTag(r), &queued); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return natter.Post{}, 0, err

@@ -10,6 +10,7 @@ package deliver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -549,4 +550,60 @@ func TestSharedPresence(t *testing.T) {
 	if _, p := f.next(); p.Body != "nobody home" {
 		t.Errorf("got %+v", p)
 	}
+}
+
+// A reply is pushed to the author of the post it answers, titled so;
+// opening that post closes it on the device; likes are not pushed unless
+// the member asks (natter.DefaultLikePrefs); deleting a reply closes what
+// was pushed about it.
+func TestRepliesAndLikesPushed(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		alice, bob := f.member("alice"), f.member("bob")
+		f.device(bob)
+		question, err := f.app.CreatePost(ctx, bob, "Tea?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, err := f.app.Reply(ctx, alice, question.ID, "Yes please")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.Like(ctx, alice, question.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		_, p := f.next()
+		if p.Type != "reply" || p.Title != "alice replied to your post" || p.Body != "Yes please" ||
+			p.Tag != natter.PostTag(reply.ID) || p.URL != fmt.Sprintf("/post/%d", reply.ID) {
+			t.Errorf("reply push %+v", p)
+		}
+		f.expectNoRequests(1) // the like is not pushed by default
+
+		// Opening the question reads the reply: the device closes it.
+		if _, _, err := f.app.ReadPost(ctx, f.account(bob), question.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		if _, p := f.next(); p.Type != "read" || len(p.Tags) != 1 || p.Tags[0] != natter.PostTag(reply.ID) {
+			t.Errorf("got %+v, want a read push closing the reply", p)
+		}
+
+		// Another reply, pushed, then deleted: the device closes it.
+		second, err := f.app.Reply(ctx, alice, question.ID, "And cake")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		f.next()
+		if err := f.app.DeletePost(ctx, alice, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.drain()
+		if _, p := f.next(); p.Type != "read" || len(p.Tags) != 1 || p.Tags[0] != natter.PostTag(second.ID) {
+			t.Errorf("got %+v, want a read push closing the deleted reply", p)
+		}
+	})
 }

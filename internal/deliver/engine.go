@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -359,6 +360,14 @@ func compose(job natter.Job, t natter.ItemText, previews bool) *Notice {
 		n.Title = t.Actor.Username + " mentioned you"
 		n.Body = "In a post."
 		n.URL = "/activity"
+	case natter.KindReply:
+		n.Title = t.Actor.Username + " replied to your post"
+		n.Body = "A reply."
+		n.URL = "/post/" + strconv.FormatInt(t.PostID, 10)
+	case natter.KindLike:
+		n.Title = t.Actor.Username + " liked your post"
+		n.Body = "Your post."
+		n.URL = "/post/" + strconv.FormatInt(t.PostID, 10)
 	}
 	if previews {
 		n.Body = string(body)

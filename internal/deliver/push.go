@@ -62,6 +62,8 @@ type PushPayload struct {
 var pushTTL = map[string]time.Duration{
 	natter.KindMessage: 4 * 24 * time.Hour,
 	natter.KindMention: 24 * time.Hour,
+	natter.KindReply:   24 * time.Hour,
+	natter.KindLike:    12 * time.Hour,
 	natter.KindRead:    4 * 24 * time.Hour,
 	natter.KindTest:    10 * time.Minute,
 }
@@ -77,7 +79,7 @@ func (p *Push) Message(n Notice) (webpush.Message, error) {
 	case natter.KindMessage:
 		msg.Urgency = webpush.UrgencyHigh
 		msg.Topic = n.Tag
-	case natter.KindMention:
+	case natter.KindMention, natter.KindReply, natter.KindLike:
 		msg.Topic = n.Tag
 	case natter.KindRead:
 		// Under the conversation's topic, a read push replaces a message

@@ -13,6 +13,17 @@ type Post struct {
 	Author    MemberRef
 	Body      string
 	CreatedAt time.Time
+	// ReplyTo is the post this one answers (0: none), by ReplyToAuthor
+	// (a zero ID when that post is gone with its author's account).
+	ReplyTo       int64
+	ReplyToAuthor MemberRef
+	// Likes and Replies are kept on the post's row, never counted.
+	Likes, Replies int
+	// EditedAt is when the text was last edited; zero if never.
+	EditedAt time.Time
+	// Deleted: its author deleted it. Only Store.Post returns a deleted
+	// post (emptied), so that its page can say so; lists leave it out.
+	Deleted bool
 	// Mentioned are the members the @names of Body name now (a former
 	// name names who renamed), as the lists that show the post find them
 	// (app); an @name not among them is plain text.
@@ -60,6 +71,19 @@ func (m Mentions) Lookup(name string) (MemberRef, bool) {
 	return MemberRef{}, false
 }
 
+// PostVersion is an earlier text of an edited post, shown on its page.
+type PostVersion struct {
+	Body string
+	// WrittenAt is when this text was posted or edited in.
+	WrittenAt time.Time
+}
+
+// EditWindow is how long after posting its author may edit a post: long
+// enough to mend a typo noticed on the timeline, short enough that the
+// replies and likes a post gathers answer the text everyone read
+// (docs/architecture.md, "Editing a post").
+const EditWindow = 15 * time.Minute
+
 // Message is a private message.
 type Message struct {
 	ID        int64
@@ -84,6 +108,8 @@ type Conversation struct {
 // disagree (docs/architecture.md).
 const (
 	ActivityMention = "mention"
+	ActivityReply   = "reply" // someone replied to the member's post; PostID is the reply
+	ActivityLike    = "like"  // someone liked the member's post; PostID is that post
 )
 
 // ActivityWindow is how long after its first entry a group of the
@@ -97,7 +123,7 @@ const ActivityWindow = 12 * time.Hour
 type Activity struct {
 	ID        int64
 	GroupID   int64
-	Kind      string // ActivityMention
+	Kind      string // ActivityMention, ActivityReply, ActivityLike
 	Actor     MemberRef
 	PostID    int64  // the post it is about
 	Body      string // that post's text
@@ -122,6 +148,17 @@ type NewActivity struct {
 	// Subject if that group began less than Window before; otherwise it
 	// starts a new one.
 	Window time.Duration
+}
+
+// Withdrawn is what withdrawing a post's entries from the notification
+// centres (the post deleted, a like taken back) took from one member.
+type Withdrawn struct {
+	UserID int64
+	// Kinds are the kinds of the entries withdrawn.
+	Kinds []string
+	// Unread is how many of them were unread; Left the member's unread
+	// count afterwards (set only when Unread > 0).
+	Unread, Left int
 }
 
 // ActivityGroup is one row of the notification centre: entries of one kind

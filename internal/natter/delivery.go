@@ -12,7 +12,9 @@ import (
 // have no preference.
 const (
 	KindMessage = "message" // a private message; the item is the message
-	KindMention = "mention" // a mention in a post; the item is the activity entry
+	KindMention = "mention" // a mention in a post; the item is the post
+	KindReply   = "reply"   // a reply to the member's post; the item is the reply
+	KindLike    = "like"    // a like of the member's post; the item is the post
 	KindRead    = "read"    // the member read something a device was told of
 	KindTest    = "test"    // "send a test notification" from the settings page
 )
@@ -20,7 +22,7 @@ const (
 // NotifyingKinds are the kinds a member sets preferences for, in the order
 // the settings page shows them. A new kind (replies, likes) is added here
 // and to the app's content for it.
-var NotifyingKinds = []string{KindMessage, KindMention}
+var NotifyingKinds = []string{KindMessage, KindMention, KindReply, KindLike}
 
 // Channels the delivery engine sends through.
 const (
@@ -29,7 +31,7 @@ const (
 )
 
 // Item is something a member was notified of: the kind says what ID is (a
-// message id for KindMessage, an activity id for KindMention).
+// message id for KindMessage, a post id for the others).
 type Item struct {
 	UserID int64
 	Kind   string
@@ -42,7 +44,8 @@ type Item struct {
 // notifications by tag when the member reads them elsewhere.
 func MessageTag(peerID int64) string { return "m" + strconv.FormatInt(peerID, 10) }
 
-// PostTag is the tag of a mention in the post postID.
+// PostTag is the tag of what is about the post postID: a mention in it, a
+// like of it, or (postID being the reply) a reply.
 func PostTag(postID int64) string { return "p" + strconv.FormatInt(postID, 10) }
 
 // Job is one entry of the outbox: something owed to a member on a channel.
@@ -108,13 +111,27 @@ type KindPrefs struct {
 }
 
 // DefaultKindPrefs are what a member who never opened the settings page
-// gets: pushed, and emailed only when away.
+// gets: pushed, and emailed only when away; for likes, see DefaultLikePrefs.
 var DefaultKindPrefs = KindPrefs{Push: true, Email: EmailAway}
+
+// DefaultLikePrefs are the defaults for likes: neither pushed nor emailed.
+// A like asks nothing of the member, and a popular post would otherwise
+// buzz all day; the centre groups them ("alice and 4 others liked your
+// post") for when the member looks.
+var DefaultLikePrefs = KindPrefs{Push: false, Email: EmailNever}
+
+// DefaultKind returns the preferences of kind for a member who never chose.
+func DefaultKind(kind string) KindPrefs {
+	if kind == KindLike {
+		return DefaultLikePrefs
+	}
+	return DefaultKindPrefs
+}
 
 // Prefs are a member's notification preferences.
 type Prefs struct {
 	// Kinds holds the member's choice per kind; a kind missing from it
-	// has DefaultKindPrefs.
+	// has DefaultKind(kind).
 	Kinds map[string]KindPrefs
 	// QuietFrom and QuietTo are minutes after midnight in TimeZone; equal
 	// values mean no quiet hours. From 22:00 to 07:00 spans midnight.
@@ -154,7 +171,7 @@ func (p Prefs) Kind(kind string) KindPrefs {
 	if k, ok := p.Kinds[kind]; ok {
 		return k
 	}
-	return DefaultKindPrefs
+	return DefaultKind(kind)
 }
 
 // Location is the member's time zone; an unknown name is UTC.
@@ -200,6 +217,6 @@ type ItemText struct {
 	Actor MemberRef
 	// Body is the message's or the post's text.
 	Body string
-	// PostID is the post of a mention.
+	// PostID is the post of a mention, reply or like.
 	PostID int64
 }

@@ -49,7 +49,15 @@ func TestQuietUntil(t *testing.T) {
 func TestPrefsDefaults(t *testing.T) {
 	p := natter.DefaultPrefs()
 	for _, k := range natter.NotifyingKinds {
-		if got := p.Kind(k); !got.Push || got.Email != natter.EmailAway {
+		got := p.Kind(k)
+		if k == natter.KindLike {
+			// Likes ask nothing of the member: the centre alone, by default.
+			if got.Push || got.Email != natter.EmailNever {
+				t.Errorf("default for likes is %+v, want neither pushed nor emailed", got)
+			}
+			continue
+		}
+		if !got.Push || got.Email != natter.EmailAway {
 			t.Errorf("default for %s is %+v, want pushed and emailed when away", k, got)
 		}
 	}

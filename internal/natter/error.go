@@ -20,9 +20,10 @@ const (
 	Forbidden                // allowed to no one in the member's position
 	Unauthorized             // not logged in
 	RateLimited              // too many attempts; RetryAfter says when to try again
+	Gone                     // it was there and was deleted (a post)
 )
 
-var kindNames = [...]string{"internal", "invalid", "malformed", "not found", "forbidden", "unauthorized", "rate limited"}
+var kindNames = [...]string{"internal", "invalid", "malformed", "not found", "forbidden", "unauthorized", "rate limited", "gone"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {

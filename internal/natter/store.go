@@ -45,8 +45,17 @@ type Store interface {
 	// Blocks reports whether blocker has blocked blocked.
 	Blocks(ctx context.Context, blocker, blocked int64) (bool, error)
 
-	// Post returns the post with the given id.
+	// Post returns the post with the given id, deleted (and emptied) ones
+	// included.
 	Post(ctx context.Context, id int64) (Post, error)
+	// Replies returns up to limit replies to postID with ids above after,
+	// oldest first; deleted ones are left out.
+	Replies(ctx context.Context, postID, after int64, limit int) ([]Post, error)
+	// PostVersions returns the earlier texts of an edited post, newest
+	// first.
+	PostVersions(ctx context.Context, postID int64) ([]PostVersion, error)
+	// Liked returns which of the posts ids userID likes.
+	Liked(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
 
 	// ActivityGroups returns up to limit groups of userID's notification
 	// centre whose newest entry is below before (0: the newest groups),
@@ -145,6 +154,31 @@ type Tx interface {
 	TouchLastSeen(ctx context.Context, id int64, interval time.Duration) error
 
 	CreatePost(ctx context.Context, author MemberRef, body string) (Post, error)
+	// Post returns the post with the given id, deleted ones included.
+	Post(ctx context.Context, id int64) (Post, error)
+	// AttachReply makes post reply answer post parent and counts it
+	// among parent's replies.
+	AttachReply(ctx context.Context, reply, parent int64) error
+	// EditPost replaces a post's text, keeping the one it replaces among
+	// its versions, and marks it edited.
+	EditPost(ctx context.Context, id int64, body string) error
+	// PostBodies returns every text the post has had, the current first
+	// (the others in no particular order).
+	PostBodies(ctx context.Context, id int64) ([]string, error)
+	// DeletePost empties a post and marks it deleted; its versions and
+	// likes go, and the post it answers counts a reply fewer.
+	DeletePost(ctx context.Context, id int64) error
+	// Like and Unlike add or take back userID's like of postID. Each
+	// reports whether it changed anything, and the post's count of likes.
+	Like(ctx context.Context, userID, postID int64) (bool, int, error)
+	Unlike(ctx context.Context, userID, postID int64) (bool, int, error)
+	// UnreadReplies returns the replies to postID that userID has unread
+	// notification-centre entries about.
+	UnreadReplies(ctx context.Context, userID, postID int64) ([]int64, error)
+	// WithdrawActivity removes the notification-centre entries about
+	// postID (of kind by actor only, if kind is given) with their counts,
+	// and returns what each member lost, in member id order.
+	WithdrawActivity(ctx context.Context, postID int64, kind string, actor int64) ([]Withdrawn, error)
 
 	// CreateMessage stores a message and counts it unread for the
 	// recipient; it returns the recipient's new unread count.
@@ -166,7 +200,7 @@ type Tx interface {
 	AddActivity(ctx context.Context, a NewActivity) (Activity, int, error)
 	// MarkActivityRead marks read userID's entries up to id upTo (those
 	// after it arrived after the member looked), and MarkPostActivityRead
-	// their entries about one post. Both return the member's remaining
+	// their entries about one post (and their replies to it). Both return the member's remaining
 	// unread count and true when something was unread, 0 and false
 	// otherwise.
 	MarkActivityRead(ctx context.Context, userID, upTo int64) (int, bool, error)

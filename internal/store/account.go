@@ -11,8 +11,8 @@ import (
 // Writings returns everything the member wrote or was sent: their posts and
 // every message they sent or received, oldest first (the export).
 func (s *Store) Writings(ctx context.Context, userID int64) ([]natter.Post, []natter.Message, error) {
-	posts, err := s.queryPosts(ctx, `SELECT p.id, p.body, p.created_at, u.id, u.username FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $1 ORDER BY p.id`, userID)
+	posts, err := s.queryPosts(ctx, `SELECT `+postColumns+` FROM posts p JOIN users u ON u.id = p.user_id `+postParent+`
+		WHERE p.user_id = $1 AND p.deleted_at = 0 ORDER BY p.id`, userID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,10 +39,12 @@ const DeletedName = "[deleted]"
 // the messages a sender. It returns the members whose unread counts of
 // notification-centre entries it lowered, with the new counts.
 func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error) {
-	// Others' centres lose the mentions of posts that are going: count
-	// whose unread ones.
+	// Others' centres lose the mentions and replies of posts that are
+	// going, and the member's likes: count whose unread ones.
 	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT a.user_id FROM activity a JOIN posts p ON p.id = a.post_id
-		WHERE p.user_id = $1 AND a.user_id <> $1`, id)
+		WHERE p.user_id = $1 AND a.user_id <> $1
+		UNION
+		SELECT p.user_id FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.user_id = $1 AND p.user_id <> $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: delete account: %w", err)
 	}
@@ -65,6 +67,17 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id int64) (map[int64]int, error
 		}
 	}
 	for _, q := range []string{
+		// Their likes and replies no longer count on others' posts; their
+		// posts' likes and earlier versions go with the posts. Replies to
+		// their posts stay, answering a deleted post.
+		`DELETE FROM activity WHERE kind = 'like' AND actor_id = $1 AND post_id IN (SELECT post_id FROM likes WHERE user_id = $1)`,
+		`UPDATE posts SET likes = likes - 1 WHERE id IN (SELECT post_id FROM likes WHERE user_id = $1)`,
+		`DELETE FROM likes WHERE user_id = $1`,
+		`DELETE FROM likes WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
+		`DELETE FROM post_versions WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
+		`UPDATE posts SET replies = replies - (SELECT count(*) FROM posts r
+			WHERE r.reply_to = posts.id AND r.user_id = $1 AND r.deleted_at = 0)
+		WHERE id IN (SELECT reply_to FROM posts WHERE user_id = $1 AND deleted_at = 0)`,
 		`DELETE FROM activity WHERE post_id IN (SELECT id FROM posts WHERE user_id = $1)`,
 		`DELETE FROM activity WHERE user_id = $1`,
 		`DELETE FROM activity_groups WHERE user_id = $1`,

@@ -83,10 +83,25 @@ func (tx *Tx) MarkActivityRead(ctx context.Context, userID, upTo int64) (int, bo
 
 // MarkPostActivityRead marks read the member's entries about the post: the
 // member has opened it. It returns what MarkActivityRead does.
+//
+// The post's page lists its replies: the member's groups of replies to it
+// are read too, found through activity_groups_open.
 func (tx *Tx) MarkPostActivityRead(ctx context.Context, userID, postID int64) (int, bool, error) {
-	return tx.readActivity(ctx, userID, `
+	left, changed, err := tx.readActivity(ctx, userID, `
 		UPDATE activity SET unread = FALSE WHERE user_id = $1 AND unread AND post_id = $2 RETURNING group_id`,
 		userID, postID)
+	if err != nil {
+		return 0, false, err
+	}
+	left2, changed2, err := tx.readActivity(ctx, userID, `
+		UPDATE activity SET unread = FALSE WHERE unread AND group_id IN (
+			SELECT id FROM activity_groups WHERE user_id = $1 AND kind = $2 AND subject_id = $3 AND unread > 0)
+		RETURNING group_id`,
+		userID, natter.ActivityReply, postID)
+	if err != nil || !changed2 {
+		return left, changed, err
+	}
+	return left2, true, nil
 }
 
 // readActivity runs update, which marks some of userID's entries read

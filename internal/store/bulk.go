@@ -372,3 +372,20 @@ func (s *Store) withBulkConn(ctx context.Context, fn func(*sql.Conn) error) erro
 	}
 	return fn(conn)
 }
+
+// GenerateLikes has every member of likers like the post postID, and
+// counts them on the post, as that many Like calls would.
+func (l *BulkLoader) GenerateLikes(ctx context.Context, postID int64, likers IDRange, at time.Time) error {
+	s := l.s
+	defer l.wroteAround()
+	err := s.bulkInsert(ctx, "likes", []string{"post_id", "user_id", "created_at"}, likers.N, func(i int, row []any) {
+		row[0], row[1], row[2] = postID, likers.First+int64(i), micros(at)
+	})
+	if err == nil {
+		_, err = s.wq.ExecContext(ctx, `UPDATE posts SET likes = likes + $1 WHERE id = $2`, likers.N, postID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: generate likes: %w", err)
+	}
+	return nil
+}

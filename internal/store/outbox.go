@@ -130,7 +130,7 @@ func tagPrefix(kind string) string {
 	switch kind {
 	case natter.KindMessage:
 		return natter.MessageTag(0)[:1]
-	case natter.KindMention:
+	case natter.KindMention, natter.KindReply, natter.KindLike:
 		return natter.PostTag(0)[:1]
 	}
 	return ""
@@ -255,13 +255,14 @@ func unread(ctx context.Context, db dbtx, item natter.Item) (bool, error) {
 		err = db.QueryRowContext(ctx, `
 			SELECT count(*) FROM messages WHERE id = $1 AND recipient_id = $2 AND unread`,
 			item.ID, item.UserID).Scan(&n)
-	case natter.KindMention:
-		// The item is the post; its entry in the member's centre says
-		// whether it is read.
+	case natter.KindMention, natter.KindReply, natter.KindLike:
+		// The item is the post (the mentioning post, the reply, the post
+		// liked); its entries in the member's centre say whether it is
+		// read. The kinds of items are the kinds of entries.
 		err = db.QueryRowContext(ctx, `
 			SELECT count(*) FROM activity
 			WHERE user_id = $1 AND post_id = $2 AND kind = $3 AND unread`,
-			item.UserID, item.ID, natter.ActivityMention).Scan(&n)
+			item.UserID, item.ID, item.Kind).Scan(&n)
 	default:
 		return true, nil // reads and tests are never "read"
 	}
@@ -314,11 +315,19 @@ func (s *Store) ItemText(ctx context.Context, item natter.Item) (natter.ItemText
 		err = s.rq.QueryRowContext(ctx, `
 			SELECT u.id, u.username, m.body FROM messages m JOIN users u ON u.id = m.sender_id
 			WHERE m.id = $1 AND m.recipient_id = $2`, item.ID, item.UserID).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
-	case natter.KindMention:
+	case natter.KindMention, natter.KindReply:
 		it.PostID = item.ID
 		err = s.rq.QueryRowContext(ctx, `
 			SELECT u.id, u.username, p.body FROM posts p JOIN users u ON u.id = p.user_id
-			WHERE p.id = $1`, item.ID).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
+			WHERE p.id = $1 AND p.deleted_at = 0`, item.ID).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
+	case natter.KindLike:
+		// Who liked it last, and the post liked.
+		it.PostID = item.ID
+		err = s.rq.QueryRowContext(ctx, `
+			SELECT u.id, u.username, p.body FROM activity a
+			JOIN users u ON u.id = a.actor_id JOIN posts p ON p.id = a.post_id
+			WHERE a.user_id = $1 AND a.post_id = $2 AND a.kind = $3 AND a.unread AND p.deleted_at = 0
+			ORDER BY a.id DESC LIMIT 1`, item.UserID, item.ID, natter.ActivityLike).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
 	default:
 		return it, nil
 	}

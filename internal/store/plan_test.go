@@ -266,6 +266,77 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH p USING INTEGER PRIMARY KEY (rowid=?)"},
 		},
 		{
+			name: "Replies",
+			run: func(ctx context.Context) error {
+				_, err := s.Replies(ctx, post, 0, 51)
+				return err
+			},
+			uses: []string{"SEARCH p USING INDEX posts_replies (reply_to=? AND id>?)", "SEARCH rp USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name: "PostVersions",
+			run: func(ctx context.Context) error {
+				_, err := s.PostVersions(ctx, post)
+				return err
+			},
+			uses: []string{"SEARCH post_versions USING INDEX post_versions_post (post_id=?)"},
+		},
+		{
+			name: "Liked",
+			run: func(ctx context.Context) error {
+				_, err := s.Liked(ctx, bob, []int64{1, deep})
+				return err
+			},
+			uses: []string{"SEARCH likes USING COVERING INDEX likes_user (user_id=? AND post_id>? AND post_id<?)"},
+		},
+		{
+			name: "Like",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				if _, _, err := tx.Like(ctx, bob, post); err != nil {
+					return err
+				}
+				_, _, err := tx.Unlike(ctx, bob, post)
+				return err
+			}),
+			uses: []string{"SEARCH likes USING INDEX sqlite_autoindex_likes_1 (post_id=? AND user_id=?)", "SEARCH posts USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			name: "EditPost",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				if _, err := tx.PostBodies(ctx, post); err != nil {
+					return err
+				}
+				return tx.EditPost(ctx, post, "hi again @bob")
+			}),
+			uses: []string{"SEARCH post_versions USING INDEX post_versions_post (post_id=?)"},
+		},
+		{
+			name: "UnreadReplies",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.UnreadReplies(ctx, bob, post)
+				return err
+			}),
+			uses: []string{"SEARCH activity_groups USING INDEX activity_groups_open (user_id=? AND kind=? AND subject_id=?)",
+				"SEARCH activity USING INDEX activity_group_actor (group_id=?)"},
+		},
+		{
+			name: "WithdrawActivity",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.WithdrawActivity(ctx, post, "", 0)
+				return err
+			}),
+			uses: []string{"SEARCH activity USING INDEX activity_post (post_id=?)",
+				"SEARCH activity USING COVERING INDEX activity_group_actor (group_id=? AND actor_id=?)"},
+			sortOK: "the members told about one post",
+		},
+		{
+			name: "DeletePost",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				return tx.DeletePost(ctx, post)
+			}),
+			uses: []string{"SEARCH likes USING INDEX sqlite_autoindex_likes_1 (post_id=?)"},
+		},
+		{
 			name: "Account",
 			run:  func(ctx context.Context) error { _, err := s.Account(ctx, 1); return notFoundIsFine(err) },
 			uses: []string{"SEARCH users USING INTEGER PRIMARY KEY (rowid=?)"},

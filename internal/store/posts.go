@@ -39,25 +39,35 @@ func (tx *Tx) countPosts(ctx context.Context, authorID int64, delta int) error {
 // primary key serves the timeline and posts_user_id a profile.
 const (
 	timelineOlder = `
-		SELECT p.id, p.body, p.created_at, u.id, u.username
-		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.id < $1
+		SELECT ` + postColumns + `
+		FROM posts p JOIN users u ON u.id = p.user_id ` + postParent + `
+		WHERE p.id < $1 AND p.deleted_at = 0
 		ORDER BY p.id DESC LIMIT $2 OFFSET $3`
 	timelineNewer = `
-		SELECT p.id, p.body, p.created_at, u.id, u.username
-		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.id > $1
+		SELECT ` + postColumns + `
+		FROM posts p JOIN users u ON u.id = p.user_id ` + postParent + `
+		WHERE p.id > $1 AND p.deleted_at = 0
 		ORDER BY p.id LIMIT $2`
 	postsByUserOlder = `
-		SELECT p.id, p.body, p.created_at, u.id, u.username
-		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $1 AND p.id < $2
+		SELECT ` + postColumns + `
+		FROM posts p JOIN users u ON u.id = p.user_id ` + postParent + `
+		WHERE p.user_id = $1 AND p.id < $2 AND p.deleted_at = 0
 		ORDER BY p.id DESC LIMIT $3 OFFSET $4`
 	postsByUserNewer = `
-		SELECT p.id, p.body, p.created_at, u.id, u.username
-		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.user_id = $1 AND p.id > $2
+		SELECT ` + postColumns + `
+		FROM posts p JOIN users u ON u.id = p.user_id ` + postParent + `
+		WHERE p.user_id = $1 AND p.id > $2 AND p.deleted_at = 0
 		ORDER BY p.id LIMIT $3`
+)
+
+// postColumns are what every list of posts reads, in queryPosts's order:
+// the post, its author, the post it answers and that post's author (found
+// through postParent), its counts and its edit and delete times.
+const (
+	postColumns = `p.id, p.body, p.created_at, u.id, u.username,
+		COALESCE(p.reply_to, 0), COALESCE(ru.id, 0), COALESCE(ru.username, ''),
+		p.likes, p.replies, p.edited_at, p.deleted_at`
+	postParent = `LEFT JOIN posts rp ON rp.id = p.reply_to LEFT JOIN users ru ON ru.id = rp.user_id`
 )
 
 // Timeline returns a window of every member's posts, newest first. The
@@ -114,7 +124,11 @@ func (s *Store) posts(ctx context.Context, key postsKey, w natter.Window, query 
 }
 
 func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]natter.Post, error) {
-	rows, err := s.rq.QueryContext(ctx, query, args...)
+	return queryPosts(ctx, s.rq, query, args...)
+}
+
+func queryPosts(ctx context.Context, db dbtx, query string, args ...any) ([]natter.Post, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: posts: %w", err)
 	}
@@ -122,11 +136,17 @@ func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]na
 	var posts []natter.Post
 	for rows.Next() {
 		var p natter.Post
-		var created int64
-		if err := rows.Scan(&p.ID, &p.Body, &created, &p.Author.ID, &p.Author.Username); err != nil {
+		var created, edited, deleted int64
+		if err := rows.Scan(&p.ID, &p.Body, &created, &p.Author.ID, &p.Author.Username,
+			&p.ReplyTo, &p.ReplyToAuthor.ID, &p.ReplyToAuthor.Username,
+			&p.Likes, &p.Replies, &edited, &deleted); err != nil {
 			return nil, fmt.Errorf("store: scan post: %w", err)
 		}
 		p.CreatedAt = fromMicros(created)
+		if edited != 0 {
+			p.EditedAt = fromMicros(edited)
+		}
+		p.Deleted = deleted != 0
 		posts = append(posts, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -135,11 +155,17 @@ func (s *Store) queryPosts(ctx context.Context, query string, args ...any) ([]na
 	return posts, nil
 }
 
-// Post returns the post with the given id, or natter.ErrNotFound.
+// postByID reads one post, deleted or not.
+const postByID = `SELECT ` + postColumns + `
+	FROM posts p JOIN users u ON u.id = p.user_id ` + postParent + ` WHERE p.id = $1`
+
+// Post returns the post with the given id, deleted ones included (Deleted
+// set, emptied), or natter.ErrNotFound.
 func (s *Store) Post(ctx context.Context, id int64) (natter.Post, error) {
-	posts, err := s.queryPosts(ctx, `
-		SELECT p.id, p.body, p.created_at, u.id, u.username
-		FROM posts p JOIN users u ON u.id = p.user_id WHERE p.id = $1`, id)
+	return onePost(s.queryPosts(ctx, postByID, id))
+}
+
+func onePost(posts []natter.Post, err error) (natter.Post, error) {
 	if err != nil {
 		return natter.Post{}, err
 	}

@@ -43,6 +43,7 @@ func TestErrorsThroughOneDoor(t *testing.T) {
 			natter.Forbidden:    http.StatusForbidden,
 			natter.Unauthorized: http.StatusUnauthorized,
 			natter.RateLimited:  http.StatusTooManyRequests,
+			natter.Gone:         http.StatusGone,
 		} {
 			err := wrap(natter.Errorf(kind, "About %v.", kind))
 			status, msg := s.errorResponse(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), err)

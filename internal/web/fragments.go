@@ -238,6 +238,15 @@ type postItem struct {
 	// renames later makes new data, so a new fragment, as a new time does.
 	Mentioned natter.Mentions
 	When      stamp
+	// The post it answers (0: none) and that post's author (zero ID:
+	// gone with their account); its counts; whether it was edited.
+	ReplyTo        int64
+	ReplyToAuthor  natter.MemberRef
+	Likes, Replies int
+	Edited         bool
+	// For the member looking: they like it; it is theirs (they may
+	// delete it) and still editable.
+	Liked, Mine, Editable bool
 }
 
 // receivedItem is a received message as /messages shows it ("received").
@@ -263,13 +272,24 @@ func (b navbar) Unread() int { return b.UnreadMessages + b.UnreadActivity }
 
 // The template functions that render fragments.
 
-// renderPosts renders a list of posts, each a kept fragment.
-func (s *Server) renderPosts(posts []natter.Post) (template.HTML, error) {
+// renderPosts renders a list of posts as pg's member sees them (their
+// likes, their own posts), each a kept fragment.
+func (s *Server) renderPosts(posts []natter.Post, pg page) (template.HTML, error) {
 	items := make([]postItem, len(posts))
 	for i, p := range posts {
-		items[i] = postItem{p.ID, p.Author, p.Body, p.Mentioned, s.stamp(p.CreatedAt)}
+		items[i] = s.postItem(p, pg)
 	}
 	return s.frags.post.list(items)
+}
+
+func (s *Server) postItem(p natter.Post, pg page) postItem {
+	it := postItem{ID: p.ID, Author: p.Author, Body: p.Body, Mentioned: p.Mentioned, When: s.stamp(p.CreatedAt),
+		ReplyTo: p.ReplyTo, ReplyToAuthor: p.ReplyToAuthor, Likes: p.Likes, Replies: p.Replies,
+		Edited: !p.EditedAt.IsZero(), Liked: pg.Liked[p.ID]}
+	if pg.Me != nil && pg.Me.ID == p.Author.ID {
+		it.Mine, it.Editable = true, s.app.Editable(*pg.Me, p)
+	}
+	return it
 }
 
 // renderReceived renders the list of received messages, as renderPosts.

@@ -140,6 +140,8 @@ func statusOf(k natter.Kind) int {
 		return http.StatusUnauthorized
 	case natter.RateLimited:
 		return http.StatusTooManyRequests
+	case natter.Gone:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

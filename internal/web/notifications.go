@@ -73,7 +73,11 @@ type groupItem struct {
 	Named  []natter.MemberRef
 	Others int
 	What   string // what they did: "mentioned you"
-	When   stamp  // the newest entry's time
+	// About is the text of the post a group of likes is about (its id
+	// AboutID), shown once rather than with every like.
+	About   string
+	AboutID int64
+	When    stamp // the newest entry's time
 	// Entries are the newest entries, each linking to what it is about;
 	// More is how many older ones are not shown.
 	Entries []entryItem
@@ -91,7 +95,11 @@ type entryItem struct {
 }
 
 // activityVerbs says what a group's actors did, by kind.
-var activityVerbs = map[string]string{natter.ActivityMention: "mentioned you"}
+var activityVerbs = map[string]string{
+	natter.ActivityMention: "mentioned you",
+	natter.ActivityReply:   "replied to your post",
+	natter.ActivityLike:    "liked your post",
+}
 
 func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 	it := groupItem{Unread: g.Unread > 0, What: activityVerbs[g.Kind], More: g.Entries - len(g.Recent)}
@@ -107,7 +115,12 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 	}
 	it.Others = max(g.Actors-len(it.Named), 0)
 	for _, a := range g.Recent {
-		it.Entries = append(it.Entries, entryItem{a.Actor, a.PostID, a.Body, a.Mentioned, s.stamp(a.CreatedAt), a.Unread})
+		e := entryItem{a.Actor, a.PostID, a.Body, a.Mentioned, s.stamp(a.CreatedAt), a.Unread}
+		if g.Kind == natter.ActivityLike {
+			// Every like is of the one post: it is shown once, above them.
+			it.About, it.AboutID, e.Body = a.Body, a.PostID, ""
+		}
+		it.Entries = append(it.Entries, e)
 	}
 	if len(g.Recent) > 0 {
 		it.When = s.stamp(g.Recent[0].CreatedAt)

@@ -141,7 +141,10 @@ func centreGroups(r *response) (out []string) {
 		}
 		var entries []string
 		for _, e := range findClass(g.Inner, "activity-entry") {
-			body := textOf(findClass(e.Inner, "post-body")[0].Inner)
+			body := "" // a like's post is shown once, above the entries
+			if b := findClass(e.Inner, "post-body"); len(b) > 0 {
+				body = textOf(b[0].Inner)
+			}
 			if e.HasClass("fw-semibold") {
 				body += "*"
 			}

@@ -57,6 +57,9 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, status int,
 		Posts: posts,
 		Pager: pagerFor(r.URL.Path, posts, "Newer posts", "Older posts"),
 	}
+	if err := s.likedOn(r, &p.Page, posts.Items); err != nil {
+		return err
+	}
 	return s.render(w, r, status, "index", p)
 }
 

@@ -114,6 +114,8 @@ type page struct {
 	// Since is where the page's script polls from, in seconds: a little
 	// before the request began (see pollSkew).
 	Since string
+	// Liked are the posts on the page the member likes (likedOn).
+	Liked map[int64]bool
 }
 
 // pollSkew is how far before a page's request its script starts polling.

@@ -45,6 +45,13 @@ func (s *Server) routes() http.Handler {
 	m.Handle("POST /{$}", s.member(s.createPost))
 	m.Handle("POST /index", s.member(s.createPost))
 	m.Handle("GET /post/{id}", s.member(s.showPost))
+	m.Handle("POST /post/{id}/reply", s.member(s.replyPost))
+	m.Handle("POST /post/{id}/like", s.member(s.likePost))
+	m.Handle("POST /post/{id}/unlike", s.member(s.unlikePost))
+	m.Handle("GET /post/{id}/edit", s.member(s.showEditPost))
+	m.Handle("POST /post/{id}/edit", s.member(s.editPost))
+	m.Handle("GET /post/{id}/delete", s.member(s.showDeletePost))
+	m.Handle("POST /post/{id}/delete", s.member(s.deletePost))
 
 	// Profiles.
 	m.Handle("GET /user/{username}", s.member(s.showUser))

@@ -48,6 +48,8 @@ type kindRow struct {
 var kindLabels = map[string]string{
 	natter.KindMessage: "Private messages",
 	natter.KindMention: "Mentions",
+	natter.KindReply:   "Replies to your posts",
+	natter.KindLike:    "Likes of your posts",
 }
 
 // emailLevels are the choices of the email column, in order.

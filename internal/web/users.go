@@ -34,12 +34,16 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	if isMe {
 		nav = "me"
 	}
-	return s.render(w, r, http.StatusOK, "user", &userPage{
+	page := &userPage{
 		Page:    s.base(r, p.Member.Username, nav),
 		Profile: p,
 		IsMe:    isMe,
 		Pager:   pagerFor("/user/"+p.Member.Username, p.Posts, "Newer posts", "Older posts"),
-	})
+	}
+	if err := s.likedOn(r, &page.Page, p.Posts.Items); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "user", page)
 }
 
 // renamed answers a request for /user/{username}+suffix that failed with

@@ -4,7 +4,7 @@
 -- an account (and deleting a post), so the card never counts a member's
 -- posts. Backfilled once here, through posts_user_id.
 ALTER TABLE users ADD COLUMN post_count BIGINT NOT NULL DEFAULT 0;
-UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE posts.user_id = users.id);
+UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE posts.user_id = users.id AND posts.deleted_at = 0);
 
 -- A member may hide when they were last seen from everyone else (a
 -- setting on /edit-profile); they always see it themselves.
