@@ -92,7 +92,7 @@ func TestHoverCardOnAvatar(t *testing.T) {
 
 	// In the inbox too.
 	members["carol"].send("alice", "Chess on Thursday?")
-	alice.open("/conversations")
+	alice.open("/messages")
 	x, y = alice.centre(`li.conversation img.avatar`)
 	alice.run(alice.mouseTo(x, y))
 	alice.waitVisible(card)
