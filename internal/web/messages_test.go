@@ -169,7 +169,7 @@ func TestReadMessages(t *testing.T) {
 		if img := findTag(rows[0].Inner, "img"); img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
 			t.Errorf("the newest row has no avatar of alice")
 		}
-		if a := findTag(rows[0].Inner, "a")[0]; a.Attr["href"] != "/messages/alice" || a.Text() != "alice" {
+		if a := findClass(rows[0].Inner, "conversation-link")[0]; a.Attr["href"] != "/messages/alice" || a.Text() != "alice" {
 			t.Errorf("the newest row links %q, %q; want alice's conversation", a.Attr["href"], a.Text())
 		}
 		if got := r.link("next"); got != "/messages?page=2" {
