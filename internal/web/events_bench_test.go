@@ -87,7 +87,7 @@ func (h *h2Stream) beat(t testing.TB) {
 	}
 }
 
-func openH2Stream(b *testing.B, client *http.Client, url, cookie string) *h2Stream {
+func openH2Stream(b testing.TB, client *http.Client, url, cookie string) *h2Stream {
 	req, _ := http.NewRequest(http.MethodGet, url+"/events", nil)
 	req.Header.Set("Cookie", "natter_session="+cookie)
 	res, err := client.Do(req)
