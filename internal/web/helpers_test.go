@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"natter/internal/app"
 	"natter/internal/live"
@@ -78,6 +79,9 @@ type siteOptions struct {
 	// Ready and RequestTimeout are web.Config's.
 	Ready          func(context.Context) error
 	RequestTimeout time.Duration
+	// Metrics is web.Config's: a test that reads the metrics passes a
+	// registry.
+	Metrics prometheus.Registerer
 }
 
 // site is one running natter.
@@ -154,6 +158,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		SecureCookies:      o.SecureCookies,
 		StreamWriteTimeout: o.StreamWriteTimeout,
 		TrustedProxies:     o.TrustedProxies,
+		Metrics:            o.Metrics,
 	})
 	if err != nil {
 		t.Fatal(err)
