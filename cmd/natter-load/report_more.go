@@ -14,13 +14,14 @@ func renderStreams(res *Results) string {
 	renderRun(&b, res)
 	p("%s members each hold one idle event stream, over HTTP/1.1 with one connection per member (as behind nginx, which proxies each stream over an upstream connection of its own) and over h2c (%s streams per connection). Beside natter, the plainest SSE server the standard library allows (`natter-load -trivial-sse`: a handler that writes natter's heartbeat comment and flushes, every heartbeat) is measured the same way. Both send a heartbeat every %.0f s here (natter's default is 25 s), so that its cost stands out; the idle phase lasts %.0f s.\n\n",
 		thousands(sc.Streams), thousands(sc.StreamsPerConn), sc.HeartbeatSeconds, sc.IdleSeconds)
-	p("*Open* is once every stream has sent two heartbeats; *after* is after the idle phase and, for natter, one message to every member (the trivial server sends only heartbeats). Memory per stream is (RSS − RSS before the streams) ÷ streams; *stacks* is the same for the goroutine stacks in use (natter's `go_memstats_stack_inuse_bytes`, the trivial server's `runtime.MemStats.StackInuse`). *CPU per heartbeat* is the server's CPU time over the idle phase ÷ the heartbeats the clients received.\n\n")
-	p("| server | protocol | streams | per stream, open | stacks | per stream, after | stacks | CPU per heartbeat | server CPU | client CPU | others' CPU | reconnections |\n")
-	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("*Open* is once every stream has sent two heartbeats; *after* is after the idle phase and, for natter, one message to every member (the trivial server sends only heartbeats); *settled* is two heartbeats later, after two garbage collections in the server, so that the traffic's garbage is gone and what is left is what the streams hold. Memory per stream is (RSS − RSS before the streams) ÷ streams; *stacks* is the same for the goroutine stacks in use (natter's `go_memstats_stack_inuse_bytes`, the trivial server's `runtime.MemStats.StackInuse`). *CPU per heartbeat* is the server's CPU time over the idle phase ÷ the heartbeats the clients received.\n\n")
+	p("| server | protocol | streams | per stream, open | stacks | per stream, after | stacks | settled | stacks | CPU per heartbeat | server CPU | client CPU | others' CPU | reconnections |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range sc.Runs {
-		p("| %s | %s | %s | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | **%.0f µs** | %.1f %% | %.1f %% | %.0f %% | %d |\n",
+		p("| %s | %s | %s | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | **%.0f µs** | %.1f %% | %.1f %% | %.0f %% | %d |\n",
 			r.Server, r.Proto, thousands(r.Opened), r.BytesPerStreamOpen/1024, r.StackPerStreamOpen/1024,
-			r.BytesPerStreamAfter/1024, r.StackPerStreamAfter/1024, r.CPUPerHeartbeatUS, r.ServerCPU, r.ClientCPU, r.OtherCPU, r.Reconnects)
+			r.BytesPerStreamAfter/1024, r.StackPerStreamAfter/1024, r.BytesPerStreamSettled/1024, r.StackPerStreamSettled/1024,
+			r.CPUPerHeartbeatUS, r.ServerCPU, r.ClientCPU, r.OtherCPU, r.Reconnects)
 	}
 	for _, proto := range []string{protoH1, protoH2} {
 		var n, t *StreamCostRun

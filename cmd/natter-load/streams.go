@@ -71,17 +71,20 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	var (
 		srv   *child
 		stack func() int64 // the server's goroutine stacks in use, in bytes
+		gc    string       // a URL at which the server collects its garbage
 		err   error
 	)
 	if server == serverNatter {
 		srv, err = r.startNatter(ctx, label, dbPath, "NATTER_HEARTBEAT="+o.streamHeartbeat.String())
 		if err == nil {
 			stack = func() int64 { return metricValue(ctx, "http://"+srv.debug+"/metrics", "go_memstats_stack_inuse_bytes") }
+			gc = "http://" + srv.debug + "/debug/pprof/heap?gc=1"
 		}
 	} else {
 		srv, err = r.startTrivialSSE(ctx, label, o.streamHeartbeat)
 		if err == nil {
 			stack = func() int64 { return metricValue(ctx, srv.base+"/stack", "stack_inuse_bytes") }
+			gc = srv.base + "/stack?gc=1"
 		}
 	}
 	if err != nil {
@@ -142,6 +145,18 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	run.BytesPerStreamAfter = perStream(p2.RSS-p0.RSS, run.Opened)
 	run.StackPerStreamAfter = perStream(s2-s0, run.Opened)
 	logf("%s: %.1f KiB per stream after traffic (stacks %.1f KiB)", label, run.BytesPerStreamAfter/1024, run.StackPerStreamAfter/1024)
+
+	// Settled: two heartbeats later, every stream has written since the
+	// traffic and waits again; a collection (two: stacks shrink by half
+	// per collection) leaves what the streams hold.
+	sleepCtx(ctx, 2*o.streamHeartbeat+time.Second)
+	for range 2 {
+		metricValue(ctx, gc, "-")
+	}
+	p3, s3 := srv.proc(), stack()
+	run.BytesPerStreamSettled = perStream(p3.RSS-p0.RSS, run.Opened)
+	run.StackPerStreamSettled = perStream(s3-s0, run.Opened)
+	logf("%s: %.1f KiB per stream settled (stacks %.1f KiB)", label, run.BytesPerStreamSettled/1024, run.StackPerStreamSettled/1024)
 	r.saveProfile(ctx, srv, label+"-heap.pb.gz", "/debug/pprof/heap")
 	return run, nil
 }
@@ -197,11 +212,15 @@ func (r *runner) startTrivialSSE(ctx context.Context, label string, heartbeat ti
 // but two, written the plainest way the standard library allows: the
 // opening retry line, then a comment every heartbeat, each flushed. It
 // speaks HTTP/1.1 and h2c, as natter does. /healthz answers; /stack tells
-// the goroutine stacks in use, as natter's go_memstats_stack_inuse_bytes.
+// the goroutine stacks in use, as natter's go_memstats_stack_inuse_bytes
+// (/stack?gc=1 collects garbage first).
 func serveTrivialSSE(addr string, heartbeat time.Duration) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	mux.HandleFunc("/stack", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("gc") {
+			runtime.GC()
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		fmt.Fprintf(w, "stack_inuse_bytes %d\n", ms.StackInuse)
