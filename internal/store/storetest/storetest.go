@@ -71,25 +71,32 @@ func tell(msg string) {
 }
 
 // packageDir is the directory go test runs the package's tests in, relative
-// to the module's root.
+// to the repository's root: the outermost directory with a go.mod (the
+// benchmark tool is a module of its own inside natter's).
 func packageDir() string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "?"
 	}
+	root := ""
 	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if rel, err := filepath.Rel(dir, wd); err == nil {
-				return filepath.ToSlash(rel)
-			}
-			return wd
+			root = dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return wd
+			break
 		}
 		dir = parent
 	}
+	if root == "" {
+		return wd
+	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil {
+		return wd
+	}
+	return filepath.ToSlash(rel)
 }
 
 // Dialects lists the engines tests can run against here: SQLite always,
