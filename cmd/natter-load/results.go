@@ -59,6 +59,7 @@ type StreamCostRun struct {
 	// that what is left is what the streams hold, not the traffic's garbage.
 	BytesPerStreamSettled float64 `json:"bytes_per_stream_settled"`
 	StackPerStreamSettled float64 `json:"stack_per_stream_settled"`
+	HeapPerStreamSettled  float64 `json:"heap_per_stream_settled"` // live heap, Go's count
 	IdleSeconds           float64 `json:"idle_seconds"`
 	Heartbeats            int64   `json:"heartbeats"`
 	CPUPerHeartbeatUS     float64 `json:"cpu_per_heartbeat_us"`
