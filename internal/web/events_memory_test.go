@@ -178,10 +178,11 @@ func TestStreamMemoryStaysFlat(t *testing.T) {
 	// natter's own state per stream, beyond what the trivial handler has:
 	// the hub subscription, the stream and exchange structs, the write
 	// guard's timer, the select's waiters and the security headers (over
-	// h2c the client keeps a copy of those too), about 1.5 KiB. A stream
-	// that waited under the middleware's frames again would be 4 KiB over
-	// on h2c; one that kept the chain's request copies and session, 1.7.
-	const allowance = 2.5 // KiB
+	// h2c the client keeps a copy of those too): measured at 0 to 0.7 KiB
+	// over HTTP/1.1, 1.4 to 2.0 over h2c. A stream that waited under the
+	// middleware's frames again would be 4 KiB more on h2c; one that kept
+	// the chain's request copies and session, 1.7 more on both.
+	allowance := map[string]float64{"http1": 1.5, "h2c": 3.0} // KiB
 	for _, proto := range []string{"http1", "h2c"} {
 		t.Run(proto, func(t *testing.T) {
 			// The least of three measurements after heartbeats: a stream
@@ -215,8 +216,8 @@ func TestStreamMemoryStaysFlat(t *testing.T) {
 				cookie := s.register(t, "bob").cookie(t)
 				opened, after := measure(t, s.URL, cookie)
 				t.Logf("KiB per stream: natter %.1f opened, %.1f after heartbeats; trivial handler %.1f, %.1f", opened, after, stdOpened, stdAfter)
-				if after > stdAfter+allowance {
-					t.Errorf("natter holds %.1f KiB per idle stream, the trivial handler %.1f: more than %.1f KiB over", after, stdAfter, allowance)
+				if after > stdAfter+allowance[proto] {
+					t.Errorf("natter holds %.1f KiB per idle stream, the trivial handler %.1f: more than %.1f KiB over", after, stdAfter, allowance[proto])
 				}
 				if after > opened+1 {
 					t.Errorf("natter's streams grew from %.1f to %.1f KiB each with heartbeats", opened, after)
