@@ -36,16 +36,22 @@ func BenchmarkStreams(b *testing.B) {
 			benchStreams(b, n, proto, s.URL, cookie)
 		})
 		b.Run("stdlib/"+proto, func(b *testing.B) {
-			ts := httptest.NewUnstartedServer(trivialSSE(heartbeat))
-			if proto == "h2c" {
-				ts.Config.Protocols = new(http.Protocols)
-				ts.Config.Protocols.SetUnencryptedHTTP2(true)
-			}
-			ts.Start()
-			b.Cleanup(ts.Close)
-			benchStreams(b, n, proto, ts.URL, "")
+			benchStreams(b, n, proto, startTrivialSSE(b, proto, heartbeat), "")
 		})
 	}
+}
+
+// startTrivialSSE serves trivialSSE over proto until tb ends, and returns
+// its URL.
+func startTrivialSSE(tb testing.TB, proto string, heartbeat time.Duration) string {
+	ts := httptest.NewUnstartedServer(trivialSSE(heartbeat))
+	if proto == "h2c" {
+		ts.Config.Protocols = new(http.Protocols)
+		ts.Config.Protocols.SetUnencryptedHTTP2(true)
+	}
+	ts.Start()
+	tb.Cleanup(ts.Close)
+	return ts.URL
 }
 
 // trivialSSE is the event stream as the standard library's documentation

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -202,14 +201,7 @@ func TestStreamMemoryStaysFlat(t *testing.T) {
 			}
 			var stdOpened, stdAfter float64
 			t.Run("stdlib", func(t *testing.T) {
-				ts := httptest.NewUnstartedServer(trivialSSE(heartbeat))
-				if proto == "h2c" {
-					ts.Config.Protocols = new(http.Protocols)
-					ts.Config.Protocols.SetUnencryptedHTTP2(true)
-				}
-				ts.Start()
-				t.Cleanup(ts.Close)
-				stdOpened, stdAfter = measure(t, ts.URL, "")
+				stdOpened, stdAfter = measure(t, startTrivialSSE(t, proto, heartbeat), "")
 			})
 			t.Run("natter", func(t *testing.T) {
 				s := newSite(t, siteOptions{StreamsPerMember: n, Heartbeat: heartbeat, H2C: proto == "h2c"})
