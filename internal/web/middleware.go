@@ -379,6 +379,27 @@ type frontDoor struct {
 	next http.Handler
 }
 
+// responseStarted reports whether w's status line has been written, looking
+// through the wrappers for the recorder logRequests put there.
+func responseStarted(w http.ResponseWriter) bool {
+	for {
+		switch v := w.(type) {
+		case *recorder:
+			return v.wrote
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
+// securityPolicy is natter's Content Security Policy: it loads nothing from
+// elsewhere and runs no inline script.
+const securityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'none'"
+
 // exchange is one request on its way through frontDoor: what its log line
 // and metrics need, and the stream it became, if it did.
 type exchange struct {
@@ -464,27 +485,6 @@ func holdStream(r *http.Request, st *stream) bool {
 	}
 	return ok
 }
-
-// responseStarted reports whether w's status line has been written, looking
-// through the wrappers for the recorder logRequests put there.
-func responseStarted(w http.ResponseWriter) bool {
-	for {
-		switch v := w.(type) {
-		case *recorder:
-			return v.wrote
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = v.Unwrap()
-		default:
-			return false
-		}
-	}
-}
-
-// securityPolicy is natter's Content Security Policy: it loads nothing from
-// elsewhere and runs no inline script.
-const securityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-	"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
-	"form-action 'self'; frame-ancestors 'none'"
 
 // recovered, deferred, handles a panic of the request's handler.
 func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
