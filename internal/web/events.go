@@ -26,9 +26,10 @@ import (
 //
 // A stream lives for hours, mostly waiting, so what its goroutine keeps
 // then is most of what natter holds for an idle member. events only sets
-// the stream up and hands it to frontDoor (holdStream), which runs it once
-// the chain's frames, and the request copies and session they hold, are
-// gone; TestStreamMemoryStaysFlat measures what is left, before and after
+// the stream up and hands it back to the top of the middleware
+// (holdStream): Server.ServeHTTP runs it once the chain's frames, and the
+// request copies and session they hold, are gone.
+// TestStreamMemoryStaysFlat measures what is left, before and after
 // traffic.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if st := s.openStream(w, r); st != nil && !holdStream(r, st) {
