@@ -14,13 +14,14 @@ func renderStreams(res *Results) string {
 	renderRun(&b, res)
 	p("%s members each hold one idle event stream, over HTTP/1.1 with one connection per member (as behind nginx, which proxies each stream over an upstream connection of its own) and over h2c (%s streams per connection). Beside natter, the plainest SSE server the standard library allows (`natter-load -trivial-sse`: a handler that writes natter's heartbeat comment and flushes, every heartbeat) is measured the same way. Both send a heartbeat every %.0f s here (natter's default is 25 s), so that its cost stands out; the idle phase lasts %.0f s.\n\n",
 		thousands(sc.Streams), thousands(sc.StreamsPerConn), sc.HeartbeatSeconds, sc.IdleSeconds)
-	p("*Open* is once every stream has sent two heartbeats; *after* is after the idle phase and, for natter, one message to every member (the trivial server sends only heartbeats). Memory per stream is (RSS − RSS before the streams) ÷ streams; *stacks* is the same for the goroutine stacks in use (natter's `go_memstats_stack_inuse_bytes`, the trivial server's `runtime.MemStats.StackInuse`). *CPU per heartbeat* is the server's CPU time over the idle phase ÷ the heartbeats the clients received.\n\n")
-	p("| server | protocol | streams | per stream, open | stacks | per stream, after | stacks | CPU per heartbeat | server CPU | client CPU | others' CPU | reconnections |\n")
-	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("*Open* is once every stream has sent two heartbeats; *after* is after the idle phase and, for natter, one message to every member (the trivial server sends only heartbeats); *settled* is two heartbeats later, after four garbage collections in the server (stacks shrink by half per collection), so that the traffic's garbage is gone and what is left is what the streams hold. The baseline (*RSS before the streams*) is taken after four collections too. *Live heap* is Go's own count of the heap the server still uses (`go_memstats_heap_alloc_bytes`, `runtime.MemStats.HeapAlloc`) at the same moments: RSS also holds memory the collector has freed but not yet returned, and SQLite's page caches, so *stacks* + *live heap* is what the streams themselves hold. Memory per stream is (RSS − RSS before the streams) ÷ streams; *stacks* is the same for the goroutine stacks in use (natter's `go_memstats_stack_inuse_bytes`, the trivial server's `runtime.MemStats.StackInuse`). *CPU per heartbeat* is the server's CPU time over the idle phase ÷ the heartbeats the clients received.\n\n")
+	p("| server | protocol | streams | per stream, open | stacks | per stream, after | stacks | settled | stacks | live heap | CPU per heartbeat | server CPU | client CPU | others' CPU | reconnections |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range sc.Runs {
-		p("| %s | %s | %s | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | **%.0f µs** | %.1f %% | %.1f %% | %.0f %% | %d |\n",
+		p("| %s | %s | %s | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | **%.1f KiB** | %.1f KiB | %.1f KiB | **%.0f µs** | %.1f %% | %.1f %% | %.0f %% | %d |\n",
 			r.Server, r.Proto, thousands(r.Opened), r.BytesPerStreamOpen/1024, r.StackPerStreamOpen/1024,
-			r.BytesPerStreamAfter/1024, r.StackPerStreamAfter/1024, r.CPUPerHeartbeatUS, r.ServerCPU, r.ClientCPU, r.OtherCPU, r.Reconnects)
+			r.BytesPerStreamAfter/1024, r.StackPerStreamAfter/1024, r.BytesPerStreamSettled/1024, r.StackPerStreamSettled/1024, r.HeapPerStreamSettled/1024,
+			r.CPUPerHeartbeatUS, r.ServerCPU, r.ClientCPU, r.OtherCPU, r.Reconnects)
 	}
 	for _, proto := range []string{protoH1, protoH2} {
 		var n, t *StreamCostRun

@@ -55,15 +55,20 @@ type StreamCostRun struct {
 	BytesPerStreamAfter float64 `json:"bytes_per_stream_after"`
 	StackPerStreamOpen  float64 `json:"stack_per_stream_open"`
 	StackPerStreamAfter float64 `json:"stack_per_stream_after"`
-	IdleSeconds         float64 `json:"idle_seconds"`
-	Heartbeats          int64   `json:"heartbeats"`
-	CPUPerHeartbeatUS   float64 `json:"cpu_per_heartbeat_us"`
-	ServerCPU           float64 `json:"server_cpu"` // % of one core, idle phase
-	ClientCPU           float64 `json:"client_cpu"`
-	OtherCPU            float64 `json:"other_cpu"`
-	Reconnects          int64   `json:"reconnects"`
-	Messages            int     `json:"messages,omitempty"`
-	Delivered           int     `json:"delivered,omitempty"`
+	// Settled: after traffic, two heartbeats and a garbage collection, so
+	// that what is left is what the streams hold, not the traffic's garbage.
+	BytesPerStreamSettled float64 `json:"bytes_per_stream_settled"`
+	StackPerStreamSettled float64 `json:"stack_per_stream_settled"`
+	HeapPerStreamSettled  float64 `json:"heap_per_stream_settled"` // live heap, Go's count
+	IdleSeconds           float64 `json:"idle_seconds"`
+	Heartbeats            int64   `json:"heartbeats"`
+	CPUPerHeartbeatUS     float64 `json:"cpu_per_heartbeat_us"`
+	ServerCPU             float64 `json:"server_cpu"` // % of one core, idle phase
+	ClientCPU             float64 `json:"client_cpu"`
+	OtherCPU              float64 `json:"other_cpu"`
+	Reconnects            int64   `json:"reconnects"`
+	Messages              int     `json:"messages,omitempty"`
+	Delivered             int     `json:"delivered,omitempty"`
 }
 
 // Soak is the "soak" scenario: streams, sends and page reads together for

@@ -71,17 +71,23 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	var (
 		srv   *child
 		stack func() int64 // the server's goroutine stacks in use, in bytes
+		heap  func() int64 // the server's live heap after the last collection
+		gc    string       // a URL at which the server collects its garbage
 		err   error
 	)
 	if server == serverNatter {
 		srv, err = r.startNatter(ctx, label, dbPath, "NATTER_HEARTBEAT="+o.streamHeartbeat.String())
 		if err == nil {
 			stack = func() int64 { return metricValue(ctx, "http://"+srv.debug+"/metrics", "go_memstats_stack_inuse_bytes") }
+			heap = func() int64 { return metricValue(ctx, "http://"+srv.debug+"/metrics", "go_memstats_heap_alloc_bytes") }
+			gc = "http://" + srv.debug + "/debug/pprof/heap?gc=1"
 		}
 	} else {
 		srv, err = r.startTrivialSSE(ctx, label, o.streamHeartbeat)
 		if err == nil {
 			stack = func() int64 { return metricValue(ctx, srv.base+"/stack", "stack_inuse_bytes") }
+			heap = func() int64 { return metricValue(ctx, srv.base+"/stack", "heap_alloc_bytes") }
+			gc = srv.base + "/stack?gc=1"
 		}
 	}
 	if err != nil {
@@ -89,8 +95,16 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	}
 	defer srv.stop()
 
+	// Collections settle the baseline (natter's start-up garbage, and the
+	// stacks of its start-up work) as they settle the last figure.
+	collect := func() {
+		for range 4 { // stacks shrink by half per collection
+			metricValue(ctx, gc, "-")
+		}
+	}
 	time.Sleep(time.Second)
-	p0, s0 := srv.proc(), stack()
+	collect()
+	p0, s0, h0 := srv.proc(), stack(), heap()
 	run.RSSBefore = p0.RSS
 	ss := newStreamSet(srv.base, proto, c, o.ips, o.perConn)
 	defer ss.close()
@@ -142,6 +156,16 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	run.BytesPerStreamAfter = perStream(p2.RSS-p0.RSS, run.Opened)
 	run.StackPerStreamAfter = perStream(s2-s0, run.Opened)
 	logf("%s: %.1f KiB per stream after traffic (stacks %.1f KiB)", label, run.BytesPerStreamAfter/1024, run.StackPerStreamAfter/1024)
+
+	// Settled: two heartbeats later, every stream has written since the
+	// traffic and waits again; collections leave what the streams hold.
+	sleepCtx(ctx, 2*o.streamHeartbeat+time.Second)
+	collect()
+	p3, s3, h3 := srv.proc(), stack(), heap()
+	run.BytesPerStreamSettled = perStream(p3.RSS-p0.RSS, run.Opened)
+	run.StackPerStreamSettled = perStream(s3-s0, run.Opened)
+	run.HeapPerStreamSettled = perStream(h3-h0, run.Opened)
+	logf("%s: %.1f KiB per stream settled (stacks %.1f KiB, live heap %.1f KiB)", label, run.BytesPerStreamSettled/1024, run.StackPerStreamSettled/1024, run.HeapPerStreamSettled/1024)
 	r.saveProfile(ctx, srv, label+"-heap.pb.gz", "/debug/pprof/heap")
 	return run, nil
 }
@@ -197,14 +221,18 @@ func (r *runner) startTrivialSSE(ctx context.Context, label string, heartbeat ti
 // but two, written the plainest way the standard library allows: the
 // opening retry line, then a comment every heartbeat, each flushed. It
 // speaks HTTP/1.1 and h2c, as natter does. /healthz answers; /stack tells
-// the goroutine stacks in use, as natter's go_memstats_stack_inuse_bytes.
+// the goroutine stacks in use, as natter's go_memstats_stack_inuse_bytes
+// (/stack?gc=1 collects garbage first).
 func serveTrivialSSE(addr string, heartbeat time.Duration) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	mux.HandleFunc("/stack", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("gc") {
+			runtime.GC()
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(w, "stack_inuse_bytes %d\n", ms.StackInuse)
+		fmt.Fprintf(w, "stack_inuse_bytes %d\nheap_alloc_bytes %d\n", ms.StackInuse, ms.HeapAlloc)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"natter/internal/live"
@@ -23,19 +24,16 @@ import (
 // instance), is caught up from the store. A Last-Event-ID the server does
 // not know gets a reset event instead (appendReset).
 //
-// A stream's goroutine lives for hours, mostly waiting, so its stack is
-// most of what natter holds for an idle member; TestEventsStackStaysFlat
-// measures it per stream, before and after traffic.
+// A stream lives for hours, mostly waiting, so what its goroutine keeps
+// then is most of what natter holds for an idle member. events only sets
+// the stream up and hands it back to the top of the middleware
+// (holdStream): Server.ServeHTTP runs it once the chain's frames, and the
+// request copies and session they hold, are gone.
+// TestStreamMemoryStaysFlat measures what is left, before and after
+// traffic.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	// The stream is set up in openStream, whose frame is gone by the time
-	// the stream waits: this one is kept for hours.
-	st := s.openStream(w, r)
-	if st == nil {
-		return nil
-	}
-	defer st.sub.Close()
-	if err := st.run(r.ProtoMajor == 1); err != nil {
-		st.fail(r, err)
+	if st := s.openStream(w, r); st != nil && !holdStream(r, st) {
+		st.serve() // not behind frontDoor (a test's handler)
 	}
 	return nil
 }
@@ -55,11 +53,10 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) *stream {
 		srv:    s,
 		w:      w,
 		rc:     http.NewResponseController(w),
-		ctx:    r.Context(),
+		r:      r,
 		member: u.ID,
 		token:  s.sessions.Token(r.Context()),
 		last:   lastEventID(r),
-		buf:    make([]byte, 0, 256),
 	}
 	// An id beyond the member's newest notification is not one of theirs:
 	// another member's, or from before a restore of the database. Honouring
@@ -80,45 +77,73 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) *stream {
 	return st
 }
 
-// fail logs why the stream ended, unless the client went away; the
-// browser reconnects.
-func (st *stream) fail(r *http.Request, err error) {
-	if !errors.Is(err, errStreamGone) && st.ctx.Err() == nil {
-		st.srv.errorStatus(r, err) // logs it
-	}
-}
-
 // stream is one open GET /events.
 type stream struct {
-	srv    *Server
-	w      http.ResponseWriter
-	rc     *http.ResponseController
-	ctx    context.Context
+	srv *Server
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	// r is the request, as it arrived once frontDoor holds the stream: its
+	// context ends with the connection.
+	r      *http.Request
 	member int64
 	token  string // the session's, read again every sessionCheckBeats
 	sub    *live.Subscription
 
 	last  int64  // the newest sequence number sent
 	reset bool   // the next catch-up is a reset event
-	buf   []byte // what is to be written next; reused
+	buf   []byte // what is to be written next; pooled between turns
 	// guard resets an HTTP/2 stream whose write the client does not take
 	// in time; nil over HTTP/1.1, where each write has a deadline instead.
-	guard *time.Timer
-	beats int
+	guard     *time.Timer
+	heartbeat *time.Ticker
+	beats     int
 }
 
 // errStreamGone is a stream's write error: the client has gone.
 var errStreamGone = errors.New("web: event stream closed by the client")
 
+// errLoggedOut ends a stream whose session has ended.
+var errLoggedOut = errors.New("web: event stream's session ended")
+
 // sessionCheckBeats is how many heartbeats apart a stream reads its
 // session again (every five minutes at the default 25 s).
 const sessionCheckBeats = 12
 
-// run writes the stream until the client goes, the subscription ends or
-// the session does.
-func (st *stream) run(http1 bool) error {
+// serve runs the stream until the client goes, the subscription ends or
+// the session does. Its goroutine waits here for hours, on top of
+// Server.ServeHTTP's frame only, so serve only waits: each turn's work is
+// done in a method whose frame is gone by the next wait.
+func (st *stream) serve() {
+	defer st.close()
+	err := st.open()
+	for err == nil {
+		select {
+		case <-st.r.Context().Done():
+			return
+		case <-st.sub.Done():
+			return
+		case <-st.heartbeat.C:
+			err = st.beat()
+		case ev := <-st.sub.Events():
+			err = st.event(ev)
+		}
+	}
+	st.failed(err)
+}
+
+// failed logs why the stream ended, unless the client went away or the
+// session ended; the browser reconnects.
+func (st *stream) failed(err error) {
+	if !errors.Is(err, errStreamGone) && !errors.Is(err, errLoggedOut) && st.r.Context().Err() == nil {
+		st.srv.errorStatus(st.r, err) // logs it
+	}
+}
+
+// open writes the stream's header and the first turn: the retry line and
+// what the page has not seen.
+func (st *stream) open() error {
 	timeout := st.srv.cfg.StreamWriteTimeout
-	if http1 {
+	if st.r.ProtoMajor == 1 {
 		// Each write sets its own deadline (flush).
 	} else {
 		// The middleware's page deadline would reset the stream: over
@@ -130,8 +155,8 @@ func (st *stream) run(http1 bool) error {
 		st.rc.SetWriteDeadline(time.Time{})
 		st.guard = time.AfterFunc(timeout, func() { st.rc.SetWriteDeadline(time.Now()) })
 		st.guard.Stop()
-		defer st.guard.Stop()
 	}
+	st.heartbeat = time.NewTicker(st.srv.cfg.Heartbeat)
 
 	h := st.w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -140,43 +165,51 @@ func (st *stream) run(http1 bool) error {
 	st.w.WriteHeader(http.StatusOK)
 	// Reconnect after 2 s if the connection drops (the browser default is
 	// 3); the page adds its own back-off when reconnecting fails.
+	st.take()
 	st.buf = append(st.buf, "retry: 2000\n\n"...)
 	if err := st.catchUp(); err != nil {
 		return err
 	}
 	st.timelineNews()
-	if err := st.flush(); err != nil {
+	return st.flush()
+}
+
+// close ends the stream's subscription and stops its timers.
+func (st *stream) close() {
+	st.sub.Close()
+	if st.heartbeat != nil {
+		st.heartbeat.Stop()
+	}
+	if st.guard != nil {
+		st.guard.Stop()
+	}
+}
+
+// beat sends a heartbeat, having read the session again every
+// sessionCheckBeats.
+func (st *stream) beat() error {
+	if st.beats++; st.beats%sessionCheckBeats == 0 && !st.stillLoggedIn() {
+		return errLoggedOut
+	}
+	st.take()
+	st.buf = append(st.buf, ": keep-alive\n\n"...)
+	return st.flush()
+}
+
+// event sends what ev announces, and catches up when the hub has dropped
+// events for this stream.
+func (st *stream) event(ev live.Event) error {
+	st.take()
+	if err := st.deliver(ev); err != nil {
 		return err
 	}
-
-	heartbeat := time.NewTicker(st.srv.cfg.Heartbeat)
-	defer heartbeat.Stop()
-	for {
-		select {
-		case <-st.ctx.Done():
-			return nil
-		case <-st.sub.Done():
-			return nil
-		case <-heartbeat.C:
-			if st.beats++; st.beats%sessionCheckBeats == 0 && !st.stillLoggedIn() {
-				return nil
-			}
-			st.buf = append(st.buf, ": keep-alive\n\n"...)
-		case ev := <-st.sub.Events():
-			if err := st.deliver(ev); err != nil {
-				return err
-			}
-			if st.sub.TakeLagged() {
-				if err := st.catchUp(); err != nil {
-					return err
-				}
-			}
-			st.timelineNews()
-		}
-		if err := st.flush(); err != nil {
+	if st.sub.TakeLagged() {
+		if err := st.catchUp(); err != nil {
 			return err
 		}
 	}
+	st.timelineNews()
+	return st.flush()
 }
 
 // stillLoggedIn reads the session again: a logout whose announcement this
@@ -185,11 +218,19 @@ func (st *stream) stillLoggedIn() bool {
 	if st.token == "" {
 		return false
 	}
-	// The request's context holds the session as it was loaded, which
-	// Load would return as it is: read the store through a context that
-	// keeps only the request's cancellation.
-	ctx, err := st.srv.sessions.Load(valueless{st.ctx}, st.token)
+	ctx, cancel := st.readContext()
+	defer cancel()
+	ctx, err := st.srv.sessions.Load(ctx, st.token)
 	return err == nil && st.srv.sessions.GetInt64(ctx, sessionUserID) == st.member
+}
+
+// readContext is the context of a stream's reads from the store: a page's
+// deadline, and neither the request's values (it may hold the session as
+// it was loaded, which Load would return as it is) nor its cancellation: a
+// read that watched the connection would leave its context a map of
+// watchers that outlives the read, for as long as the stream lasts.
+func (st *stream) readContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(valueless{context.WithoutCancel(st.r.Context())}, st.srv.cfg.RequestTimeout)
 }
 
 // valueless is a context's deadline and cancellation without its values.
@@ -219,7 +260,9 @@ func (st *stream) catchUp() error {
 	if st.reset {
 		after = 0
 	}
-	notes, err := st.srv.app.NotificationsAfter(st.ctx, st.member, after)
+	ctx, cancel := st.readContext()
+	defer cancel()
+	notes, err := st.srv.app.NotificationsAfter(ctx, st.member, after)
 	if err != nil {
 		return err
 	}
@@ -248,10 +291,24 @@ func (st *stream) send(n natter.Notification) {
 	}
 }
 
+// streamBufs holds the buffers streams format their turns in: a stream
+// needs one only during a turn, and most are idle.
+var streamBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// take gives the stream a buffer for this turn; flush gives it back.
+func (st *stream) take() {
+	if st.buf == nil {
+		st.buf = (*streamBufs.Get().(*[]byte))[:0]
+	}
+}
+
 // flush writes what is queued, under a deadline: a client that stops
 // reading is dropped rather than holding the stream.
 func (st *stream) flush() error {
-	if len(st.buf) == 0 {
+	buf := st.buf
+	st.buf = nil
+	if len(buf) == 0 {
+		st.give(buf)
 		return nil
 	}
 	timeout := st.srv.cfg.StreamWriteTimeout
@@ -261,8 +318,8 @@ func (st *stream) flush() error {
 		st.guard.Reset(timeout)
 		defer st.guard.Stop()
 	}
-	_, err := st.w.Write(st.buf)
-	st.buf = st.buf[:0]
+	_, err := st.w.Write(buf)
+	st.give(buf)
 	if err == nil {
 		err = st.rc.Flush()
 	}
@@ -270,6 +327,15 @@ func (st *stream) flush() error {
 		return errStreamGone
 	}
 	return nil
+}
+
+// give returns a turn's buffer to the pool, unless a reset event made it
+// large.
+func (st *stream) give(buf []byte) {
+	if buf != nil && cap(buf) <= 4<<10 {
+		buf = buf[:0]
+		streamBufs.Put(&buf)
+	}
 }
 
 // appendEvent appends one notification as an SSE event: id, event name,

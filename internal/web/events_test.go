@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"natter/internal/live"
 	"natter/internal/natter"
 )
@@ -306,6 +308,49 @@ func TestEventsStreamCap(t *testing.T) {
 		if n := st.nextNamed("unread_message_count").count(t); n != 1 {
 			t.Errorf("%d unread, want 1", n)
 		}
+	}
+}
+
+// A stream is one request in the metrics (and the log), counted when it
+// ends: the chain hands the stream back to the top of the middleware,
+// which answers for it once it is over.
+func TestEventsCountedWhenTheyEnd(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	s := newSite(t, siteOptions{StreamsPerMember: 1, Metrics: reg})
+	bob := s.register(t, "bob")
+	streams := func() float64 {
+		t.Helper()
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n float64
+		for _, f := range families {
+			if f.GetName() != "natter_http_requests_total" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				if labels["route"] == "GET /events" && labels["code"] == "200" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+		return n
+	}
+
+	first := bob.openStream(t, "")
+	if n := streams(); n != 0 {
+		t.Errorf("an open stream counted %v times, want 0 until it ends", n)
+	}
+	bob.openStream(t, "") // over the cap: the first ends
+	first.wantEnd()
+	if n := streams(); n != 1 {
+		t.Errorf("an ended stream counted %v times, want 1", n)
 	}
 }
 

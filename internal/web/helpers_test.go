@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"natter/internal/app"
 	"natter/internal/live"
@@ -80,6 +81,9 @@ type siteOptions struct {
 	RequestTimeout time.Duration
 	// SiteName and SiteDescription are web.Config's.
 	SiteName, SiteDescription string
+	// Metrics is web.Config's: a test that reads the metrics passes a
+	// registry.
+	Metrics prometheus.Registerer
 }
 
 // site is one running natter.
@@ -158,6 +162,7 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		TrustedProxies:     o.TrustedProxies,
 		SiteName:           o.SiteName,
 		SiteDescription:    o.SiteDescription,
+		Metrics:            o.Metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

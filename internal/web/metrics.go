@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -66,17 +65,11 @@ func metricMethod(m string) string {
 	return "other"
 }
 
-// withRouteHolder gives r a place (keyed routeKey) in which the handler
-// that serves it records its route pattern: the mux sets the pattern on a
-// copy of the request deep in the chain, and the metrics are taken at the top.
-func withRouteHolder(r *http.Request) (*http.Request, *string) {
-	route := new(string)
-	return r.WithContext(context.WithValue(r.Context(), routeKey, route)), route
-}
-
-// noteRoute records r's route pattern for the metrics.
+// noteRoute records r's route pattern for the metrics: the mux sets the
+// pattern on a copy of the request deep in the chain, and the metrics are
+// taken at the top (frontDoor's exchange).
 func noteRoute(r *http.Request) {
-	if route, ok := r.Context().Value(routeKey).(*string); ok {
-		*route = r.Pattern
+	if x, ok := r.Context().Value(exchangeKey).(*exchange); ok {
+		x.route = r.Pattern
 	}
 }

@@ -390,9 +390,10 @@ func since(r *http.Request) time.Time {
 // included: a log line and metrics, a write deadline, panic recovery, the
 // security headers, the cross-origin check and the body limit.
 //
-// It is one frame rather than a layer per concern because an event stream's
-// goroutine keeps this stack for hours: what it holds idle decides whether
-// the collector can shrink it to 8 KiB (TestEventsStackStaysFlat).
+// A request that becomes an event stream (holdStream) goes on in
+// Server.ServeHTTP once serve, and the rest of the chain, has returned: a
+// stream's goroutine keeps the stack it waits on for hours, and the
+// chain's frames are gone by then (TestStreamMemoryStaysFlat).
 type frontDoor struct {
 	s    *Server
 	cop  *http.CrossOriginProtection
@@ -420,13 +421,27 @@ const securityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'sel
 	"worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
 
-func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	http.NewResponseController(w).SetWriteDeadline(start.Add(pageWriteTimeout))
-	r, route := withRouteHolder(r)
-	defer f.s.logRequest(r, route, rec, start)
-	defer f.s.recovered(rec, r)
+// exchange is one request on its way through frontDoor: what its log line
+// and metrics need, and the stream it became, if it did.
+type exchange struct {
+	rec    recorder
+	r      *http.Request // as frontDoor passed it on
+	start  time.Time
+	route  string  // the pattern that served it (noteRoute)
+	stream *stream // set by holdStream
+	held   bool    // serve returned to run the stream
+}
+
+// serve is the middleware's work and the chain; it returns the exchange
+// only when the request became a stream, whose log line then waits for its
+// end.
+func (f *frontDoor) serve(w http.ResponseWriter, r *http.Request) *exchange {
+	x := &exchange{rec: recorder{ResponseWriter: w, status: http.StatusOK}, start: time.Now()}
+	http.NewResponseController(w).SetWriteDeadline(x.start.Add(pageWriteTimeout))
+	arrived := r
+	x.r = r.WithContext(context.WithValue(r.Context(), exchangeKey, x))
+	defer f.s.ended(x)
+	defer f.s.recovered(&x.rec, x.r)
 
 	h := w.Header()
 	h.Set("Content-Security-Policy", securityPolicy)
@@ -439,9 +454,10 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	if err := f.cop.Check(r); err != nil {
-		http.Error(rec, err.Error(), http.StatusForbidden)
-		return
+		http.Error(&x.rec, err.Error(), http.StatusForbidden)
+		return nil
 	}
+	r = x.r
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	}
@@ -453,7 +469,42 @@ func (f *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		r = r.WithContext(ctx)
 	}
-	f.next.ServeHTTP(rec, r)
+	f.next.ServeHTTP(&x.rec, r)
+	if x.stream == nil {
+		return nil
+	}
+	// The stream keeps the request as it arrived, not the copies the
+	// chain made, whose contexts hold the session and the member.
+	x.r, x.held = arrived, true
+	x.stream.r = arrived
+	return x
+}
+
+// ended, deferred by serve, logs a request that did not become a stream,
+// and closes a stream that was held but never ran (the chain panicked on
+// its way back).
+func (s *Server) ended(x *exchange) {
+	switch {
+	case x.held:
+	case x.stream != nil:
+		x.stream.close()
+		s.logRequest(x)
+	default:
+		s.logRequest(x)
+	}
+}
+
+// holdStream makes the request of r go on as st once the handler and the
+// middleware between frontDoor and it have returned, which must then leave
+// the response alone: loadSession, loadUser and memberAPI do nothing after
+// their handler returns nil. It reports false when r did not come through
+// frontDoor.
+func holdStream(r *http.Request, st *stream) bool {
+	x, ok := r.Context().Value(exchangeKey).(*exchange)
+	if ok {
+		x.stream = st
+	}
+	return ok
 }
 
 // recovered, deferred, handles a panic of the request's handler.
@@ -472,15 +523,17 @@ func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
 
 // logRequest counts an answered request in the metrics and writes its log
 // line.
-func (s *Server) logRequest(r *http.Request, route *string, rec *recorder, start time.Time) {
-	elapsed := time.Since(start)
-	if *route == "" {
-		*route = r.Pattern // set by the outer mux for files and probes
+func (s *Server) logRequest(x *exchange) {
+	elapsed := time.Since(x.start)
+	r, rec := x.r, &x.rec
+	route := x.route
+	if route == "" {
+		route = r.Pattern // set by the outer mux for files and probes
 	}
-	if *route == "" || *route == "/" {
-		*route = "other"
+	if route == "" || route == "/" {
+		route = "other"
 	}
-	s.metrics.observe(*route, metricMethod(r.Method), rec.status, elapsed.Seconds())
+	s.metrics.observe(route, metricMethod(r.Method), rec.status, elapsed.Seconds())
 	level := slog.LevelInfo
 	switch {
 	case rec.status == http.StatusServiceUnavailable:

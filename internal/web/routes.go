@@ -7,7 +7,7 @@ import "net/http"
 // The seed's URLs, form fields and JSON are kept exactly (see DESIGN.md §1);
 // the others are natter's own. Handlers return errors; handle turns them into
 // pages (or JSON for the JSON endpoints).
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() *frontDoor {
 	// Pages and endpoints that know who is asking: sessions are loaded here.
 	m := http.NewServeMux()
 

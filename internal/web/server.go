@@ -83,7 +83,7 @@ type Server struct {
 	metrics  *metrics
 	notices  notices
 	cfg      Config
-	handler  http.Handler
+	front    *frontDoor // routes(): the middleware and the URL map
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -143,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	sm.Cookie.Persist = false
 	s.sessions = sm
 
-	s.handler = s.routes()
+	s.front = s.routes()
 	return s, nil
 }
 
@@ -164,9 +164,18 @@ func (c forgivingCodec) Decode(data []byte) (time.Time, map[string]any, error) {
 	return deadline, values, nil
 }
 
-// ServeHTTP makes Server an http.Handler.
+// ServeHTTP makes Server an http.Handler: it serves r through the
+// middleware (frontDoor), then the event stream r became, if it did, with
+// the middleware's panic recovery and log line around it. Keep this frame
+// small: every idle stream waits on top of it (TestStreamMemoryStaysFlat).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
+	x := s.front.serve(w, r)
+	if x == nil {
+		return
+	}
+	defer s.logRequest(x)
+	defer s.recovered(&x.rec, x.r)
+	x.stream.serve()
 }
 
 // HTTPServer returns an http.Server for s with timeouts against slow
@@ -210,7 +219,7 @@ const (
 	userKey  ctxKey = iota
 	loginKey        // the natter.Login of the request's session
 	sinceKey
-	routeKey
+	exchangeKey // the request's *exchange (frontDoor)
 )
 
 // me returns the logged-in member, if any.

@@ -28,61 +28,75 @@ const RequireAllEnv = "NATTER_TEST_REQUIRE_ALL"
 
 // SkipUnlessRequired skips the test with the message, or fails it when
 // RequireAllEnv is set. The first skip of each message in a package is also
-// told to the terminal (see tellTerminal).
+// told to whoever ran go test (see tell).
 func SkipUnlessRequired(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(RequireAllEnv) != "" {
 		t.Fatalf("required by %s: "+format, append([]any{RequireAllEnv}, args...)...)
 	}
 	msg := fmt.Sprintf(format, args...)
-	if _, told := toldTerminal.LoadOrStore(msg, true); !told && !testing.Verbose() {
-		tellTerminal(msg)
+	if _, told := told.LoadOrStore(msg, true); !told && !testing.Verbose() {
+		tell(msg)
 	}
 	t.Skip(msg)
 }
 
-// toldTerminal holds the skip messages this test binary has told.
-var toldTerminal sync.Map
+// told holds the skip messages this test binary has told.
+var told sync.Map
 
-// tellTerminal writes "natter: <package>: msg" to the controlling terminal,
-// if there is one.
+// tell writes "natter: <package>: msg" where the go command that runs this
+// test binary writes its own errors.
 //
 // go test ./... shows nothing of a passing package but its "ok" line: a
 // skip's message, and anything a test or TestMain writes to its standard
 // output or error, are dropped unless -v is given. So a newcomer would not
 // learn that the PostgreSQL tests were skipped, nor how to run them. The
-// terminal is the one way around it; without one (CI, an editor) nothing is
-// written, and CI sets RequireAllEnv instead. A package whose result go
-// test takes from its cache does not run, and says nothing again.
-func tellTerminal(msg string) {
-	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
-	if err != nil {
-		return
+// test binary's parent is the go command, and its standard error is the
+// newcomer's terminal, or the pipe or log file they sent it to: on Linux
+// the binary can write there through /proc. Elsewhere the controlling
+// terminal is the one way around it. A package whose result go test takes
+// from its cache does not run, and says nothing again (go test -count=1
+// runs it).
+func tell(msg string) {
+	line := fmt.Sprintf("natter: %s: %s (go test -v lists them)\n", packageDir(), msg)
+	for _, path := range []string{fmt.Sprintf("/proc/%d/fd/2", os.Getppid()), "/dev/tty"} {
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			_, err = f.WriteString(line)
+			f.Close()
+			if err == nil {
+				return
+			}
+		}
 	}
-	defer tty.Close()
-	fmt.Fprintf(tty, "natter: %s: %s (go test -v lists them)\n", packageDir(), msg)
 }
 
 // packageDir is the directory go test runs the package's tests in, relative
-// to the module's root.
+// to the repository's root: the outermost directory with a go.mod (the
+// benchmark tool is a module of its own inside natter's).
 func packageDir() string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "?"
 	}
+	root := ""
 	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if rel, err := filepath.Rel(dir, wd); err == nil {
-				return filepath.ToSlash(rel)
-			}
-			return wd
+			root = dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return wd
+			break
 		}
 		dir = parent
 	}
+	if root == "" {
+		return wd
+	}
+	rel, err := filepath.Rel(root, wd)
+	if err != nil {
+		return wd
+	}
+	return filepath.ToSlash(rel)
 }
 
 // Dialects lists the engines tests can run against here: SQLite always,
