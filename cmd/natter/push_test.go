@@ -63,6 +63,9 @@ func natterBinary(t *testing.T) string {
 type process struct {
 	cmd  *exec.Cmd
 	base string
+
+	mu  sync.Mutex
+	log []string // its standard error, line by line
 }
 
 var listeningRE = regexp.MustCompile(`natter listening"? url=(\S+)`)
@@ -82,10 +85,21 @@ func startProcess(t *testing.T, env ...string) *process {
 	}
 	p := &process{cmd: cmd}
 	t.Cleanup(func() { p.kill() })
+	// A failed test shows what the process logged.
+	t.Cleanup(func() {
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("natter at %s logged:\n%s", p.base, strings.Join(p.log, "\n"))
+			p.mu.Unlock()
+		}
+	})
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
 			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
@@ -162,7 +176,7 @@ func TestPushSurvivesKill(t *testing.T) {
 	alice.send("bob", "before the crash")
 	first.kill()
 	if time.Since(sent) >= delay || svc.Requests() != 0 {
-		t.Skip("the machine is too slow to kill natter within the push delay")
+		storetest.SkipUnlessRequired(t, "the machine is too slow to kill natter within the push delay")
 	}
 
 	second := startProcess(t, env...)

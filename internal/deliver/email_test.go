@@ -75,6 +75,13 @@ func newMailFixture(t *testing.T, d store.Dialect, maxPerDay int) *mailFixture {
 
 func (f *mailFixture) newEngine(s *store.Store, maxPerDay int) *deliver.Engine {
 	f.t.Helper()
+	return f.newEngineOn(s, s, maxPerDay)
+}
+
+// newEngineOn makes an engine that goes through engineStore, its email
+// channel through s.
+func (f *mailFixture) newEngineOn(s *store.Store, engineStore deliver.Store, maxPerDay int) *deliver.Engine {
+	f.t.Helper()
 	cfg, err := mail.ParseConfig(f.srv.URL(), "", "https://natter.example")
 	if err != nil {
 		f.t.Fatal(err)
@@ -90,7 +97,7 @@ func (f *mailFixture) newEngine(s *store.Store, maxPerDay int) *deliver.Engine {
 	presence := deliver.LocalPresence{Streams: f.hub}
 	email := &deliver.Email{Store: s, Presence: presence, Sender: sender, Composer: composer, MaxPerDay: maxPerDay,
 		Unsubscribe: func(id int64, list string) string { return app.UnsubscribePath(mailKey, id, list) }}
-	e, err := deliver.New(deliver.Options{Store: s, Presence: presence, Channels: []deliver.Channel{email},
+	e, err := deliver.New(deliver.Options{Store: engineStore, Presence: presence, Channels: []deliver.Channel{email},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		f.t.Fatal(err)
@@ -623,5 +630,44 @@ func TestEmailUnansweredIsNotSentTwice(t *testing.T) {
 		f.clock.Advance(emailDelay)
 		f.drain()
 		f.expectMails(2)
+	})
+}
+
+// finishHook is the engine's store, running before once just before the
+// engine's first FinishJob.
+type finishHook struct {
+	*store.Store
+	before func()
+	once   sync.Once
+}
+
+func (h *finishHook) FinishJob(ctx context.Context, job natter.Job) error {
+	h.once.Do(h.before)
+	return h.Store.FinishJob(ctx, job)
+}
+
+// A message owed between the email channel deleting a sent email's jobs
+// and the engine finishing its job is emailed in its turn: on SQLite its
+// job gets the sent one's id, and finishing that job once deleted it.
+func TestEmailOwedAsTheLastIsFinished(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		alice, bob := f.member("alice"), f.member("bob")
+		f.send(alice, "bob", "the first")
+		hook := &finishHook{Store: f.store, before: func() { f.send(alice, "bob", "the second") }}
+		engine := f.newEngineOn(f.store, hook, 0)
+		f.clock.Advance(emailDelay)
+		if err := engine.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if m := f.expectMails(1)[0]; !strings.Contains(m.Text, "the first") || strings.Contains(m.Text, "the second") {
+			t.Fatalf("first email:\n%s", m.Text)
+		}
+		f.clock.Advance(emailDelay)
+		if err := engine.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if m := f.expectMails(2)[1]; !strings.Contains(m.Text, "the second") || m.To[0] != bob.Email {
+			t.Fatalf("second email to %q:\n%s", m.To, m.Text)
+		}
 	})
 }

@@ -34,11 +34,12 @@ type Store interface {
 	ClaimJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]natter.Job, error)
 	// NextDue is when the next job is due; false if none is owed.
 	NextDue(ctx context.Context) (time.Time, bool, error)
-	// FinishJob drops a job that is done or will never be.
-	FinishJob(ctx context.Context, id int64) error
+	// FinishJob drops a job that is done or will never be. A job is known
+	// by its ID and Due together (SQLite reuses the ID of a deleted row).
+	FinishJob(ctx context.Context, job natter.Job) error
 	// RetryJob makes a job due again at at; counted false gives back the
 	// attempt (the job was held, not failed).
-	RetryJob(ctx context.Context, id int64, at time.Time, counted bool) error
+	RetryJob(ctx context.Context, job natter.Job, at time.Time, counted bool) error
 	// Unread is the one test of whether the member has read an item.
 	Unread(ctx context.Context, item natter.Item) (bool, error)
 	Prefs(ctx context.Context, userID int64) (natter.Prefs, error)
@@ -239,12 +240,12 @@ func (e *Engine) deliver(ctx context.Context, job natter.Job) {
 	// Bookkeeping after a send that was cut short by shutdown still runs.
 	after := context.WithoutCancel(ctx)
 	finish := func() {
-		if err := e.store.FinishJob(after, job.ID); err != nil {
+		if err := e.store.FinishJob(after, job); err != nil {
 			log.Warn("delivery: finishing job", "err", err)
 		}
 	}
 	retry := func(at time.Time, counted bool) {
-		if err := e.store.RetryJob(after, job.ID, at, counted); err != nil {
+		if err := e.store.RetryJob(after, job, at, counted); err != nil {
 			log.Warn("delivery: rescheduling job", "err", err)
 		}
 	}

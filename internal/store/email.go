@@ -141,7 +141,8 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 			return err
 		}
 		var group, sending int64
-		err := tx.q.QueryRowContext(ctx, `SELECT mail_group, sending_at FROM outbox WHERE id = $1`, job.ID).Scan(&group, &sending)
+		err := tx.q.QueryRowContext(ctx, `SELECT mail_group, sending_at FROM outbox WHERE id = $1 AND due_at = $2`,
+			job.ID, micros(job.Due)).Scan(&group, &sending)
 		if errors.Is(err, sql.ErrNoRows) {
 			b.State = natter.MailGone
 			return nil
@@ -151,7 +152,7 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 		}
 		if sending != 0 {
 			b.State = natter.MailAbandoned
-			return tx.dropMail(ctx, uid, job.ID)
+			return tx.dropMail(ctx, job)
 		}
 		if group != 0 && group != job.ID {
 			var n int
@@ -244,9 +245,11 @@ func (s *Store) GatherMail(ctx context.Context, job natter.Job, maxPerDay int, k
 	return b, nil
 }
 
-// dropMail deletes the email job leader and the jobs it groups.
-func (tx *Tx) dropMail(ctx context.Context, userID, leader int64) error {
-	_, err := tx.q.ExecContext(ctx, `DELETE FROM outbox WHERE user_id = $1 AND (id = $2 OR mail_group = $2)`, userID, leader)
+// dropMail deletes the email job leader and the jobs it groups (the
+// leader known by its due time too, as FinishJob knows a job).
+func (tx *Tx) dropMail(ctx context.Context, leader natter.Job) error {
+	_, err := tx.q.ExecContext(ctx, `DELETE FROM outbox WHERE user_id = $1 AND ((id = $2 AND due_at = $3) OR mail_group = $2)`,
+		leader.Item.UserID, leader.ID, micros(leader.Due))
 	return err
 }
 
@@ -263,8 +266,8 @@ func (s *Store) StartMail(ctx context.Context, job natter.Job, counted bool) (bo
 		if err := tx.lockMember(ctx, job.Item.UserID); err != nil {
 			return err
 		}
-		res, err := tx.q.ExecContext(ctx, `UPDATE outbox SET sending_at = $1 WHERE id = $2 AND sending_at = 0`,
-			micros(tx.now), job.ID)
+		res, err := tx.q.ExecContext(ctx, `UPDATE outbox SET sending_at = $1 WHERE id = $2 AND due_at = $3 AND sending_at = 0`,
+			micros(tx.now), job.ID, micros(job.Due))
 		if err != nil {
 			return err
 		}
@@ -291,7 +294,7 @@ func (s *Store) StartMail(ctx context.Context, job natter.Job, counted bool) (bo
 // FinishMail deletes an email's jobs once it is sent, or will never be.
 func (s *Store) FinishMail(ctx context.Context, job natter.Job) error {
 	_, err := s.Update(ctx, func(t natter.Tx) error {
-		return t.(*Tx).dropMail(ctx, job.Item.UserID, job.ID)
+		return t.(*Tx).dropMail(ctx, job)
 	})
 	if err != nil {
 		return fmt.Errorf("store: finish mail: %w", err)
@@ -302,7 +305,8 @@ func (s *Store) FinishMail(ctx context.Context, job natter.Job) error {
 // ReleaseMail clears the sending mark of an email the SMTP server surely
 // did not take (it refused, or could not be reached), to be tried again.
 func (s *Store) ReleaseMail(ctx context.Context, job natter.Job) error {
-	if _, err := s.wq.ExecContext(ctx, `UPDATE outbox SET sending_at = 0 WHERE id = $1`, job.ID); err != nil {
+	if _, err := s.wq.ExecContext(ctx, `UPDATE outbox SET sending_at = 0 WHERE id = $1 AND due_at = $2`,
+		job.ID, micros(job.Due)); err != nil {
 		return fmt.Errorf("store: release mail: %w", err)
 	}
 	return nil

@@ -217,9 +217,16 @@ func (s *Store) ReleaseLeases(ctx context.Context) error {
 	return nil
 }
 
+// A job is known by its id and its due time together: SQLite gives a new
+// row the id of the newest one deleted, so a job that was finished (or
+// withdrawn) while its worker still held it can have its id reused by a
+// job owed just after, and its worker's last word must not touch that
+// one. No two jobs with one id are due at the same microsecond.
+
 // FinishJob removes a job that is done, or that will never be done.
-func (s *Store) FinishJob(ctx context.Context, id int64) error {
-	if _, err := s.wq.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id); err != nil {
+func (s *Store) FinishJob(ctx context.Context, job natter.Job) error {
+	if _, err := s.wq.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1 AND due_at = $2`,
+		job.ID, micros(job.Due)); err != nil {
 		return fmt.Errorf("store: finish job: %w", err)
 	}
 	return nil
@@ -228,13 +235,13 @@ func (s *Store) FinishJob(ctx context.Context, id int64) error {
 // RetryJob makes a job due again at at. A job held back (quiet hours)
 // rather than failed passes counted false: its attempt is given back, so
 // that back-off grows with failures only.
-func (s *Store) RetryJob(ctx context.Context, id int64, at time.Time, counted bool) error {
+func (s *Store) RetryJob(ctx context.Context, job natter.Job, at time.Time, counted bool) error {
 	undo := 0
 	if !counted {
 		undo = 1
 	}
 	_, err := s.wq.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $1, lease_until = 0, lease_owner = '',
-		attempts = attempts - $2 WHERE id = $3`, micros(at), undo, id)
+		attempts = attempts - $2 WHERE id = $3 AND due_at = $4`, micros(at), undo, job.ID, micros(job.Due))
 	if err != nil {
 		return fmt.Errorf("store: retry job: %w", err)
 	}

@@ -83,7 +83,7 @@ func TestOutbox(t *testing.T) {
 			if ok, err := s.StartPush(ctx, jobs[0]); err != nil || !ok {
 				t.Fatalf("StartPush = %v, %v", ok, err)
 			}
-			if err := s.FinishJob(ctx, jobs[0].ID); err != nil {
+			if err := s.FinishJob(ctx, jobs[0]); err != nil {
 				t.Fatal(err)
 			}
 			var queued bool
@@ -108,11 +108,72 @@ func TestOutbox(t *testing.T) {
 			if ok, err := s.StartPush(ctx, jobs[0]); err != nil || ok {
 				t.Errorf("StartPush of a read item = %v, %v", ok, err)
 			}
-			if err := s.FinishJob(ctx, reads[0].ID); err != nil {
+			if err := s.FinishJob(ctx, reads[0]); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok, err := s.NextDue(ctx); err != nil || ok {
 				t.Errorf("the outbox is not empty: %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+// A worker's last word on a job that is already gone touches no other
+// job: SQLite gives a job owed after the deletion the same id (the newest
+// row's), as when an email's jobs are deleted once the server took it and
+// the engine finishes the job after.
+func TestOutboxJobIDReused(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			clk := &outboxClock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
+			s := storetest.Open(t, d, store.Options{Now: clk.Now})
+			ctx := t.Context()
+			alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+			owe := func(body string) {
+				t.Helper()
+				mustUpdate(t, s, func(tx natter.Tx) error {
+					msg, _, err := tx.CreateMessage(ctx, ref(alice), ref(bob), body)
+					if err != nil {
+						return err
+					}
+					return tx.Owe(ctx, natter.ChannelEmail, natter.Item{UserID: bob.ID, Kind: natter.KindMessage, ID: msg.ID},
+						natter.MessageTag(alice.ID), tx.Now())
+				})
+			}
+			owe("first")
+			jobs, err := s.ClaimJobs(ctx, "a", 10, time.Minute)
+			if err != nil || len(jobs) != 1 {
+				t.Fatalf("claimed %+v, %v", jobs, err)
+			}
+			old := jobs[0]
+			// Sent: the email channel deletes its jobs, and only then does
+			// the engine finish the job.
+			if err := s.FinishMail(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(time.Second)
+			owe("second")
+			if ok, err := s.StartMail(ctx, old, true); err != nil || ok {
+				t.Errorf("StartMail of the finished job = %v, %v", ok, err)
+			}
+			if err := s.RetryJob(ctx, old, clk.Now().Add(time.Hour), true); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ReleaseMail(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.FinishJob(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.FinishMail(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			jobs, err = s.ClaimJobs(ctx, "a", 10, time.Minute)
+			if err != nil || len(jobs) != 1 || jobs[0].Attempts != 1 || !jobs[0].Due.Equal(clk.Now()) {
+				t.Fatalf("the later job: claimed %+v, %v", jobs, err)
+			}
+			if d == store.SQLite && jobs[0].ID != old.ID {
+				t.Logf("SQLite did not reuse the id (%d, then %d): the test proves less", old.ID, jobs[0].ID)
 			}
 		})
 	}
