@@ -76,3 +76,32 @@ func TestPhoneSeams(t *testing.T) {
 		t.Errorf("a message of two lines takes %d lines in its bubble", lines)
 	}
 }
+
+// A site with a long name (-site-name) keeps its navbar one row at 360 px,
+// logged out and in: the name is truncated, not "Log in" broken in two,
+// and no page is wider than the phone.
+func TestLongSiteNameNavbar(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t, "-site-name", "The Elm Street Neighbourhood Association Community Board")
+	alice := srv.seedMember(t, "alice", "")
+	srv.seedMember(t, "bob", "").send("alice", "Hi!")
+	b := newBrowser(t, srv, "alice")
+	tb := b.main
+	tb.run(viewport{"small phone", 360, 740, 1, true}.emulate())
+	check := func(path string) {
+		t.Helper()
+		tb.open(path)
+		checkOneRow(t, tb, path)
+		var wide bool
+		tb.eval(`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &wide)
+		if wide {
+			t.Errorf("%s: the page is wider than the screen", path)
+		}
+	}
+	check("/")
+	check("/login")
+	c := alice.cookie()
+	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	check("/index")
+	check("/messages")
+}
