@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,7 +41,15 @@ func TestScreenshots(t *testing.T) {
 	alice.post("Clear skies tonight: Jupiter and three of its moons with the small telescope.")
 	dave.post("Who wants some sourdough starter? I have far too much of it again.")
 	carol.post("Chess club moves to the library's upstairs room from next week. @alice, can you bring the clock?")
+	dave.submit("/post/2/reply", url.Values{"body": {"@alice I saw them too, from the allotment. Wonderful!"}})
 	bob.post("Lost: one ladder, green, answers to \"the good ladder\". Last seen near @dave's shed.")
+	// Likes, so the pictures show hearts and counts: alice's own among them.
+	for _, like := range []struct {
+		by   *httpMember
+		post string
+	}{{carol, "6"}, {dave, "6"}, {alice, "3"}, {bob, "2"}, {carol, "2"}, {alice, "6"}} {
+		like.by.submit("/post/"+like.post+"/like", url.Values{})
+	}
 	bob.send("alice", "Are you coming to the chess club on Thursday?")
 	alice.send("bob", "Yes! I'll bring the clock. Do you still have the spare board?")
 	bob.send("alice", "I do. See you at seven.")

@@ -33,6 +33,7 @@ type server struct {
 	log *syncBuffer
 
 	addr, db string
+	args     []string // more flags, such as -site-name
 	mu       sync.Mutex
 	proc     *os.Process
 	exited   chan struct{}
@@ -41,15 +42,15 @@ type server struct {
 // startServer runs the natter binary on a free port with a fresh SQLite
 // file, waits until /healthz answers, and stops it (SIGTERM) when t ends.
 // A natter that logged an error fails t: the browser tests also watch for
-// 500s nobody saw on screen.
-func startServer(t *testing.T) *server {
+// 500s nobody saw on screen. args are more flags for natter.
+func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "natter.db")
 	var lastErr error
 	// A free port can be taken by someone else between finding and using
 	// it; a few tries make that harmless.
 	for range 3 {
-		s, err := tryStart(t, db)
+		s, err := tryStart(t, db, args)
 		if err == nil {
 			return s
 		}
@@ -59,13 +60,13 @@ func startServer(t *testing.T) *server {
 	return nil
 }
 
-func tryStart(t *testing.T, db string) (*server, error) {
+func tryStart(t *testing.T, db string, args []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	s := &server{URL: "http://" + addr, log: &syncBuffer{}, addr: addr, db: db}
+	s := &server{URL: "http://" + addr, log: &syncBuffer{}, addr: addr, db: db, args: args}
 	if err := s.run(); err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func tryStart(t *testing.T, db string) (*server, error) {
 // run starts natter on s's address and database and waits until it
 // answers.
 func (s *server) run() error {
-	cmd := exec.Command(natterBin, "-addr", s.addr, "-database-url", s.db)
+	cmd := exec.Command(natterBin, append([]string{"-addr", s.addr, "-database-url", s.db}, s.args...)...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("POSTS_PER_PAGE=%d", postsPerPage))
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {

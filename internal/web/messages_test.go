@@ -169,8 +169,9 @@ func TestReadMessages(t *testing.T) {
 		if img := findTag(rows[0].Inner, "img"); img[0].Attr["src"] != fmt.Sprintf("/avatar/%d", alice.user(t).ID) {
 			t.Errorf("the newest row has no avatar of alice")
 		}
-		if a := findClass(rows[0].Inner, "conversation-link")[0]; a.Attr["href"] != "/messages/alice" || a.Text() != "alice" {
-			t.Errorf("the newest row links %q, %q; want alice's conversation", a.Attr["href"], a.Text())
+		// (The row's first link is the avatar's, to the profile.)
+		if a := findClass(rows[0].Inner, "conversation-link"); len(a) != 1 || a[0].Attr["href"] != "/messages/alice" || a[0].Text() != "alice" {
+			t.Errorf("the newest row's conversation links are %v; want one to alice's conversation", a)
 		}
 		if got := r.link("next"); got != "/messages?page=2" {
 			t.Errorf("older messages link %q", got)
