@@ -218,6 +218,9 @@ func (a *App) DeletePost(ctx context.Context, u natter.Account, id int64) error 
 	if err == nil && queued {
 		a.wake()
 	}
+	if p, ok := a.pub.(PostPublisher); ok && err == nil {
+		p.Unposted(id)
+	}
 	return err
 }
 
