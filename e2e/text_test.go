@@ -52,6 +52,23 @@ func TestCharacterCounter(t *testing.T) {
 	alice.open("/edit-profile")
 	alice.fill("#about_me", strings.Repeat("🏳️‍🌈", 10)) // 4 code points each
 	alice.waitFor(`document.getElementById('about_me-counter').textContent === '100 characters left'`)
+
+	// And in the reply form opened in place on the timeline: 100 emoji
+	// are typed whole (no maxlength stops them at 70) and leave 40.
+	alice.open("/index")
+	alice.eval(`window.__samePage = true`, &marked)
+	alice.run(chromedpClick(`#timeline article.post a.post-reply`))
+	reply := `#timeline form.reply-inline textarea`
+	alice.fill(reply, strings.Repeat("😀", 100))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === '40 characters left'`)
+	alice.fill(reply, strings.Repeat("😀", 141))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === '1 character too many'`)
+	alice.run(chromedpClick(`#timeline form.reply-inline button[type="submit"]`))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === 'Too long by 1 character: keep it to 140.'`)
+	alice.eval(`window.__samePage === true && document.querySelectorAll('#timeline article.post').length === 1`, &same)
+	if !same {
+		t.Errorf("a reply too long was sent")
+	}
 }
 
 // A member reading the timeline sees "N new posts" as others post, live,
