@@ -270,7 +270,10 @@ func TestEditPost(t *testing.T) {
 			t.Errorf("bob's badge %d, want 1 (told once)", n)
 		}
 		page := bob.page(t, postPath(post.ID, "")).wantText("Lunch with @bob and @carol?", "edited", "1 earlier version", "Lunch wiht @bob?")
-		page.byID("versions")
+		// The earlier version's @bob links to him, as the post's does.
+		if v := page.byID("versions"); !strings.Contains(v.Inner, `<a class="mention user-popup" href="/user/bob"`) {
+			t.Errorf("the earlier version does not link @bob:\n%s", v.Inner)
+		}
 		bob.page(t, "/").wantText("edited").wantNoText("Lunch wiht")
 		// Taking bob out and back in tells him nothing new.
 		edit(alice, "Lunch with @carol?").wantRedirect(postPath(post.ID, ""))
