@@ -200,6 +200,15 @@ func TestLikes(t *testing.T) {
 			t.Errorf("alice's likes group %q, want three entries", got)
 		}
 		alice.page(t, "/activity").wantText("Your post: Spring is here")
+		// The post shown once above its likes links its @names as the
+		// post does.
+		alice.post(t, "Tea, @bob?")
+		tea := newestPost(t, s)
+		bob.postForm(t, postPath(tea.ID, "/like"), nil)
+		if body := alice.page(t, "/activity").Body; !strings.Contains(body, `: <span class="post-body" dir="auto">Tea, <a class="mention user-popup" href="/user/bob"`) {
+			t.Errorf("the liked post's @bob is not a link on alice's centre:\n%s", body)
+		}
+		alice.page(t, postPath(tea.ID, ""))
 		if _, n := alice.badges(t); n != 3 {
 			t.Errorf("alice's badge %d, want 3", n)
 		}
