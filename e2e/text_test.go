@@ -52,6 +52,23 @@ func TestCharacterCounter(t *testing.T) {
 	alice.open("/edit-profile")
 	alice.fill("#about_me", strings.Repeat("🏳️‍🌈", 10)) // 4 code points each
 	alice.waitFor(`document.getElementById('about_me-counter').textContent === '100 characters left'`)
+
+	// And in the reply form opened in place on the timeline: 100 emoji
+	// are typed whole (no maxlength stops them at 70) and leave 40.
+	alice.open("/index")
+	alice.eval(`window.__samePage = true`, &marked)
+	alice.run(chromedpClick(`#timeline article.post a.post-reply`))
+	reply := `#timeline form.reply-inline textarea`
+	alice.fill(reply, strings.Repeat("😀", 100))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === '40 characters left'`)
+	alice.fill(reply, strings.Repeat("😀", 141))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === '1 character too many'`)
+	alice.run(chromedpClick(`#timeline form.reply-inline button[type="submit"]`))
+	alice.waitFor(`document.querySelector('#timeline form.reply-inline .form-text').textContent === 'Too long by 1 character: keep it to 140.'`)
+	alice.eval(`window.__samePage === true && document.querySelectorAll('#timeline article.post').length === 1`, &same)
+	if !same {
+		t.Errorf("a reply too long was sent")
+	}
 }
 
 // A member reading the timeline sees "N new posts" as others post, live,
@@ -100,5 +117,48 @@ func TestNewPostsLive(t *testing.T) {
 	// The loaded post's mention links like any other.
 	if !bob.has(`#timeline article.post a.mention[href="/user/bob"]`) {
 		t.Errorf("the loaded post's @bob is not a link")
+	}
+}
+
+// "N new posts" counts only posts the page does not show: not a reply the
+// member just wrote in place, and not a post deleted since it was counted.
+func TestNewPostsSkipsOwnReplyAndDeleted(t *testing.T) {
+	needChromium(t)
+	srv := startServer(t)
+	alice := newMember(t, srv, "alice")
+	alice.register()
+	seeded := srv.seedMember(t, "bob", "")
+	seeded.post("bob was here first")
+	bob := newBrowser(t, srv, "bob").main
+	c := seeded.cookie()
+	bob.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	bob.open("/")
+	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
+	var ok bool
+	bob.eval(`(window.__samePage = true) && (document.addEventListener('natter:posts', (e) => { window.__recent = e.detail.recent; }), true)`, &ok)
+
+	// bob replies to his own post in place: the reply shows under it, and
+	// when the stream announces it, it is not "1 new post".
+	bob.run(chromedpClick(`#timeline article.post a.post-reply`))
+	bob.fill(`#timeline form.reply-inline textarea`, "and still here")
+	bob.run(chromedpClick(`#timeline form.reply-inline button[type="submit"]`))
+	bob.waitFor(`document.querySelectorAll('#timeline article.post').length === 2 && window.__recent?.length === 2`)
+	if bob.has(`#new-posts button:not([hidden])`) {
+		t.Errorf("bob's own reply, shown in place, counts as %q", bob.text(`#new-posts button`))
+	}
+
+	// alice posts, bob is told; alice deletes it, and bob is told no more.
+	alice.post("oops, wrong post")
+	bob.waitFor(`document.querySelector('#new-posts button:not([hidden])')?.textContent === '1 new post'`)
+	alice.open("/index")
+	oops := alice.firstPostID("main article.post")
+	alice.open("/post/" + oops + "/delete")
+	alice.submit(`main form button.btn-danger`)
+	alice.wantFlash("Your post was deleted.")
+	bob.waitFor(`document.querySelector('#new-posts button').hidden`)
+	var same bool
+	bob.eval(`window.__samePage === true`, &same)
+	if !same {
+		t.Errorf("bob's page was reloaded")
 	}
 }

@@ -218,6 +218,9 @@ func (a *App) DeletePost(ctx context.Context, u natter.Account, id int64) error 
 	if err == nil && queued {
 		a.wake()
 	}
+	if p, ok := a.pub.(PostPublisher); ok && err == nil {
+		p.Unposted(id)
+	}
 	return err
 }
 
@@ -279,6 +282,18 @@ func (a *App) Thread(ctx context.Context, u natter.Account, id, after int64) (Th
 	if !p.Deleted && !p.EditedAt.IsZero() {
 		if t.Versions, err = a.store.PostVersions(ctx, id); err != nil {
 			return Thread{}, 0, err
+		}
+		// Earlier texts link their @names as the post does.
+		bodies := make([]string, len(t.Versions))
+		for i, v := range t.Versions {
+			bodies[i] = v.Body
+		}
+		mentioned, err := a.mentionsOf(ctx, bodies)
+		if err != nil {
+			return Thread{}, 0, err
+		}
+		for i := range mentioned {
+			t.Versions[i].Mentioned = mentioned[i]
 		}
 	}
 	return t, left, nil

@@ -71,10 +71,12 @@ func (a *App) publish(ctx context.Context, author natter.Account, body string, p
 }
 
 // PostPublisher is a Publisher that also tells open timelines of new posts
-// (live.Hub: "N new posts"). It is asked for rather than required, so that
-// a Publisher for tests need not care.
+// (live.Hub: "N new posts"), and of deleted ones, which stop counting as
+// new. It is asked for rather than required, so that a Publisher for tests
+// need not care.
 type PostPublisher interface {
 	Posted(ids ...int64)
+	Unposted(ids ...int64)
 }
 
 // notifyPost notifies whom post concerns: the author of the post it

@@ -164,7 +164,11 @@ func (e *Email) sendNotifications(ctx context.Context, job natter.Job) Outcome {
 	tags := map[string]bool{}
 	paths := map[string]bool{}
 	allMessages := true
+	likes := map[int64]bool{} // posts whose likes are in, one item each
 	for _, j := range b.Jobs {
+		if j.Item.Kind == natter.KindLike && likes[j.Item.ID] {
+			continue // one item names every liker of the post
+		}
 		t, err := e.Store.ItemText(ctx, j.Item)
 		if errors.Is(err, natter.ErrNotFound) || (err == nil && t.Actor.Username == "") {
 			continue // deleted meanwhile, or a kind the store cannot describe
@@ -172,9 +176,12 @@ func (e *Email) sendNotifications(ctx context.Context, job natter.Job) Outcome {
 		if err != nil {
 			return Outcome{Result: Retry, Err: err}
 		}
-		it := mail.Item{Kind: mail.Kind(j.Item.Kind), From: t.Actor.Username, Path: itemPath(j.Item, t)}
+		it := mail.Item{Kind: mail.Kind(j.Item.Kind), From: t.Actor.Username, Path: itemPath(j.Item, t), Others: t.Others}
 		if prefs.Previews {
 			it.Preview = t.Body
+		}
+		if j.Item.Kind == natter.KindLike {
+			likes[j.Item.ID] = true
 		}
 		n.Items = append(n.Items, it)
 		kinds[j.Item.Kind], tags[j.Tag], paths[it.Path] = true, true, true

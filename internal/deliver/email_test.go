@@ -326,6 +326,38 @@ func TestEmailGroupsItemsDueTogether(t *testing.T) {
 	})
 }
 
+// Likes of one post, for a member who wants email about likes, are one
+// item naming every liker, newest first, not one item per like.
+func TestEmailGroupsLikesOfAPost(t *testing.T) {
+	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+		ctx := context.Background()
+		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
+		p := natter.DefaultPrefs()
+		p.Kinds[natter.KindLike] = natter.KindPrefs{Email: natter.EmailAlways}
+		if err := f.app.SaveNotificationPrefs(ctx, alice, p); err != nil {
+			t.Fatal(err)
+		}
+		post, err := f.app.CreatePost(ctx, alice, "Spring is here")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []natter.Account{bob, carol} {
+			if _, err := f.app.Like(ctx, u, post.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.clock.Advance(emailDelay)
+		f.drain()
+		m := f.expectMails(1)[0]
+		if got, want := m.Header.Get("Subject"), "2 new likes from carol and bob"; got != want {
+			t.Errorf("Subject %q, want %q", got, want)
+		}
+		if got := strings.Count(m.Text, "liked your post"); got != 1 || !strings.Contains(m.Text, "carol and bob liked your post") {
+			t.Errorf("the email has %d like items, want one naming carol and bob:\n%s", got, m.Text)
+		}
+	})
+}
+
 // Messages that come one after another go in the email of the first,
 // when it is due.
 func TestEmailGroupsABurst(t *testing.T) {

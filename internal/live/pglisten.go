@@ -141,7 +141,11 @@ func (l *Listener) relay(payload string) {
 	}
 	for _, a := range anns {
 		if a[0] == store.TimelineMember {
-			l.hub.Posted(a[1])
+			if a[1] < 0 { // a post deleted
+				l.hub.Unposted(-a[1])
+			} else {
+				l.hub.Posted(a[1])
+			}
 			continue
 		}
 		if a[1] == store.EndStreams {

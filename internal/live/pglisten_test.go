@@ -57,21 +57,34 @@ func TestListenerRelaysPosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Other tests' posts share the channel: wait for this one's id.
+	waitNews(t, sub, func(recent []int64) bool { return slices.Contains(recent, post.ID) }, "post %d never reached the timeline", post.ID)
+
+	// Its deletion is announced too: the post leaves the timeline's news.
+	if _, err = s.Update(t.Context(), func(tx natter.Tx) error { return tx.DeletePost(t.Context(), post.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	waitNews(t, sub, func(recent []int64) bool { return !slices.Contains(recent, post.ID) }, "deleted post %d stayed in the timeline's news", post.ID)
+}
+
+// waitNews waits until sub's timeline news satisfy ok, or fails the test
+// with the message format.
+func waitNews(t *testing.T, sub *live.Subscription, ok func(recent []int64) bool, format string, args ...any) {
+	t.Helper()
 	timeout := time.After(guard)
 	for {
 		select {
 		case <-sub.Events():
 		case <-timeout:
-			t.Fatalf("post %d never reached the timeline", post.ID)
+			t.Fatalf(format, args...)
 		}
-		var news struct{ Recent []int64 }
-		if data, ok := sub.TimelineNews(); ok {
+		if data, fresh := sub.TimelineNews(); fresh {
+			var news struct{ Recent []int64 }
 			if err := json.Unmarshal(data, &news); err != nil {
 				t.Fatalf("news %s: %v", data, err)
 			}
-		}
-		if slices.Contains(news.Recent, post.ID) {
-			return
+			if ok(news.Recent) {
+				return
+			}
 		}
 	}
 }

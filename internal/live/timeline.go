@@ -65,6 +65,16 @@ func (h *Hub) Posted(ids ...int64) {
 	}
 }
 
+// Unposted tells the hub that the posts with these ids were deleted (here,
+// or on another instance): they leave the newest posts, so that a page
+// that counted one of them as new stops counting it ("1 new post" for a
+// post that is gone), and the watching streams are woken soon.
+func (h *Hub) Unposted(ids ...int64) {
+	if h.tl.remove(ids) {
+		h.kickTimeline()
+	}
+}
+
 // add records ids and reports whether any was new.
 func (tl *timeline) add(ids []int64) bool {
 	tl.mu.Lock()
@@ -82,9 +92,31 @@ func (tl *timeline) add(ids []int64) bool {
 		}
 		changed = true
 	}
-	if !changed {
-		return false
+	if changed {
+		tl.snapshot()
 	}
+	return changed
+}
+
+// remove forgets ids and reports whether any was kept.
+func (tl *timeline) remove(ids []int64) bool {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	changed := false
+	for _, id := range ids {
+		if i, found := slices.BinarySearchFunc(tl.recent, id, func(e, target int64) int { return cmp.Compare(target, e) }); found {
+			tl.recent = slices.Delete(tl.recent, i, i+1)
+			changed = true
+		}
+	}
+	if changed {
+		tl.snapshot()
+	}
+	return changed
+}
+
+// snapshot stores recent as the next version of the news; tl.mu is held.
+func (tl *timeline) snapshot() {
 	b := append(make([]byte, 0, 24+len(tl.recent)*8), `{"recent":[`...)
 	for i, id := range tl.recent {
 		if i > 0 {
@@ -100,7 +132,6 @@ func (tl *timeline) add(ids []int64) bool {
 		version = old.version + 1
 	}
 	tl.snap.Store(&timelineSnapshot{version: version, json: b})
-	return true
 }
 
 // kickTimeline starts the broadcaster unless it is at work; a running one

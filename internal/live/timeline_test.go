@@ -47,6 +47,12 @@ func TestTimelineWatchers(t *testing.T) {
 	if evs := pending(other); len(evs) != 0 {
 		t.Errorf("a stream not watching the timeline was woken: %v", evs)
 	}
+	// A deleted post leaves the news; one not kept changes nothing.
+	hub.Unposted(5)
+	news(`{"recent":[7,3],"full":false}`)
+	hub.Unposted(4)
+	hub.Posted(8)
+	news(`{"recent":[8,7,3],"full":false}`)
 
 	if n := hub.Watchers(); n != 1 {
 		t.Errorf("%d watchers, want 1", n)

@@ -227,6 +227,9 @@ type Item struct {
 	Preview string
 	// Path is the site-relative link to the item, such as "/messages".
 	Path string
+	// Others are more members who did the same, newest first: the other
+	// likers of a post liked ("bob and carol liked your post").
+	Others []string
 }
 
 // previewRunes is how much of an item's text an email quotes: a whole natter
@@ -325,14 +328,22 @@ func (c *Composer) itemsView(username string, items []Item, path, unsubscribe, s
 		if err != nil {
 			return view{}, err
 		}
-		v.Items = append(v.Items, itemView{From: from, Verb: words.verb, Preview: preview(it.Preview), Link: link})
+		who := []string{from}
+		for _, o := range it.Others {
+			if o := oneLine(o); o != "" {
+				who = append(who, o)
+			}
+		}
+		v.Items = append(v.Items, itemView{From: joinNames(who), Verb: words.verb, Preview: preview(it.Preview), Link: link})
 		if counts[it.Kind] == 0 {
 			kinds = append(kinds, it.Kind)
 		}
-		counts[it.Kind]++
-		if !seen[from] {
-			seen[from] = true
-			names = append(names, from)
+		counts[it.Kind] += len(who)
+		for _, name := range who {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
 		}
 	}
 	var parts []string

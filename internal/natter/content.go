@@ -76,6 +76,8 @@ type PostVersion struct {
 	Body string
 	// WrittenAt is when this text was posted or edited in.
 	WrittenAt time.Time
+	// Mentioned is as Post's: who the @names of Body name now.
+	Mentioned Mentions
 }
 
 // EditWindow is how long after posting its author may edit a post: long

@@ -219,4 +219,7 @@ type ItemText struct {
 	Body string
 	// PostID is the post of a mention, reply or like.
 	PostID int64
+	// Others are, for a like, the other members whose likes of the post
+	// are unread, newest first (a few at most): Actor liked it last.
+	Others []string
 }

@@ -51,9 +51,10 @@ func (tx *Tx) SetNotification(ctx context.Context, userID int64, name string, da
 // keeps the notify queue small. SQLite has a single instance and needs none.
 //
 // New posts are announced too, for every instance's open timelines: as
-// member TimelineMember with the post's id.
+// member TimelineMember with the post's id; deleted ones with its id
+// negated.
 func (tx *Tx) announce(ctx context.Context) error {
-	if tx.store.dialect != Postgres || len(tx.notes) == 0 && len(tx.posted) == 0 {
+	if tx.store.dialect != Postgres || len(tx.notes) == 0 && len(tx.posted) == 0 && len(tx.unposted) == 0 {
 		return nil
 	}
 	latest := map[int64]int64{}
@@ -65,12 +66,15 @@ func (tx *Tx) announce(ctx context.Context) error {
 		users = append(users, u)
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
-	parts := make([]string, len(users), len(users)+len(tx.posted))
+	parts := make([]string, len(users), len(users)+len(tx.posted)+len(tx.unposted))
 	for i, u := range users {
 		parts[i] = FormatAnnouncement(u, latest[u])
 	}
 	for _, id := range tx.posted {
 		parts = append(parts, FormatAnnouncement(TimelineMember, id))
+	}
+	for _, id := range tx.unposted {
+		parts = append(parts, FormatAnnouncement(TimelineMember, -id))
 	}
 	// Several members' announcements share one payload (far below the 8000
 	// byte limit for the few members a transaction touches).
@@ -81,7 +85,8 @@ func (tx *Tx) announce(ctx context.Context) error {
 }
 
 // TimelineMember, as an announcement's member, says "a new post", its id
-// in place of the sequence number. No member has id 0.
+// in place of the sequence number ("a post deleted": its id negated). No
+// member has id 0.
 const TimelineMember = 0
 
 // EndStreams, as an announcement's sequence number, says "end the member's

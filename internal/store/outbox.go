@@ -328,13 +328,17 @@ func (s *Store) ItemText(ctx context.Context, item natter.Item) (natter.ItemText
 			SELECT u.id, u.username, p.body FROM posts p JOIN users u ON u.id = p.user_id
 			WHERE p.id = $1 AND p.deleted_at = 0`, item.ID).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
 	case natter.KindLike:
-		// Who liked it last, and the post liked.
+		// Who liked it last, and the post liked; then the others whose
+		// likes are unread, a few at most.
 		it.PostID = item.ID
 		err = s.rq.QueryRowContext(ctx, `
 			SELECT u.id, u.username, p.body FROM activity a
 			JOIN users u ON u.id = a.actor_id JOIN posts p ON p.id = a.post_id
 			WHERE a.user_id = $1 AND a.post_id = $2 AND a.kind = $3 AND a.unread AND p.deleted_at = 0
 			ORDER BY a.id DESC LIMIT 1`, item.UserID, item.ID, natter.ActivityLike).Scan(&it.Actor.ID, &it.Actor.Username, &it.Body)
+		if err == nil {
+			it.Others, err = s.otherLikers(ctx, item, it.Actor.ID)
+		}
 	default:
 		return it, nil
 	}
@@ -345,6 +349,37 @@ func (s *Store) ItemText(ctx context.Context, item natter.Item) (natter.ItemText
 		return it, fmt.Errorf("store: item text: %w", err)
 	}
 	return it, nil
+}
+
+// maxOtherLikers is how many other likers ItemText names at most.
+const maxOtherLikers = 8
+
+// otherLikers returns the members other than last whose likes of the post
+// item are unread, newest first: at most maxOtherLikers names, read from at
+// most twice as many of the newest unread likes (the activity_unread index).
+func (s *Store) otherLikers(ctx context.Context, item natter.Item, last int64) ([]string, error) {
+	rows, err := s.rq.QueryContext(ctx, `
+		SELECT u.id, u.username FROM activity a JOIN users u ON u.id = a.actor_id
+		WHERE a.user_id = $1 AND a.post_id = $2 AND a.kind = $3 AND a.unread
+		ORDER BY a.id DESC LIMIT $4`, item.UserID, item.ID, natter.ActivityLike, 2*maxOtherLikers+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	seen := map[int64]bool{last: true}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		if !seen[id] && len(names) < maxOtherLikers {
+			seen[id] = true
+			names = append(names, name)
+		}
+	}
+	return names, rows.Err()
 }
 
 // SetPresence records that instance has pages open for members, until

@@ -402,6 +402,30 @@ func TestQueryPlans(t *testing.T) {
 			sortOK: "a member's owed emails: a handful",
 		},
 		{
+			name: "ItemTextLike",
+			run: func(ctx context.Context) error {
+				var liked int64 // the plans' post is deleted by now
+				_, err := s.Update(ctx, func(tx natter.Tx) error {
+					p, err := tx.CreatePost(ctx, natter.MemberRef{ID: alice}, "like me")
+					if err != nil {
+						return err
+					}
+					liked = p.ID
+					_, _, err = tx.AddActivity(ctx, natter.NewActivity{UserID: alice, Kind: natter.ActivityLike, Actor: natter.MemberRef{ID: bob}, PostID: p.ID, Subject: p.ID, Window: time.Hour})
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				t, err := s.ItemText(ctx, natter.Item{UserID: alice, Kind: natter.KindLike, ID: liked})
+				if err == nil && t.Actor.ID != bob {
+					err = fmt.Errorf("item text %+v", t)
+				}
+				return err
+			},
+			uses: []string{"SEARCH a USING INDEX activity_unread (user_id=? AND post_id=?)"},
+		},
+		{
 			name: "EmailToken",
 			run: func(ctx context.Context) error {
 				_, err := s.EmailToken(ctx, "hash", natter.TokenVerify)

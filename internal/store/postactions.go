@@ -108,6 +108,7 @@ func (tx *Tx) DeletePost(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: delete post: %w", err)
 	}
+	tx.unposted = append(tx.unposted, id)
 	return nil
 }
 

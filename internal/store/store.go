@@ -348,9 +348,9 @@ type Tx struct {
 	changedUsers []int64
 	changedPosts bool
 	changedNames bool
-	// posted are the posts created, announced to other instances'
-	// timelines on PostgreSQL (announce).
-	posted []int64
+	// posted are the posts created, unposted those deleted, announced to
+	// other instances' timelines on PostgreSQL (announce).
+	posted, unposted []int64
 }
 
 // Now is the single clock reading of this transaction: every row it writes

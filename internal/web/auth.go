@@ -126,10 +126,16 @@ func (s *Server) showRegister(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderRegister(w http.ResponseWriter, r *http.Request, status int, in app.RegisterInput, refused *natter.Error) error {
 	errs, msg := formMessages(refused)
+	// The address is checked by email when there is email; without, the
+	// form says so (as every page that would send mail does).
+	emailHint := "This site does not send email: your address is not checked."
+	if s.app.EmailEnabled() {
+		emailHint = "We will email you a link to confirm it."
+	}
 	p := &registerPage{
 		Page:            s.base(r, "Register", "register"),
 		Username:        field{Name: "username", Label: "Username", Type: "text", Value: in.Username, Autocomplete: "username", Required: true, Autofocus: true, Error: errs["username"], Hint: app.UsernameRule},
-		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"]},
+		Email:           field{Name: "email", Label: "Email", Type: "email", Value: in.Email, Autocomplete: "email", Required: true, Error: errs["email"], Hint: emailHint},
 		Password:        field{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["password"], Hint: app.PasswordRule},
 		ConfirmPassword: field{Name: "confirm_password", Label: "Repeat password", Type: "password", Autocomplete: "new-password", Required: true, Error: errs["confirm_password"]},
 		Error:           msg,

@@ -98,6 +98,7 @@ func flash(t *testing.T, m *member, r *response) string {
 
 func TestVerifyAddress(t *testing.T) {
 	s := newMailSite(t)
+	s.browser().page(t, "/register").wantText("We will email you a link to confirm it.")
 	bob := s.register(t, "bob")
 	bob.page(t, "/settings/account").wantText("We have sent a link to bob@example.com", "Send the link again")
 	link := mailLink(t, s.mails(t, 1)[0], "/verify-email/")
@@ -204,7 +205,9 @@ func TestEmailOffSaysSo(t *testing.T) {
 	s := newSite(t)
 	bob := s.register(t, "bob")
 	bob.page(t, "/settings/account").wantText("This site does not send email")
+	bob.page(t, "/settings/notifications").wantText("This site does not send email")
 	guest := s.browser()
+	guest.page(t, "/register").wantText("This site does not send email: your address is not checked.")
 	guest.page(t, "/reset-password").wantText("This site does not send email").wantNoText("Send me a link")
 	guest.postForm(t, "/reset-password", url.Values{"email": {"bob@example.com"}}).wantStatus(http.StatusNotFound)
 	guest.get(t, "/unsubscribe/1.message.x").wantStatus(http.StatusNotFound)

@@ -75,9 +75,10 @@ type groupItem struct {
 	What   string // what they did: "mentioned you"
 	// About is the text of the post a group of likes is about (its id
 	// AboutID), shown once rather than with every like.
-	About   string
-	AboutID int64
-	When    stamp // the newest entry's time
+	About          string
+	AboutMentioned natter.Mentions
+	AboutID        int64
+	When           stamp // the newest entry's time
 	// Entries are the newest entries, each linking to what it is about;
 	// More is how many older ones are not shown.
 	Entries []entryItem
@@ -118,7 +119,7 @@ func (s *Server) groupItem(g natter.ActivityGroup) groupItem {
 		e := entryItem{a.Actor, a.PostID, a.Body, a.Mentioned, s.stamp(a.CreatedAt), a.Unread}
 		if g.Kind == natter.ActivityLike {
 			// Every like is of the one post: it is shown once, above them.
-			it.About, it.AboutID, e.Body = a.Body, a.PostID, ""
+			it.About, it.AboutMentioned, it.AboutID, e.Body = a.Body, a.Mentioned, a.PostID, ""
 		}
 		it.Entries = append(it.Entries, e)
 	}

@@ -200,6 +200,15 @@ func TestLikes(t *testing.T) {
 			t.Errorf("alice's likes group %q, want three entries", got)
 		}
 		alice.page(t, "/activity").wantText("Your post: Spring is here")
+		// The post shown once above its likes links its @names as the
+		// post does.
+		alice.post(t, "Tea, @bob?")
+		tea := newestPost(t, s)
+		bob.postForm(t, postPath(tea.ID, "/like"), nil)
+		if body := alice.page(t, "/activity").Body; !strings.Contains(body, `: <span class="post-body" dir="auto">Tea, <a class="mention user-popup" href="/user/bob"`) {
+			t.Errorf("the liked post's @bob is not a link on alice's centre:\n%s", body)
+		}
+		alice.page(t, postPath(tea.ID, ""))
 		if _, n := alice.badges(t); n != 3 {
 			t.Errorf("alice's badge %d, want 3", n)
 		}
@@ -270,7 +279,10 @@ func TestEditPost(t *testing.T) {
 			t.Errorf("bob's badge %d, want 1 (told once)", n)
 		}
 		page := bob.page(t, postPath(post.ID, "")).wantText("Lunch with @bob and @carol?", "edited", "1 earlier version", "Lunch wiht @bob?")
-		page.byID("versions")
+		// The earlier version's @bob links to him, as the post's does.
+		if v := page.byID("versions"); !strings.Contains(v.Inner, `<a class="mention user-popup" href="/user/bob"`) {
+			t.Errorf("the earlier version does not link @bob:\n%s", v.Inner)
+		}
 		bob.page(t, "/").wantText("edited").wantNoText("Lunch wiht")
 		// Taking bob out and back in tells him nothing new.
 		edit(alice, "Lunch with @carol?").wantRedirect(postPath(post.ID, ""))

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -42,6 +43,32 @@ func TestEventsNewPosts(t *testing.T) {
 	// of it at once.
 	late := bob.openStreamAt(t, fmt.Sprintf("/events?timeline=1&member=%d", bob.user(t).ID), "")
 	if ev := late.next(); ev.Name != "posts" || ev.Data != `{"recent":[2,1],"full":false}` {
+		t.Errorf("a new stream starts with %v", ev)
+	}
+}
+
+// A deleted post stops counting as new on open timelines: the streams
+// watching them hear the newest posts without it, so that a page that
+// said "1 new post" for it says nothing.
+func TestEventsDeletedPost(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	watching := bob.openStreamAt(t, "/events?timeline=1", "")
+	alice.post(t, "first")
+	alice.post(t, "oops")
+	for ev := watching.nextNamed("posts"); ev.Data != `{"recent":[2,1],"full":false}`; ev = watching.nextNamed("posts") {
+		if ev.Data != `{"recent":[1],"full":false}` {
+			t.Fatalf("posts event %v", ev)
+		}
+	}
+	alice.postForm(t, "/post/2/delete", nil).wantStatus(http.StatusSeeOther)
+	if ev := watching.nextNamed("posts"); ev.Data != `{"recent":[1],"full":false}` {
+		t.Errorf("after the deletion, posts event %v", ev)
+	}
+	// A stream opened afterwards never hears of it.
+	late := bob.openStreamAt(t, fmt.Sprintf("/events?timeline=1&member=%d", bob.user(t).ID), "")
+	if ev := late.next(); ev.Name != "posts" || ev.Data != `{"recent":[1],"full":false}` {
 		t.Errorf("a new stream starts with %v", ev)
 	}
 }

@@ -69,9 +69,11 @@
     form.action = `/post/${id}/reply`;
     form.noValidate = true;
     const fieldId = `reply-body-${id}`;
+    // data-max-chars, not maxlength: natter.js counts characters as the
+    // server does, where maxlength would count UTF-16 units (70 emoji).
     form.innerHTML = `
       <label class="form-label small"></label>
-      <textarea name="body" rows="2" class="form-control form-control-sm" maxlength="140" required data-maxlength-counter></textarea>
+      <textarea name="body" rows="2" class="form-control form-control-sm" data-max-chars="140" required data-maxlength-counter></textarea>
       <div class="form-text"></div>
       <div class="invalid-feedback"></div>
       <div class="d-flex gap-2 mt-1">

@@ -26,8 +26,13 @@
   let news = {recent: [], full: false};
   let loading = false;
 
+  // Posts newer than top that the page shows already (a reply the member
+  // just wrote in place, under the post it answers) are not waiting.
+  const onPage = () => new Set(shown().map(postId));
+
   function waiting() {
-    return news.recent.filter((id) => Number.isInteger(id) && id > top);
+    const here = onPage();
+    return news.recent.filter((id) => Number.isInteger(id) && id > top && !here.has(id));
   }
 
   function show() {
@@ -67,7 +72,8 @@
       if (!response.ok || response.redirected) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       const fetched = doc.querySelectorAll('#timeline article.post');
-      const fresh = [...fetched].filter((a) => postId(a) > top);
+      const here = onPage();
+      const fresh = [...fetched].filter((a) => postId(a) > top && !here.has(postId(a)));
       fresh.sort((a, b) => postId(b) - postId(a)); // newest first, as the list
       const first = list.querySelector('article.post');
       for (const article of fresh) {
@@ -98,4 +104,6 @@
   }
 
   button.addEventListener('click', load);
+  // A post put on the page in place (a reply) may be one counted as new.
+  new MutationObserver(show).observe(list, {childList: true});
 })();
