@@ -141,7 +141,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", duration(env("NATTER_SHUTDOWN_TIMEOUT", "10s")), "how long to wait for requests to finish on shutdown (NATTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.debugAddr, "debug-addr", env("NATTER_DEBUG_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/; keep it private; empty serves none (NATTER_DEBUG_ADDR)")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", duration(env("NATTER_REQUEST_TIMEOUT", "10s")), "how long a request (event streams excepted) may take, database calls included, before it is answered 503 (NATTER_REQUEST_TIMEOUT)")
-	fs.StringVar(&c.siteName, "site-name", env("NATTER_SITE_NAME", web.DefaultSiteName), "the site's name, in every page's title and navbar (NATTER_SITE_NAME)")
+	fs.StringVar(&c.siteName, "site-name", env("NATTER_SITE_NAME", web.DefaultSiteName), "the site's name, in every page's title and navbar and in emails (NATTER_SITE_NAME)")
 	fs.StringVar(&c.siteDesc, "site-description", env("NATTER_SITE_DESCRIPTION", web.DefaultSiteDescription), "what the site is, in a sentence or two, on the front page logged-out visitors see (NATTER_SITE_DESCRIPTION)")
 	fs.DurationVar(&c.startTimeout, "start-timeout", duration(env("NATTER_START_TIMEOUT", "1m")), "how long to keep retrying a database that cannot be reached at start (NATTER_START_TIMEOUT)")
 	fs.DurationVar(&c.listenerPing, "listener-ping", duration(env("NATTER_LISTENER_PING", "5s")), "PostgreSQL: how long the notification listener's connection may be silent before it is checked, and the check may take (NATTER_LISTENER_PING)")
@@ -199,6 +199,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.mail, err = mail.ParseConfig(*smtpURL, *mailFrom, c.publicURL); err != nil {
 		return c, err
 	}
+	c.mail.SiteName = c.siteName
 	if c.pushContact != "" {
 		if err := webpush.CheckSubject(c.pushContact); err != nil {
 			return c, fmt.Errorf("bad -push-contact: %w", err)

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -63,7 +64,7 @@ func (c *Composer) Compose(to *netmail.Address, e Email) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("mail: compose %T: %w", e, err)
 	}
-	v.Site = c.cfg.PublicURL.Host
+	v.Site = cmp.Or(c.cfg.SiteName, c.cfg.PublicURL.Host)
 	v.SiteLink = c.cfg.PublicURL.String()
 	if v.SiteLink == "" || !strings.HasSuffix(v.SiteLink, "/") {
 		v.SiteLink += "/"
@@ -97,7 +98,7 @@ type view struct {
 	list     *List
 
 	Subject  string
-	Site     string // the public URL's host, as a name for the site
+	Site     string // the site's name (Config.SiteName, or the public URL's host)
 	SiteLink string
 	Username string
 

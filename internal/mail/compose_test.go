@@ -202,3 +202,24 @@ func TestComposeLifetimes(t *testing.T) {
 		}
 	}
 }
+
+// Emails name the site as its pages do (-site-name), and by the public
+// URL's host when it has no name.
+func TestComposeSiteName(t *testing.T) {
+	cfg, err := mail.ParseConfig("smtp://127.0.0.1:25?tls=none", "", "https://natter.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := everyEmail("carol")["VerifyAddress"]
+	if e == nil {
+		t.Fatal("no verify email in everyEmail")
+	}
+	if m := compose(t, newComposer(t, cfg), e); !strings.Contains(m.Text, "address on natter.example by") {
+		t.Errorf("without a name the email does not say the host:\n%s", m.Text)
+	}
+	cfg.SiteName = "Chess Club"
+	m := compose(t, newComposer(t, cfg), e)
+	if !strings.Contains(m.Text, "address on Chess Club by") || !strings.Contains(m.HTML, "on Chess Club") {
+		t.Errorf("the email does not name the site:\n%s\n%s", m.Text, m.HTML)
+	}
+}

@@ -97,6 +97,9 @@ type Config struct {
 	// PublicURL is the base of every link in an email, for example
 	// https://natter.example or https://example.org/natter (no trailing slash).
 	PublicURL *url.URL
+	// SiteName is how emails name the site (natter's -site-name); empty,
+	// the public URL's host.
+	SiteName string
 }
 
 // Enabled reports whether email is configured.
