@@ -106,6 +106,16 @@ func TestConversationChat(t *testing.T) {
 	if gaps.Top < -1 || gaps.Top > 1 || gaps.End < -1 || gaps.End > 40 {
 		t.Errorf("phone: the reply box ends %.0f px above the bottom of the screen scrolled to the top, %.0f px at the end; want 0, and at most the page's margin", gaps.Top, gaps.End)
 	}
+
+	// A conversation too short to fill the screen has its box at the
+	// bottom all the same, as a phone's messaging apps do.
+	srv.seedMember(t, "fay", "").send("bob", "Hi bob!")
+	bob.open("/messages/fay")
+	var gap float64
+	bob.eval(`innerHeight - document.getElementById('reply').getBoundingClientRect().bottom`, &gap)
+	if gap < -1 || gap > 40 {
+		t.Errorf("phone, a short conversation: the reply box ends %.0f px above the bottom of the screen; want at most the page's margin", gap)
+	}
 }
 
 // "New message": names suggested as the member types, with their
