@@ -74,7 +74,6 @@ func (r *runner) runPages(ctx context.Context) error {
 		{"/index?before=1000", "/index?before=1000"},
 		{"/index?page=100", "/index?page=100"},
 		{"/user/{name}?before=1000", "/user/" + other + "?before=1000"},
-		{"/conversations", "/conversations"},
 		// A post's page with no likes and with popularLikes: the count
 		// is a column of the post's row, so both cost the same.
 		{"/post/{id} (0 likes)", fmt.Sprintf("/post/%d", plainPost)},

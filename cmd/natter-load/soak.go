@@ -73,7 +73,7 @@ func (r *runner) runSoak(ctx context.Context) error {
 		case 2:
 			return "/user/" + streamers[rand.IntN(len(streamers))].Name + "/popup"
 		default:
-			return "/conversations"
+			return "/activity" // reads nothing: only opening a post or "Mark all read" does
 		}
 	}
 
