@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -49,11 +48,7 @@ func TestListenerRelaysPosts(t *testing.T) {
 	// Every test's schema numbers its posts from 1, and all of them share
 	// the notify channel: start this one's numbers where no other test's
 	// are, or another test's post 1 would stand for this one's.
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := storetest.OpenRaw(t, store.Postgres, dsn)
 	if _, err := raw.ExecContext(t.Context(), `SELECT setval(pg_get_serial_sequence('posts', 'id'), $1)`,
 		1_000_000_000+rand.Int64N(1_000_000_000)); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,15 +21,7 @@ func TestMigrationCentre(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := t.Context()
 			dsn := storetest.DSN(t, d)
-			driver := "sqlite"
-			if d == store.Postgres {
-				driver = "pgx"
-			}
-			db, err := sql.Open(driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := storetest.OpenRaw(t, d, dsn)
 			exec := func(q string, args ...any) {
 				t.Helper()
 				if _, err := db.ExecContext(ctx, q, args...); err != nil {

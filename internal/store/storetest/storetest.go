@@ -175,3 +175,21 @@ func Open(t testing.TB, d store.Dialect, opts store.Options) *store.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// OpenRaw opens dsn (from DSN) with database/sql alone, for a test that
+// shapes a database by hand: the state a migration starts from, or a
+// sequence set where no other test's numbers are. It is closed when the
+// test ends.
+func OpenRaw(t testing.TB, d store.Dialect, dsn string) *sql.DB {
+	t.Helper()
+	driver := "sqlite"
+	if d == store.Postgres {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
