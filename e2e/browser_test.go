@@ -541,3 +541,11 @@ func chromedpClick(sel string) chromedp.Action {
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
+
+// logIn gives tb m's session: the browser is then m, logged in, without
+// going through the login form.
+func (tb *tab) logIn(m *httpMember) {
+	tb.b.t.Helper()
+	c := m.cookie()
+	tb.run(network.SetCookie(c.Name, c.Value).WithURL(m.srv.URL).WithHTTPOnly(true))
+}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -56,9 +55,8 @@ func TestScreenshots(t *testing.T) {
 
 	b := newBrowser(t, srv, "alice")
 	tb := b.main
-	c := alice.cookie()
-	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true),
-		emulation.SetScrollbarsHidden(true), colourScheme("light"))
+	tb.logIn(alice)
+	tb.run(emulation.SetScrollbarsHidden(true), colourScheme("light"))
 	// The one-time suggestion to turn push on, answered: it would be in
 	// every picture.
 	tb.open("/index")

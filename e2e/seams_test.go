@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"testing"
-
-	"github.com/chromedp/cdproto/network"
 )
 
 // What showed at the seams where six branches' pages, templates and CSS
@@ -21,8 +19,7 @@ func TestPhoneSeams(t *testing.T) {
 
 	b := newBrowser(t, srv, "alice")
 	tb := b.main
-	c := alice.cookie()
-	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	tb.logIn(alice)
 	small := viewport{"small phone", 360, 740, 1, true}
 	pages := []string{"/index", "/post/1", "/user/bob", "/edit-profile", "/messages", "/messages/bob",
 		"/new-message", "/send-message/bob", "/activity", "/settings/account", "/settings/sessions",
@@ -100,8 +97,7 @@ func TestLongSiteNameNavbar(t *testing.T) {
 	}
 	check("/")
 	check("/login")
-	c := alice.cookie()
-	tb.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	tb.logIn(alice)
 	check("/index")
 	check("/messages")
 }

@@ -3,8 +3,6 @@ package e2e
 import (
 	"strings"
 	"testing"
-
-	"github.com/chromedp/cdproto/network"
 )
 
 // The character counter counts as the server does: code points, so 100
@@ -81,8 +79,7 @@ func TestNewPostsLive(t *testing.T) {
 	seeded := srv.seedMember(t, "bob", "")
 	seeded.post("bob was here first")
 	bob := newBrowser(t, srv, "bob").main
-	c := seeded.cookie()
-	bob.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	bob.logIn(seeded)
 
 	// bob's stream starts on a page without the timeline; coming to the
 	// timeline makes the worker open it again, for posts.
@@ -130,8 +127,7 @@ func TestNewPostsSkipsOwnReplyAndDeleted(t *testing.T) {
 	seeded := srv.seedMember(t, "bob", "")
 	seeded.post("bob was here first")
 	bob := newBrowser(t, srv, "bob").main
-	c := seeded.cookie()
-	bob.run(network.SetCookie(c.Name, c.Value).WithURL(srv.URL).WithHTTPOnly(true))
+	bob.logIn(seeded)
 	bob.open("/")
 	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	var ok bool
