@@ -467,6 +467,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		cancelRequests()
 		httpSrv.Close()
 	}
+	// Streams over HTTP/1 run off net/http's connections, which Shutdown
+	// does not wait for; the hub has ended them, and they close.
+	if err := srv.WaitStreams(shutdownCtx); err != nil {
+		logger.Warn("event streams still closing at exit", "err", err)
+	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -24,16 +25,17 @@ import (
 // instance), is caught up from the store. A Last-Event-ID the server does
 // not know gets a reset event instead (appendReset).
 //
-// A stream lives for hours, mostly waiting, so what its goroutine keeps
-// then is most of what natter holds for an idle member. events only sets
-// the stream up and hands it back to the top of the middleware
-// (holdStream): Server.ServeHTTP runs it once the chain's frames, and the
-// request copies and session they hold, are gone.
-// TestStreamMemoryStaysFlat measures what is left, before and after
-// traffic.
+// A stream lives for hours, mostly waiting, so what it keeps then is most
+// of what natter holds for an idle member. events only sets the stream up
+// and hands it back to the top of the middleware (holdStream):
+// Server.ServeHTTP runs it once the chain's frames, and the request copies
+// and session they hold, are gone, and over HTTP/1 takes its connection
+// from net/http (detach). TestStreamMemoryStaysFlat measures what is left,
+// before and after traffic.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if st := s.openStream(w, r); st != nil && !holdStream(r, st) {
-		st.serve() // not behind frontDoor (a test's handler)
+		st.start(nil) // not behind frontDoor (a test's handler)
+		st.serve()
 	}
 	return nil
 }
@@ -80,11 +82,17 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) *stream {
 // stream is one open GET /events.
 type stream struct {
 	srv *Server
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	// r is the request, as it arrived once frontDoor holds the stream: its
-	// context ends with the connection.
-	r      *http.Request
+	// w and rc write the stream through net/http; both are nil once the
+	// stream has its connection to itself (conn, over HTTP/1).
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	conn net.Conn
+	rec  *recorder // frontDoor's, for the log line's byte count once detached
+	// r is the request, as it arrived once frontDoor holds the stream.
+	r *http.Request
+	// gone is closed when the client has gone: the request's context
+	// ends, or, once detached, the connection does (watch).
+	gone   <-chan struct{}
 	member int64
 	token  string // the session's, read again every sessionCheckBeats
 	sub    *live.Subscription
@@ -109,16 +117,17 @@ var errLoggedOut = errors.New("web: event stream's session ended")
 // session again (every five minutes at the default 25 s).
 const sessionCheckBeats = 12
 
-// serve runs the stream until the client goes, the subscription ends or
-// the session does. Its goroutine waits here for hours, on top of
-// Server.ServeHTTP's frame only, so serve only waits: each turn's work is
-// done in a method whose frame is gone by the next wait.
+// serve runs the stream, once started, until the client goes, the
+// subscription ends or the session does. Its goroutine waits here for
+// hours, on top of one small frame only (Server.ServeHTTP's or
+// runStream's), so serve only waits: each turn's work is done in a method
+// whose frame is gone by the next wait.
 func (st *stream) serve() {
 	defer st.close()
 	err := st.open()
 	for err == nil {
 		select {
-		case <-st.r.Context().Done():
+		case <-st.gone:
 			return
 		case <-st.sub.Done():
 			return
@@ -134,13 +143,83 @@ func (st *stream) serve() {
 // failed logs why the stream ended, unless the client went away or the
 // session ended; the browser reconnects.
 func (st *stream) failed(err error) {
-	if !errors.Is(err, errStreamGone) && !errors.Is(err, errLoggedOut) && st.r.Context().Err() == nil {
+	if !errors.Is(err, errStreamGone) && !errors.Is(err, errLoggedOut) && !st.clientGone() {
 		st.srv.errorStatus(st.r, err) // logs it
 	}
 }
 
-// open writes the stream's header and the first turn: the retry line and
-// what the page has not seen.
+// clientGone reports whether the client has gone.
+func (st *stream) clientGone() bool {
+	select {
+	case <-st.gone:
+		return true
+	default:
+		return false
+	}
+}
+
+// start writes the stream's header through net/http and reports whether
+// the stream then took its connection (detach): the caller runs serve on
+// a goroutine of its own, and net/http's goroutines, buffers and request
+// state for the connection are gone. rec is frontDoor's recorder, or nil.
+func (st *stream) start(rec *recorder) (detached bool) {
+	h := st.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
+	if st.r.ProtoMajor == 1 {
+		// No chunked encoding: the body is the events as they are, and
+		// the connection's end is the stream's (the setup the SSE
+		// specification recommends, which net/http knows by this value).
+		// A chunk header per write would be formatted by fmt on the
+		// stream's stack (TestEventsStackStaysFlat), and a detached
+		// stream could not keep up the chunking.
+		h.Set("Transfer-Encoding", "identity")
+	}
+	st.w.WriteHeader(http.StatusOK)
+	st.gone = st.r.Context().Done()
+	if st.r.ProtoMajor != 1 || rec == nil || st.rc.Flush() != nil {
+		return false // the first turn's flush sends the header
+	}
+	return st.detach(rec)
+}
+
+// detach takes an HTTP/1 stream's connection from net/http, once its
+// header is written. Behind a proxy each member's stream is a connection
+// of its own, and what net/http keeps per connection while a handler
+// runs — a goroutine reading in the background, 4 KiB read and write
+// buffers, 2 KiB more for the response, the request's state — is more
+// than the stream needs: a connection to write to, under a deadline, and
+// word when the client closes it, which a goroutine blocked in a one-byte
+// read gives (watch). http.Server.Shutdown does not wait for detached
+// streams; Server.WaitStreams does. It reports false when the connection
+// cannot be taken (a test's ResponseWriter).
+func (st *stream) detach(rec *recorder) bool {
+	conn, _, err := st.rc.Hijack()
+	if err != nil {
+		return false
+	}
+	// The read and write buffers Hijack returns are left to the collector:
+	// the write buffer is empty (Hijack flushed it), and a client waiting
+	// on its stream has sent nothing since its request.
+	gone := make(chan struct{})
+	go watch(conn, gone)
+	st.conn, st.gone, st.rec = conn, gone, rec
+	st.w, st.rc, rec.ResponseWriter = nil, nil, nil
+	return true
+}
+
+// watch closes gone once the client has closed conn. A client waiting on
+// its event stream has nothing to send, so a byte ends the stream as the
+// connection's end or an error does.
+func watch(conn net.Conn, gone chan<- struct{}) {
+	var b [1]byte
+	conn.Read(b[:])
+	close(gone)
+}
+
+// open writes the stream's first turn: the retry line and what the page
+// has not seen.
 func (st *stream) open() error {
 	timeout := st.srv.cfg.StreamWriteTimeout
 	if st.r.ProtoMajor == 1 {
@@ -158,11 +237,6 @@ func (st *stream) open() error {
 	}
 	st.heartbeat = time.NewTicker(st.srv.cfg.Heartbeat)
 
-	h := st.w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // tell nginx not to buffer
-	st.w.WriteHeader(http.StatusOK)
 	// Reconnect after 2 s if the connection drops (the browser default is
 	// 3); the page adds its own back-off when reconnecting fails.
 	st.take()
@@ -174,9 +248,13 @@ func (st *stream) open() error {
 	return st.flush()
 }
 
-// close ends the stream's subscription and stops its timers.
+// close ends the stream's subscription, stops its timers and, once
+// detached, closes its connection.
 func (st *stream) close() {
 	st.sub.Close()
+	if st.conn != nil {
+		st.conn.Close()
+	}
 	if st.heartbeat != nil {
 		st.heartbeat.Stop()
 	}
@@ -312,17 +390,26 @@ func (st *stream) flush() error {
 		return nil
 	}
 	timeout := st.srv.cfg.StreamWriteTimeout
-	if st.guard == nil {
+	var err error
+	switch {
+	case st.conn != nil:
+		st.conn.SetWriteDeadline(time.Now().Add(timeout))
+		var n int
+		n, err = st.conn.Write(buf)
+		st.rec.bytes += int64(n)
+	case st.guard == nil:
 		st.rc.SetWriteDeadline(time.Now().Add(timeout))
-	} else {
+		if _, err = st.w.Write(buf); err == nil {
+			err = st.rc.Flush()
+		}
+	default:
 		st.guard.Reset(timeout)
-		defer st.guard.Stop()
+		if _, err = st.w.Write(buf); err == nil {
+			err = st.rc.Flush()
+		}
+		st.guard.Stop()
 	}
-	_, err := st.w.Write(buf)
 	st.give(buf)
-	if err == nil {
-		err = st.rc.Flush()
-	}
 	if err != nil {
 		return errStreamGone
 	}

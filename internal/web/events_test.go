@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -268,7 +269,9 @@ func TestEventsSlowReader(t *testing.T) {
 	}
 }
 
-// stuckWriter is a response whose writes block until stuck is closed.
+// stuckWriter is a response whose writes block until stuck is closed. It
+// hides the connection (it has no Unwrap), so that the stream stays on it
+// rather than taking the connection (detach).
 type stuckWriter struct {
 	http.ResponseWriter
 	stuck <-chan struct{}
@@ -279,7 +282,7 @@ func (w *stuckWriter) Write([]byte) (int, error) {
 	return 0, errors.New("the client went away")
 }
 
-func (w *stuckWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *stuckWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
 
 // waitUntil waits for cond, which the server makes true at once but in its
 // own goroutine.
@@ -449,6 +452,53 @@ func TestEventsStalledOverHTTP2(t *testing.T) {
 	// Subscribed since the headers came: now one event twice the window.
 	big := natter.Notification{UserID: u.ID, Seq: u.NotificationSeq + 1, Name: "unread_activity_count",
 		Data: json.RawMessage(`"` + strings.Repeat("x", 2*window) + `"`), Time: time.Now()}
+	s.hub.Publish(live.Event{UserID: u.ID, Seq: big.Seq, Note: &big})
+	waitUntil(t, "the stalled stream is dropped", func() bool { return s.hub.Streams() == 0 })
+}
+
+// Over HTTP/1.1 a stream takes its connection from net/http (detach): its
+// body is the events as they are, not chunked, and the connection ends
+// with it. It ends when the client closes the connection, and the log
+// line and metrics count it as one request.
+func TestEventsOverHTTP1(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob := s.register(t, "alice"), s.register(t, "bob")
+	stream := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+	if got := stream.resp.TransferEncoding; len(got) != 0 {
+		t.Errorf("Transfer-Encoding %q, want none", got)
+	}
+	if !stream.resp.Close {
+		t.Error("the response does not say the connection ends with it")
+	}
+	alice.send(t, bob, "hi")
+	if ev := stream.nextNamed("unread_message_count"); ev.count(t) != 1 {
+		t.Errorf("%v, want unread_message_count 1", ev)
+	}
+	if n := s.hub.Streams(); n != 1 {
+		t.Fatalf("%d streams subscribed, want 1", n)
+	}
+	stream.close()
+	waitUntil(t, "the closed stream unsubscribes", func() bool { return s.hub.Streams() == 0 })
+}
+
+// A client that stops reading an HTTP/1.1 stream is dropped once a write
+// has waited StreamWriteTimeout. One event larger than the connection's
+// socket buffers does it at once, whatever the machine's speed.
+func TestEventsStalledOverHTTP1(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, siteOptions{StreamWriteTimeout: 100 * time.Millisecond})
+	bob := s.register(t, "bob")
+	u := bob.user(t)
+	stalled := dialStream(t, s.URL, bob.cookie(t)) // reads its first turn, then nothing
+	if err := stalled.conn.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.hub.Streams(); n != 1 {
+		t.Fatalf("%d streams subscribed, want 1", n)
+	}
+	big := natter.Notification{UserID: u.ID, Seq: u.NotificationSeq + 1, Name: "unread_activity_count",
+		Data: json.RawMessage(`"` + strings.Repeat("x", 16<<20) + `"`), Time: time.Now()}
 	s.hub.Publish(live.Event{UserID: u.ID, Seq: big.Seq, Note: &big})
 	waitUntil(t, "the stalled stream is dropped", func() bool { return s.hub.Streams() == 0 })
 }

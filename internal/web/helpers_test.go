@@ -183,6 +183,15 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
+	// Streams over HTTP/1 run off the test server's connections, which
+	// ts.Close neither closes nor waits for: end them before the store
+	// closes, as cmd/natter does.
+	t.Cleanup(func() {
+		hub.CloseAll()
+		if err := srv.WaitStreams(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	return &site{URL: ts.URL, store: st, dsn: dsn, hub: hub, clock: clk, transport: transport, handler: h}
 }
 

@@ -583,8 +583,7 @@ func (r *recorder) Flush() { r.FlushError() }
 // error that Flush, for http.Flusher's sake, drops.
 func (r *recorder) FlushError() error { return http.NewResponseController(r.ResponseWriter).Flush() }
 
-// Hijack is never used by natter; it is here so that the wrapper does not
-// hide the capability.
+// Hijack lets an HTTP/1 event stream take its connection (stream.detach).
 func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -83,7 +84,8 @@ type Server struct {
 	metrics  *metrics
 	notices  notices
 	cfg      Config
-	front    *frontDoor // routes(): the middleware and the URL map
+	front    *frontDoor     // routes(): the middleware and the URL map
+	streams  sync.WaitGroup // detached event streams (WaitStreams)
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -165,17 +167,46 @@ func (c forgivingCodec) Decode(data []byte) (time.Time, map[string]any, error) {
 }
 
 // ServeHTTP makes Server an http.Handler: it serves r through the
-// middleware (frontDoor), then the event stream r became, if it did, with
-// the middleware's panic recovery and log line around it. Keep this frame
-// small: every idle stream waits on top of it (TestStreamMemoryStaysFlat).
+// middleware (frontDoor), then the event stream r became, if it did: on
+// this goroutine, or, when the stream has taken its HTTP/1 connection from
+// net/http (stream.detach), on one of its own.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := s.front.serve(w, r)
 	if x == nil {
 		return
 	}
+	if x.stream.start(&x.rec) {
+		s.streams.Go(func() { s.runStream(x) })
+		return
+	}
+	s.runStream(x)
+}
+
+// runStream serves the stream of x with the middleware's panic recovery
+// and log line around it. Keep this frame small: every idle stream waits
+// on top of it (TestStreamMemoryStaysFlat).
+func (s *Server) runStream(x *exchange) {
 	defer s.logRequest(x)
 	defer s.recovered(&x.rec, x.r)
 	x.stream.serve()
+}
+
+// WaitStreams waits for the event streams that run off net/http's
+// connections (stream.detach) to end, or for ctx to: http.Server.Shutdown
+// neither knows of them nor waits for them. Their subscriptions end them
+// (live.Hub.CloseAll, which cmd/natter has Shutdown call).
+func (s *Server) WaitStreams(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // HTTPServer returns an http.Server for s with timeouts against slow
