@@ -450,9 +450,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc: // the listener failed: shut down all the same
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
@@ -468,12 +468,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		httpSrv.Close()
 	}
 	// Streams over HTTP/1 run off net/http's connections, which Shutdown
-	// does not wait for; the hub has ended them, and they close.
-	if err := srv.WaitStreams(shutdownCtx); err != nil {
-		logger.Warn("event streams still closing at exit", "err", err)
+	// neither waits for nor closes; the hub has ended them.
+	if err := srv.ShutdownStreams(shutdownCtx); err != nil {
+		logger.Warn("shutdown timeout reached; closed the event streams still running", "timeout", cfg.shutdownWait)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	logger.Info("stopped")
 	return nil

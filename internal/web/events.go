@@ -34,7 +34,7 @@ import (
 // before and after traffic.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if st := s.openStream(w, r); st != nil && !holdStream(r, st) {
-		st.start(nil) // not behind frontDoor (a test's handler)
+		st.start(nil, nil) // not behind frontDoor (a test's handler)
 		st.serve()
 	}
 	return nil
@@ -161,8 +161,15 @@ func (st *stream) clientGone() bool {
 // start writes the stream's header through net/http and reports whether
 // the stream then took its connection (detach): the caller runs serve on
 // a goroutine of its own, and net/http's goroutines, buffers and request
-// state for the connection are gone. rec is frontDoor's recorder, or nil.
-func (st *stream) start(rec *recorder) (detached bool) {
+// state for the connection are gone. rec is frontDoor's recorder and d
+// where detached connections are kept; both nil keep the stream in place.
+func (st *stream) start(rec *recorder, d *detachedStreams) (detached bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			st.close() // nobody else will: frontDoor holds the stream
+			panic(p)
+		}
+	}()
 	h := st.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -178,10 +185,10 @@ func (st *stream) start(rec *recorder) (detached bool) {
 	}
 	st.w.WriteHeader(http.StatusOK)
 	st.gone = st.r.Context().Done()
-	if st.r.ProtoMajor != 1 || rec == nil || st.rc.Flush() != nil {
+	if st.r.ProtoMajor != 1 || d == nil || st.rc.Flush() != nil {
 		return false // the first turn's flush sends the header
 	}
-	return st.detach(rec)
+	return st.detach(rec, d)
 }
 
 // detach takes an HTTP/1 stream's connection from net/http, once its
@@ -191,17 +198,14 @@ func (st *stream) start(rec *recorder) (detached bool) {
 // buffers, 2 KiB more for the response, the request's state — is more
 // than the stream needs: a connection to write to, under a deadline, and
 // word when the client closes it, which a goroutine blocked in a one-byte
-// read gives (watch). http.Server.Shutdown does not wait for detached
-// streams; Server.WaitStreams does. It reports false when the connection
-// cannot be taken (a test's ResponseWriter).
-func (st *stream) detach(rec *recorder) bool {
-	conn, _, err := st.rc.Hijack()
-	if err != nil {
+// read gives (watch). d keeps the connection for shutdown
+// (Server.ShutdownStreams). It reports false when the connection cannot
+// be taken (a test's ResponseWriter, or shutdown has begun).
+func (st *stream) detach(rec *recorder, d *detachedStreams) bool {
+	conn, ok := d.take(st.rc.Hijack)
+	if !ok {
 		return false
 	}
-	// The read and write buffers Hijack returns are left to the collector:
-	// the write buffer is empty (Hijack flushed it), and a client waiting
-	// on its stream has sent nothing since its request.
 	gone := make(chan struct{})
 	go watch(conn, gone)
 	st.conn, st.gone, st.rec = conn, gone, rec
@@ -248,13 +252,10 @@ func (st *stream) open() error {
 	return st.flush()
 }
 
-// close ends the stream's subscription, stops its timers and, once
-// detached, closes its connection.
+// close ends the stream's subscription and stops its timers. A detached
+// stream's connection is closed after its log line (Server.runDetached).
 func (st *stream) close() {
 	st.sub.Close()
-	if st.conn != nil {
-		st.conn.Close()
-	}
 	if st.heartbeat != nil {
 		st.heartbeat.Stop()
 	}

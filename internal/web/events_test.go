@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -458,13 +459,22 @@ func TestEventsStalledOverHTTP2(t *testing.T) {
 
 // Over HTTP/1.1 a stream takes its connection from net/http (detach): its
 // body is the events as they are, not chunked, and the connection ends
-// with it. It ends when the client closes the connection, and the log
-// line and metrics count it as one request.
+// with it. It ends when the client closes the connection.
 func TestEventsOverHTTP1(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
+	hijacked := make(chan net.Conn, 1)
+	s := newSite(t, siteOptions{ConnState: func(c net.Conn, state http.ConnState) {
+		if state == http.StateHijacked {
+			hijacked <- c
+		}
+	}})
 	alice, bob := s.register(t, "alice"), s.register(t, "bob")
 	stream := bob.openStream(t, strconv.FormatInt(bob.user(t).NotificationSeq, 10))
+	select {
+	case <-hijacked:
+	case <-time.After(waitFor):
+		t.Fatal("the stream's connection stayed with net/http")
+	}
 	if got := stream.resp.TransferEncoding; len(got) != 0 {
 		t.Errorf("Transfer-Encoding %q, want none", got)
 	}
@@ -480,6 +490,40 @@ func TestEventsOverHTTP1(t *testing.T) {
 	}
 	stream.close()
 	waitUntil(t, "the closed stream unsubscribes", func() bool { return s.hub.Streams() == 0 })
+}
+
+// http.Server.Shutdown does not know the detached streams' connections;
+// ShutdownStreams does: once it has begun no stream detaches, and a stream
+// that has not ended when its context does is cut off.
+func TestShutdownStreams(t *testing.T) {
+	t.Parallel()
+	var hijacks atomic.Int32
+	s := newSite(t, siteOptions{ConnState: func(c net.Conn, state http.ConnState) {
+		if state == http.StateHijacked {
+			hijacks.Add(1)
+		}
+	}})
+	bob := s.register(t, "bob")
+	detached := bob.openStream(t, "")
+	waitUntil(t, "the stream detaches", func() bool { return hijacks.Load() == 1 })
+
+	// The hub still runs, so the stream does not end by itself.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.srv.ShutdownStreams(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("ShutdownStreams with a stream still open: %v, want context.Canceled", err)
+	}
+	detached.wantEnd()
+
+	inPlace := bob.openStream(t, "")
+	if n := hijacks.Load(); n != 1 {
+		t.Errorf("%d connections hijacked, want 1: a stream detached after shutdown began", n)
+	}
+	alice := s.register(t, "alice")
+	alice.send(t, bob, "hi")
+	if ev := inPlace.nextNamed("unread_message_count"); ev.count(t) != 1 {
+		t.Errorf("%v, want unread_message_count 1", ev)
+	}
 }
 
 // A client that stops reading an HTTP/1.1 stream is dropped once a write

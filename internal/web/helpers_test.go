@@ -26,6 +26,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -71,6 +72,8 @@ type siteOptions struct {
 	// Wrap, if set, wraps the web server's handler (to simulate a client
 	// that stops reading, say).
 	Wrap func(http.Handler) http.Handler
+	// ConnState, if set, is the test server's http.Server.ConnState.
+	ConnState func(net.Conn, http.ConnState)
 	// Sessions, if set, wraps the session store (to make it fail).
 	Sessions func(scs.Store) scs.Store
 	// Logs, if set, receives what natter logs at error level, which then
@@ -89,6 +92,7 @@ type siteOptions struct {
 // site is one running natter.
 type site struct {
 	URL   string
+	srv   *web.Server
 	store *store.Store // to look at what HTTP does not show
 	dsn   string       // the store's SQLite file
 	hub   *live.Hub
@@ -172,6 +176,9 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 		h = o.Wrap(srv)
 	}
 	ts := httptest.NewUnstartedServer(h)
+	if o.ConnState != nil {
+		ts.Config.ConnState = o.ConnState
+	}
 	var transport http.RoundTripper = http.DefaultTransport
 	if o.H2C {
 		ts.Config.Protocols = new(http.Protocols)
@@ -188,11 +195,11 @@ func newSite(t testing.TB, opts ...siteOptions) *site {
 	// closes, as cmd/natter does.
 	t.Cleanup(func() {
 		hub.CloseAll()
-		if err := srv.WaitStreams(context.Background()); err != nil {
+		if err := srv.ShutdownStreams(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
-	return &site{URL: ts.URL, store: st, dsn: dsn, hub: hub, clock: clk, transport: transport, handler: h}
+	return &site{URL: ts.URL, srv: srv, store: st, dsn: dsn, hub: hub, clock: clk, transport: transport, handler: h}
 }
 
 // lockedBuffer is a bytes.Buffer that handlers may write to at once.

@@ -511,14 +511,27 @@ func holdStream(r *http.Request, st *stream) bool {
 func (s *Server) recovered(w http.ResponseWriter, r *http.Request) {
 	if p := recover(); p != nil {
 		if p == http.ErrAbortHandler {
-			panic(p)
+			panic(p) // net/http ends the connection quietly
 		}
-		s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
-			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		s.logPanic(r, p)
 		if !responseStarted(w) {
 			http.Error(w, "Internal error", http.StatusInternalServerError)
 		}
 	}
+}
+
+// recoveredOff, deferred, is recovered for a stream that runs off net/http's
+// connection (stream.detach): no server goroutine below it would take a
+// panic passed on, so http.ErrAbortHandler just ends the stream.
+func (s *Server) recoveredOff(r *http.Request) {
+	if p := recover(); p != nil && p != http.ErrAbortHandler {
+		s.logPanic(r, p)
+	}
+}
+
+func (s *Server) logPanic(r *http.Request, p any) {
+	s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
+		"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 }
 
 // logRequest counts an answered request in the metrics and writes its log

@@ -4,11 +4,13 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -84,8 +86,8 @@ type Server struct {
 	metrics  *metrics
 	notices  notices
 	cfg      Config
-	front    *frontDoor     // routes(): the middleware and the URL map
-	streams  sync.WaitGroup // detached event streams (WaitStreams)
+	front    *frontDoor      // routes(): the middleware and the URL map
+	detached detachedStreams // event streams off net/http (stream.detach)
 }
 
 // New returns a Server. It parses every template and fingerprints every
@@ -175,38 +177,98 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if x == nil {
 		return
 	}
-	if x.stream.start(&x.rec) {
-		s.streams.Go(func() { s.runStream(x) })
+	if x.stream.start(&x.rec, &s.detached) {
+		go s.runDetached(x)
 		return
 	}
-	s.runStream(x)
-}
-
-// runStream serves the stream of x with the middleware's panic recovery
-// and log line around it. Keep this frame small: every idle stream waits
-// on top of it (TestStreamMemoryStaysFlat).
-func (s *Server) runStream(x *exchange) {
 	defer s.logRequest(x)
 	defer s.recovered(&x.rec, x.r)
 	x.stream.serve()
 }
 
-// WaitStreams waits for the event streams that run off net/http's
-// connections (stream.detach) to end, or for ctx to: http.Server.Shutdown
-// neither knows of them nor waits for them. Their subscriptions end them
-// (live.Hub.CloseAll, which cmd/natter has Shutdown call).
-func (s *Server) WaitStreams(ctx context.Context) error {
+// runDetached serves a detached stream with the middleware's log line
+// around it, and closes its connection last, so that a client that sees
+// the stream end finds it logged and counted. Nothing below it takes a
+// panic, so it recovers them all (recoveredOff).
+func (s *Server) runDetached(x *exchange) {
+	defer s.detached.hangUp(x.stream.conn)
+	defer s.logRequest(x)
+	defer s.recoveredOff(x.r)
+	x.stream.serve()
+}
+
+// ShutdownStreams does for the event streams that run off net/http's
+// connections (stream.detach) what http.Server.Shutdown does for the
+// connections it serves, which do not include these: from now on no
+// stream detaches, and it waits for the detached ones to end (ending
+// their subscriptions ends them: live.Hub.CloseAll, which cmd/natter has
+// Shutdown call). If ctx ends first, it closes their connections and
+// returns ctx's error.
+func (s *Server) ShutdownStreams(ctx context.Context) error {
+	return s.detached.shutdown(ctx)
+}
+
+// detachedStreams keeps the connections of detached event streams, so that
+// shutdown can wait for them or close them, as http.Server does for its own.
+type detachedStreams struct {
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	closing bool // by shutdown: no more streams detach
+}
+
+// take hijacks a stream's connection and keeps it, unless shutdown has
+// begun or the connection cannot be taken.
+func (d *detachedStreams) take(hijack func() (net.Conn, *bufio.ReadWriter, error)) (net.Conn, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing {
+		return nil, false
+	}
+	conn, _, err := hijack()
+	if err != nil {
+		return nil, false
+	}
+	// The read and write buffers Hijack returns are left to the collector:
+	// the write buffer is empty (the header was flushed), and a client
+	// waiting on its stream has sent nothing since its request.
+	if d.conns == nil {
+		d.conns = make(map[net.Conn]struct{})
+	}
+	d.conns[conn] = struct{}{}
+	d.wg.Add(1) // under mu: shutdown's Wait comes after, or sees closing
+	return conn, true
+}
+
+// hangUp closes a detached stream's connection and forgets it.
+func (d *detachedStreams) hangUp(conn net.Conn) {
+	conn.Close()
+	d.mu.Lock()
+	delete(d.conns, conn)
+	d.mu.Unlock()
+	d.wg.Done()
+}
+
+func (d *detachedStreams) shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	d.closing = true
+	d.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		s.streams.Wait()
+		d.wg.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	d.mu.Lock()
+	for conn := range d.conns {
+		conn.Close() // its stream's next write fails, and it ends
+	}
+	d.mu.Unlock()
+	return ctx.Err()
 }
 
 // HTTPServer returns an http.Server for s with timeouts against slow
