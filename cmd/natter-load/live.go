@@ -286,6 +286,9 @@ type streamSet struct {
 	firstErr   error
 	endErr     error
 	closeOnce  sync.Once
+	// pace, if set, is how far apart streams start opening, rather than
+	// as fast as -open-concurrency allows (see runStreams).
+	pace time.Duration
 }
 
 func newStreamSet(base, proto string, c, ips, perConn int) *streamSet {
@@ -322,7 +325,16 @@ func (ss *streamSet) open(ctx context.Context, members []member, conc int, limit
 	}
 	sem := make(chan struct{}, conc)
 	deadline := time.After(limit)
+	var tick <-chan time.Time
+	if ss.pace > 0 {
+		t := time.NewTicker(ss.pace)
+		defer t.Stop()
+		tick = t.C
+	}
 	for j := range members {
+		if tick != nil && j > 0 {
+			<-tick
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():

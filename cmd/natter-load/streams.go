@@ -108,7 +108,14 @@ func (r *runner) streamCostRun(ctx context.Context, server, proto, dbPath string
 	run.RSSBefore = p0.RSS
 	ss := newStreamSet(srv.base, proto, c, o.ips, o.perConn)
 	defer ss.close()
-	logf("%s: opening %d streams", label, c)
+	// Members come online at their own moments, not in a burst. Streams
+	// opened in a burst would beat in step, and HTTP/2 writes the
+	// heartbeats of a connection's streams that come together in one
+	// system call: a server whose streams open faster (the trivial one)
+	// would seem cheaper per heartbeat. Spread over one heartbeat, each
+	// stream beats at a moment of its own, on both servers.
+	ss.pace = o.streamHeartbeat / time.Duration(c)
+	logf("%s: opening %d streams over %s", label, c, o.streamHeartbeat)
 	if err := ss.open(ctx, streamers, o.openConcurrency, 5*time.Minute); err != nil {
 		return run, err
 	}
