@@ -299,11 +299,16 @@ func (a *App) Thread(ctx context.Context, u natter.Account, id, after int64) (Th
 	return t, left, nil
 }
 
-// Liked returns which of posts u likes, for their buttons.
+// Liked returns which of posts u likes, for their buttons. It asks the
+// store only about posts that somebody likes: a post nobody likes, as its
+// count of likes read with it says, is not u's either, and a page of such
+// posts costs no read at all.
 func (a *App) Liked(ctx context.Context, u natter.Account, posts []natter.Post) (map[int64]bool, error) {
-	ids := make([]int64, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ID
+	var ids []int64
+	for _, p := range posts {
+		if p.Likes > 0 {
+			ids = append(ids, p.ID)
+		}
 	}
 	return a.store.Liked(ctx, u.ID, ids)
 }
