@@ -1,21 +1,14 @@
 package deliver_test
 
-// The delivery engine against real components: a real store (SQLite, and
-// PostgreSQL when configured), the real app writing the outbox, the real
-// webpush.Sender, and pushtest's fake push service, which checks VAPID and
-// decrypts. The clock is the store's, set by the test; the engine is
-// stepped with Drain, which returns when every due job has been sent, so
-// "nothing was pushed" is read right after it, never waited for.
+// The push channel against the fixtures' instance (fixtures_test.go): the
+// real webpush.Sender pushing to pushtest's fake push service.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,160 +17,19 @@ import (
 	"natter/internal/live"
 	"natter/internal/natter"
 	"natter/internal/store"
-	"natter/internal/store/storetest"
 	"natter/internal/webpush"
 	"natter/internal/webpush/pushtest"
 )
 
-// clock is the test's time, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-type fixture struct {
-	t      *testing.T
-	clock  *clock
-	store  *store.Store
-	hub    *live.Hub
-	app    *app.App
-	engine *deliver.Engine
-	svc    *pushtest.Service
-	key    *webpush.VAPIDKey
-	sender *webpush.Sender
-}
-
-const delay = 5 * time.Second
-
-func newFixture(t *testing.T, d store.Dialect) *fixture {
-	t.Helper()
-	f := &fixture{t: t, clock: &clock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
-	f.store = storetest.Open(t, d, store.Options{Now: f.clock.Now})
-	f.hub = live.NewHub(8)
-	f.svc = pushtest.NewService(t)
-	var err error
-	if f.key, err = webpush.GenerateVAPIDKey(); err != nil {
-		t.Fatal(err)
-	}
-	f.sender, err = webpush.NewSender(webpush.Options{Key: f.key, Subject: "mailto:ops@example.org", AllowInsecure: []string{f.svc.HostPort()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.sender.Close)
-	f.engine = f.newEngine(&deliver.Push{Store: f.store, Sender: f.sender})
-	f.app, err = app.New(f.store, f.hub, app.Config{
-		Password: app.FastPasswordParams, PushKey: f.key.PublicKey(), Endpoints: f.sender,
-		Channels: []app.Channel{{Name: natter.ChannelPush, Delay: delay}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func (f *fixture) newEngine(push *deliver.Push) *deliver.Engine {
-	e, err := deliver.New(deliver.Options{Store: f.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Presence: deliver.LocalPresence{Streams: f.hub}, Channels: []deliver.Channel{push}})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return e
-}
-
-func (f *fixture) member(name string) natter.Account {
-	f.t.Helper()
-	var a natter.Account
-	_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
-		var err error
-		a, err = tx.CreateUser(context.Background(), name, name+"@example.com", "not a hash")
-		return err
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return a
-}
-
-// device turns push on for a in a new browser.
-func (f *fixture) device(a natter.Account) *pushtest.Subscription {
-	f.t.Helper()
-	sub := f.svc.Subscribe(f.key.PublicKey())
-	if _, err := f.app.SubscribePush(context.Background(), a, sub.JSON(), "Mozilla/5.0 (Android 14) Firefox/130.0"); err != nil {
-		f.t.Fatal(err)
-	}
-	return sub
-}
-
-// account re-reads a member, as a request would.
-func (f *fixture) account(a natter.Account) natter.Account {
-	f.t.Helper()
-	acc, err := f.store.Account(context.Background(), a.ID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return acc
-}
-
-func (f *fixture) send(from natter.Account, to, body string) natter.Message {
-	f.t.Helper()
-	m, err := f.app.SendMessage(context.Background(), from, to, body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return m
-}
-
-func (f *fixture) drain() {
-	f.t.Helper()
-	if err := f.engine.Drain(context.Background()); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-// next returns the next push, decrypted.
-func (f *fixture) next() (pushtest.Delivery, deliver.PushPayload) {
-	f.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := f.svc.Next(ctx)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var p deliver.PushPayload
-	if err := json.Unmarshal(d.Payload, &p); err != nil {
-		f.t.Fatalf("payload %q: %v", d.Payload, err)
-	}
-	return d, p
-}
-
-func (f *fixture) expectNoRequests(want int) {
-	f.t.Helper()
-	if got := f.svc.Requests(); got != want {
-		f.t.Fatalf("the push service has had %d requests, want %d", got, want)
-	}
-}
-
 func TestPushMessage(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		phone := f.device(bob)
 
 		f.send(alice, "bob", "lunch at noon?")
 		f.drain()
-		f.expectNoRequests(0) // within the grace period
-		f.clock.Advance(delay)
-		f.drain()
+		f.expectPushRequests(0) // within the grace period
+		f.drainAfter(pushDelay)
 		d1, p := f.next()
 		if d1.Subscription != phone {
 			t.Error("pushed to the wrong subscription")
@@ -189,17 +41,12 @@ func TestPushMessage(t *testing.T) {
 			t.Errorf("urgency %q, topic %q, TTL %v", d1.Urgency, d1.Topic, d1.TTL)
 		}
 		f.drain()
-		f.expectNoRequests(1) // once
+		f.expectPushRequests(1) // once
 
 		t.Run("PreviewsOff", func(t *testing.T) {
-			p := natter.DefaultPrefs()
-			p.Previews = false
-			if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
-				t.Fatal(err)
-			}
+			f.setPrefs(bob, func(p *natter.Prefs) { p.Previews = false })
 			f.send(alice, "bob", "a secret")
-			f.clock.Advance(delay)
-			f.drain()
+			f.drainAfter(pushDelay)
 			_, got := f.next()
 			if got.Body == "a secret" || got.Title != "alice" {
 				t.Errorf("with previews off the push says %+v", got)
@@ -208,42 +55,32 @@ func TestPushMessage(t *testing.T) {
 	})
 }
 
-// dialect runs fn per engine with a fresh fixture.
-func dialect(t *testing.T, fn func(t *testing.T, f *fixture)) {
-	for _, d := range storetest.Dialects() {
-		t.Run(string(d), func(t *testing.T) { fn(t, newFixture(t, d)) })
-	}
-}
-
 func TestOpenPageGetsNoPush(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
 		stream := f.hub.Subscribe(bob.ID)
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(0)
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(0)
 		// The job is done with: closing the page later pushes nothing.
 		stream.Close()
-		f.clock.Advance(time.Hour)
-		f.drain()
-		f.expectNoRequests(0)
+		f.drainAfter(time.Hour)
+		f.expectPushRequests(0)
 	})
 }
 
 func TestReadWithinGracePeriodIsNeverPushed(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(delay / 2)
+		f.clock.Advance(pushDelay / 2)
 		if _, err := f.app.Conversation(context.Background(), f.account(bob), "alice", 0); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(0)
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(0)
 
 		// A mention read on the notification centre likewise.
 		if _, err := f.app.CreatePost(context.Background(), alice, "hey @bob"); err != nil {
@@ -252,22 +89,20 @@ func TestReadWithinGracePeriodIsNeverPushed(t *testing.T) {
 		if err := f.app.MarkActivityRead(context.Background(), f.account(bob), math.MaxInt64); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(0)
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(0)
 	})
 }
 
 func TestMentionPushed(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
 		post, err := f.app.CreatePost(context.Background(), alice, "thanks @bob")
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
+		f.drainAfter(pushDelay)
 		d, p := f.next()
 		if p.Type != "mention" || p.Title != "alice mentioned you" || p.Body != "thanks @bob" || p.Tag != natter.PostTag(post.ID) || d.Urgency == "high" {
 			t.Errorf("payload %+v, urgency %q", p, d.Urgency)
@@ -276,24 +111,19 @@ func TestMentionPushed(t *testing.T) {
 }
 
 func TestQuietHoursHold(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
 		// 12:00 UTC is 13:00 in Paris; quiet from 13:00 to 13:30 there.
-		p := natter.DefaultPrefs()
-		p.QuietFrom, p.QuietTo, p.TimeZone = 13*60, 13*60+30, "Europe/Paris"
-		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
-			t.Fatal(err)
-		}
+		f.setPrefs(bob, func(p *natter.Prefs) {
+			p.QuietFrom, p.QuietTo, p.TimeZone = 13*60, 13*60+30, "Europe/Paris"
+		})
 		f.send(alice, "bob", "psst")
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(0)
-		f.clock.Advance(20 * time.Minute)
-		f.drain()
-		f.expectNoRequests(0)
-		f.clock.Advance(10 * time.Minute) // 13:30 in Paris
-		f.drain()
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(0)
+		f.drainAfter(20 * time.Minute)
+		f.expectPushRequests(0)
+		f.drainAfter(10 * time.Minute) // 13:30 in Paris
 		if _, got := f.next(); got.Body != "psst" {
 			t.Errorf("after quiet hours got %+v", got)
 		}
@@ -301,61 +131,52 @@ func TestQuietHoursHold(t *testing.T) {
 }
 
 func TestPushTurnedOffForKind(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
-		p := natter.DefaultPrefs()
-		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: false, Email: natter.EmailAway}
-		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
-			t.Fatal(err)
-		}
+		f.setPrefs(bob, func(p *natter.Prefs) {
+			p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: false, Email: natter.EmailAway}
+		})
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(0)
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(0)
 	})
 }
 
 func TestGoneSubscriptionIsDeleted(t *testing.T) {
 	for _, status := range []int{404, 410} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
-			f := newFixture(t, store.SQLite)
+			f := newFixture(t, store.SQLite, pushOnly)
 			alice, bob := f.member("alice"), f.member("bob")
 			f.device(bob)
 			f.svc.Answer(1, pushtest.Answer{Status: status})
 			f.send(alice, "bob", "hi")
-			f.clock.Advance(delay)
-			f.drain()
-			f.expectNoRequests(1)
+			f.drainAfter(pushDelay)
+			f.expectPushRequests(1)
 			devs, err := f.app.Devices(context.Background(), bob)
 			if err != nil || len(devs) != 0 {
 				t.Fatalf("after %d the member still has %d devices (%v)", status, len(devs), err)
 			}
-			f.clock.Advance(time.Hour)
-			f.drain()
-			f.expectNoRequests(1)
+			f.drainAfter(time.Hour)
+			f.expectPushRequests(1)
 		})
 	}
 }
 
 func TestFailingPushIsRetried(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
 		f.svc.Answer(1, pushtest.Answer{Status: 500})
 		f.svc.Answer(1, pushtest.Answer{Status: 429, RetryAfter: "120"})
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(1)
-		f.clock.Advance(30 * time.Second) // the first back-off
-		f.drain()
-		f.expectNoRequests(2)
-		f.clock.Advance(90 * time.Second) // Retry-After: 120 is not over
-		f.drain()
-		f.expectNoRequests(2)
-		f.clock.Advance(30 * time.Second)
-		f.drain()
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(1)
+		f.drainAfter(30 * time.Second) // the first back-off
+		f.expectPushRequests(2)
+		f.drainAfter(90 * time.Second) // Retry-After: 120 is not over
+		f.expectPushRequests(2)
+		f.drainAfter(30 * time.Second)
 		if _, p := f.next(); p.Body != "hi" {
 			t.Errorf("got %+v", p)
 		}
@@ -367,12 +188,12 @@ func TestFailingPushIsRetried(t *testing.T) {
 }
 
 func TestFailingForADayIsDropped(t *testing.T) {
-	f := newFixture(t, store.SQLite)
+	f := newFixture(t, store.SQLite, pushOnly)
 	alice, bob := f.member("alice"), f.member("bob")
 	f.device(bob)
 	f.svc.Answer(100, pushtest.Answer{Status: 503})
 	f.send(alice, "bob", "hi")
-	f.clock.Advance(delay)
+	f.clock.Advance(pushDelay)
 	for range 40 {
 		f.drain()
 		f.clock.Advance(time.Hour)
@@ -387,13 +208,12 @@ func TestFailingForADayIsDropped(t *testing.T) {
 }
 
 func TestReadClosesOtherDevices(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
 		phone, laptop := f.device(bob), f.device(bob)
 		f.send(alice, "bob", "one")
 		f.send(carol, "bob", "two")
-		f.clock.Advance(delay)
-		f.drain()
+		f.drainAfter(pushDelay)
 		for range 4 {
 			f.next()
 		}
@@ -428,12 +248,12 @@ func TestReadClosesOtherDevices(t *testing.T) {
 			}
 		}
 		f.drain()
-		f.expectNoRequests(8)
+		f.expectPushRequests(8)
 	})
 }
 
 func TestPrivateEndpointRefusedUnlessAllowed(t *testing.T) {
-	f := newFixture(t, store.SQLite)
+	f := newFixture(t, store.SQLite, pushOnly)
 	bob := f.member("bob")
 	strict, err := webpush.NewSender(webpush.Options{Key: f.key, Subject: "mailto:ops@example.org"})
 	if err != nil {
@@ -462,8 +282,8 @@ func TestPrivateEndpointRefusedUnlessAllowed(t *testing.T) {
 // Two instances share one PostgreSQL database: each pushes what it claims,
 // and every item is pushed exactly once.
 func TestTwoEnginesPushEachItemOnce(t *testing.T) {
-	f := newFixture(t, store.Postgres)
-	other := f.newEngine(&deliver.Push{Store: f.store, Sender: f.sender})
+	f := newFixture(t, store.Postgres, pushOnly)
+	other := f.newEngine(instance{})
 	alice := f.member("alice")
 	const members = 40
 	subs := map[*pushtest.Subscription]bool{}
@@ -472,18 +292,8 @@ func TestTwoEnginesPushEachItemOnce(t *testing.T) {
 		subs[f.device(m)] = true
 		f.send(alice, m.Username, "hello")
 	}
-	f.clock.Advance(delay)
-	var wg sync.WaitGroup
-	for _, e := range []*deliver.Engine{f.engine, other} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := e.Drain(context.Background()); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	f.clock.Advance(pushDelay)
+	f.drainTogether(f.engine, other)
 	seen := map[*pushtest.Subscription]int{}
 	for _, d := range f.svc.Deliveries() {
 		seen[d.Subscription]++
@@ -493,11 +303,11 @@ func TestTwoEnginesPushEachItemOnce(t *testing.T) {
 			t.Errorf("a subscription got %d pushes, want 1", seen[s])
 		}
 	}
-	f.expectNoRequests(members)
+	f.expectPushRequests(members)
 }
 
 func TestTestPush(t *testing.T) {
-	f := newFixture(t, store.SQLite)
+	f := newFixture(t, store.SQLite, pushOnly)
 	bob := f.member("bob")
 	f.device(bob)
 	f.device(bob)
@@ -517,36 +327,27 @@ func TestTestPush(t *testing.T) {
 // records its members with open streams, and a dead instance's record
 // lapses.
 func TestSharedPresence(t *testing.T) {
-	f := newFixture(t, store.Postgres)
+	f := newFixture(t, store.Postgres, pushOnly)
 	alice, bob := f.member("alice"), f.member("bob")
 	f.device(bob)
 	otherHub := live.NewHub(8)
 	other := &deliver.SharedPresence{Streams: otherHub, Store: f.store, Instance: "other"}
 	here := &deliver.SharedPresence{Streams: f.hub, Store: f.store, Instance: "here"}
-	f.engine = func() *deliver.Engine {
-		e, err := deliver.New(deliver.Options{Store: f.store, Presence: here, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Channels: []deliver.Channel{&deliver.Push{Store: f.store, Sender: f.sender}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}()
+	f.engine = f.newEngine(instance{presence: here})
 
 	otherHub.Subscribe(bob.ID)
 	if err := other.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.send(alice, "bob", "seen elsewhere")
-	f.clock.Advance(delay)
-	f.drain()
-	f.expectNoRequests(0)
+	f.drainAfter(pushDelay)
+	f.expectPushRequests(0)
 
 	// The other instance dies: its record lapses, and the next message is
 	// pushed.
 	f.clock.Advance(10 * time.Second)
 	f.send(alice, "bob", "nobody home")
-	f.clock.Advance(delay)
-	f.drain()
+	f.drainAfter(pushDelay)
 	if _, p := f.next(); p.Body != "nobody home" {
 		t.Errorf("got %+v", p)
 	}
@@ -557,7 +358,7 @@ func TestSharedPresence(t *testing.T) {
 // the member asks (natter.DefaultLikePrefs); deleting a reply closes what
 // was pushed about it.
 func TestRepliesAndLikesPushed(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		alice, bob := f.member("alice"), f.member("bob")
 		f.device(bob)
@@ -572,14 +373,13 @@ func TestRepliesAndLikesPushed(t *testing.T) {
 		if _, err := f.app.Like(ctx, alice, question.ID); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
+		f.drainAfter(pushDelay)
 		_, p := f.next()
 		if p.Type != "reply" || p.Title != "alice replied to your post" || p.Body != "Yes please" ||
 			p.Tag != natter.PostTag(reply.ID) || p.URL != fmt.Sprintf("/post/%d", reply.ID) {
 			t.Errorf("reply push %+v", p)
 		}
-		f.expectNoRequests(1) // the like is not pushed by default
+		f.expectPushRequests(1) // the like is not pushed by default
 
 		// Opening the question reads the reply: the device closes it.
 		if _, _, err := f.app.ReadPost(ctx, f.account(bob), question.ID); err != nil {
@@ -595,8 +395,7 @@ func TestRepliesAndLikesPushed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
+		f.drainAfter(pushDelay)
 		f.next()
 		if err := f.app.DeletePost(ctx, alice, second.ID); err != nil {
 			t.Fatal(err)

@@ -1,15 +1,12 @@
 package deliver_test
 
-// The email channel against real components: the store, the app writing
-// the outbox, mail.Sender and mailtest's SMTP server, which records every
-// message. The engine is stepped with Drain, so "nothing was sent" is read
-// from the server right after it, never waited for.
+// The email channel against the fixtures' instance (fixtures_test.go):
+// mail.Sender handing email to mailtest's SMTP server, which records every
+// message.
 
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,176 +15,17 @@ import (
 	"time"
 
 	"natter/internal/app"
-	"natter/internal/deliver"
-	"natter/internal/live"
-	"natter/internal/mail"
-	"natter/internal/mail/mailtest"
 	"natter/internal/natter"
 	"natter/internal/store"
-	"natter/internal/store/storetest"
 )
 
-const emailDelay = 10 * time.Minute
-
-var mailKey = []byte("0123456789abcdef0123456789abcdef")
-
-type mailFixture struct {
-	t      *testing.T
-	clock  *clock
-	store  *store.Store
-	hub    *live.Hub
-	app    *app.App
-	engine *deliver.Engine
-	srv    *mailtest.Server
-	dsn    string
-}
-
-// open opens another Store on the fixture's database, as another instance
-// would.
-func (f *mailFixture) open() *store.Store {
-	f.t.Helper()
-	s, err := store.Open(context.Background(), f.dsn, store.Options{Now: f.clock.Now})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func newMailFixture(t *testing.T, d store.Dialect, maxPerDay int) *mailFixture {
-	t.Helper()
-	f := &mailFixture{t: t, clock: &clock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}}
-	f.dsn = storetest.DSN(t, d)
-	f.store = f.open()
-	f.hub = live.NewHub(8)
-	f.srv = mailtest.Start(t)
-	f.engine = f.newEngine(f.store, maxPerDay)
-	var err error
-	f.app, err = app.New(f.store, f.hub, app.Config{
-		Password: app.FastPasswordParams, MailKey: mailKey, RegisterPerAddr: app.NoLimit,
-		Channels: []app.Channel{{Name: natter.ChannelEmail, Delay: emailDelay}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func (f *mailFixture) newEngine(s *store.Store, maxPerDay int) *deliver.Engine {
-	f.t.Helper()
-	return f.newEngineOn(s, s, maxPerDay)
-}
-
-// newEngineOn makes an engine that goes through engineStore, its email
-// channel through s.
-func (f *mailFixture) newEngineOn(s *store.Store, engineStore deliver.Store, maxPerDay int) *deliver.Engine {
-	f.t.Helper()
-	cfg, err := mail.ParseConfig(f.srv.URL(), "", "https://natter.example")
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sender, err := mail.NewSender(cfg)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	composer, err := mail.NewComposer(cfg)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	presence := deliver.LocalPresence{Streams: f.hub}
-	email := &deliver.Email{Store: s, Presence: presence, Sender: sender, Composer: composer, MaxPerDay: maxPerDay,
-		Unsubscribe: func(id int64, list string) string { return app.UnsubscribePath(mailKey, id, list) }}
-	e, err := deliver.New(deliver.Options{Store: engineStore, Presence: presence, Channels: []deliver.Channel{email},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return e
-}
-
-// member makes a member whose address is verified.
-func (f *mailFixture) member(name string) natter.Account {
-	f.t.Helper()
-	var a natter.Account
-	_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
-		var err error
-		if a, err = tx.CreateUser(context.Background(), name, name+"@example.com", "not a hash"); err != nil {
-			return err
-		}
-		return tx.VerifyEmail(context.Background(), a.ID, a.Email)
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return f.account(a)
-}
-
-func (f *mailFixture) account(a natter.Account) natter.Account {
-	f.t.Helper()
-	acc, err := f.store.Account(context.Background(), a.ID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return acc
-}
-
-func (f *mailFixture) send(from natter.Account, to, body string) {
-	f.t.Helper()
-	if _, err := f.app.SendMessage(context.Background(), from, to, body); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-func (f *mailFixture) drain() {
-	f.t.Helper()
-	if err := f.engine.Drain(context.Background()); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-// expectMails fails unless the server has received exactly n emails.
-func (f *mailFixture) expectMails(n int) []*mailtest.Message {
-	f.t.Helper()
-	got := f.srv.Received()
-	if len(got) != n {
-		subjects := []string{}
-		for _, m := range got {
-			subjects = append(subjects, m.Header.Get("Subject"))
-		}
-		f.t.Fatalf("the SMTP server received %d emails %q, want %d", len(got), subjects, n)
-	}
-	return got
-}
-
-func mailDialect(t *testing.T, maxPerDay int, fn func(t *testing.T, f *mailFixture)) {
-	for _, d := range storetest.Dialects() {
-		t.Run(string(d), func(t *testing.T) { fn(t, newMailFixture(t, d, maxPerDay)) })
-	}
-}
-
-var linkRE = regexp.MustCompile(`https://natter\.example(/[^\s"<>]+)`)
-
-// link finds the path of the email's link that starts with prefix.
-func link(t *testing.T, m *mailtest.Message, prefix string) string {
-	t.Helper()
-	for _, l := range linkRE.FindAllStringSubmatch(m.Text, -1) {
-		if strings.HasPrefix(l[1], prefix) {
-			return l[1]
-		}
-	}
-	t.Fatalf("no %s link in:\n%s", prefix, m.Text)
-	return ""
-}
-
 func TestEmailAwayMemberAfterDelay(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.send(alice, "bob", "lunch at noon?")
-		f.clock.Advance(emailDelay - time.Second)
-		f.drain()
+		f.drainAfter(emailDelay - time.Second)
 		f.expectMails(0) // not yet
-		f.clock.Advance(time.Second)
-		f.drain()
+		f.drainAfter(time.Second)
 		m := f.expectMails(1)[0]
 		h := m.Header
 		if len(m.To) != 1 || m.To[0] != "bob@example.com" {
@@ -219,14 +57,12 @@ func TestEmailAwayMemberAfterDelay(t *testing.T) {
 		if !strings.Contains(m.Text, "https://natter.example/messages/alice") {
 			t.Errorf("no link to the conversation:\n%s", m.Text)
 		}
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(1) // once
 
 		// A second message in the conversation threads with the first.
 		f.send(alice, "bob", "or one?")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		second := f.expectMails(2)[1]
 		if second.Header.Get("References") != h.Get("References") {
 			t.Errorf("second email's References %q, want %q", second.Header.Get("References"), h.Get("References"))
@@ -247,8 +83,7 @@ func TestEmailAwayMemberAfterDelay(t *testing.T) {
 			t.Errorf("after unsubscribing: %+v", p.Kind(natter.KindMessage))
 		}
 		f.send(alice, "bob", "still there?")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(2)
 		// A forged token is refused.
 		if _, err := f.app.Unsubscribe(context.Background(), strings.Replace(strings.TrimPrefix(u.Path, "/unsubscribe/"), "message", "mention", 1)); err == nil {
@@ -258,56 +93,49 @@ func TestEmailAwayMemberAfterDelay(t *testing.T) {
 }
 
 func TestEmailReadBeforeDelayIsNeverSent(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.send(alice, "bob", "hi")
 		f.clock.Advance(emailDelay / 2)
 		if _, err := f.app.Conversation(context.Background(), f.account(bob), "alice", 0); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(0)
 	})
 }
 
 func TestEmailOpenPageSendsNothing(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		stream := f.hub.Subscribe(bob.ID)
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(0)
 		stream.Close()
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(0) // the page told bob: the job is done with
 
 		// "Always" emails even with a page open.
-		p := natter.DefaultPrefs()
-		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailAlways}
-		if err := f.app.SaveNotificationPrefs(context.Background(), bob, p); err != nil {
-			t.Fatal(err)
-		}
+		f.setPrefs(bob, func(p *natter.Prefs) {
+			p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailAlways}
+		})
 		stream = f.hub.Subscribe(bob.ID)
 		defer stream.Close()
 		f.send(alice, "bob", "always")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(1)
 	})
 }
 
 func TestEmailGroupsItemsDueTogether(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice, carol := f.member("alice"), f.member("carol")
 		f.member("bob")
 		f.send(alice, "bob", "one")
 		f.send(carol, "bob", "two")
 		f.send(alice, "bob", "three")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		m := f.expectMails(1)[0]
 		if got, want := m.Header.Get("Subject"), "3 new messages from alice and carol"; got != want {
 			t.Errorf("Subject %q, want %q", got, want)
@@ -320,8 +148,7 @@ func TestEmailGroupsItemsDueTogether(t *testing.T) {
 		if m.Header.Get("References") != "" {
 			t.Errorf("an email about two conversations is threaded: %q", m.Header.Get("References"))
 		}
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(1)
 	})
 }
@@ -329,14 +156,12 @@ func TestEmailGroupsItemsDueTogether(t *testing.T) {
 // Likes of one post, for a member who wants email about likes, are one
 // item naming every liker, newest first, not one item per like.
 func TestEmailGroupsLikesOfAPost(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
-		p := natter.DefaultPrefs()
-		p.Kinds[natter.KindLike] = natter.KindPrefs{Email: natter.EmailAlways}
-		if err := f.app.SaveNotificationPrefs(ctx, alice, p); err != nil {
-			t.Fatal(err)
-		}
+		f.setPrefs(alice, func(p *natter.Prefs) {
+			p.Kinds[natter.KindLike] = natter.KindPrefs{Email: natter.EmailAlways}
+		})
 		post, err := f.app.CreatePost(ctx, alice, "Spring is here")
 		if err != nil {
 			t.Fatal(err)
@@ -346,8 +171,7 @@ func TestEmailGroupsLikesOfAPost(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		m := f.expectMails(1)[0]
 		if got, want := m.Header.Get("Subject"), "2 new likes from carol and bob"; got != want {
 			t.Errorf("Subject %q, want %q", got, want)
@@ -361,74 +185,59 @@ func TestEmailGroupsLikesOfAPost(t *testing.T) {
 // Messages that come one after another go in the email of the first,
 // when it is due.
 func TestEmailGroupsABurst(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice := f.member("alice")
 		f.member("bob")
 		for _, body := range []string{"one", "two", "three"} {
 			f.send(alice, "bob", body)
 			f.clock.Advance(time.Minute)
 		}
-		f.clock.Advance(emailDelay - 3*time.Minute)
-		f.drain()
+		f.drainAfter(emailDelay - 3*time.Minute)
 		m := f.expectMails(1)[0]
 		if got, want := m.Header.Get("Subject"), "3 new messages from alice"; got != want {
 			t.Errorf("Subject %q, want %q", got, want)
 		}
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(1)
 	})
 }
 
 func TestEmailRefusedThenAcceptedIsSentOnce(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice := f.member("alice")
 		f.member("bob")
 		f.srv.Refuse(1, 451)
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(0)
-		f.clock.Advance(time.Minute) // past the first back-off
-		f.drain()
+		f.drainAfter(time.Minute) // past the first back-off
 		f.expectMails(1)
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(1)
 	})
 }
 
 func TestEmailOnlyToVerifiedAddresses(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice := f.member("alice")
-		_, err := f.store.Update(context.Background(), func(tx natter.Tx) error {
-			_, err := tx.CreateUser(context.Background(), "dora", "dora@example.com", "not a hash")
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f.user("dora", false)
 		f.send(alice, "dora", "hi")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(0)
 	})
 }
 
 func TestEmailDailyCap(t *testing.T) {
-	mailDialect(t, 1, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, channels{email: true, maxPerDay: 1}, func(t *testing.T, f *fixture) {
 		alice := f.member("alice")
 		f.member("bob")
 		f.send(alice, "bob", "first")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(1)
 		f.send(alice, "bob", "second")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(1) // capped
-		f.clock.Advance(12 * time.Hour)
-		f.drain()
+		f.drainAfter(12 * time.Hour)
 		if m := f.expectMails(2)[1]; !strings.Contains(m.Text, "second") {
 			t.Errorf("the next day's email:\n%s", m.Text)
 		}
@@ -438,8 +247,8 @@ func TestEmailDailyCap(t *testing.T) {
 // Two instances on one PostgreSQL database (two Stores, two Engines)
 // email each member once.
 func TestEmailTwoInstancesSendOnce(t *testing.T) {
-	f := newMailFixture(t, store.Postgres, 0)
-	other := f.newEngine(f.open(), 0)
+	f := newFixture(t, store.Postgres, emailOnly)
+	other := f.newEngine(instance{store: f.open()})
 	alice := f.member("alice")
 	const members = 20
 	for i := range members {
@@ -448,18 +257,9 @@ func TestEmailTwoInstancesSendOnce(t *testing.T) {
 		f.send(alice, m.Username, "again")
 	}
 	f.clock.Advance(emailDelay)
-	var wg sync.WaitGroup
-	for _, e := range []*deliver.Engine{f.engine, other} {
-		wg.Go(func() {
-			if err := e.Drain(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	f.drainTogether(f.engine, other)
 	// A job held behind another's email waits a minute, then finds it sent.
-	f.clock.Advance(2 * time.Minute)
-	f.drain()
+	f.drainAfter(2 * time.Minute)
 	seen := map[string]int{}
 	for _, m := range f.srv.Received() {
 		seen[m.To[0]]++
@@ -475,7 +275,7 @@ func TestEmailTwoInstancesSendOnce(t *testing.T) {
 }
 
 func TestEmailVerifyAddress(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		u, err := f.app.Register(ctx, app.RegisterInput{Username: "erin", Email: "erin@example.com",
 			Password: "violet-lantern-42", ConfirmPassword: "violet-lantern-42"}, "192.0.2.1")
@@ -540,7 +340,7 @@ func TestEmailVerifyAddress(t *testing.T) {
 }
 
 func TestEmailPasswordReset(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		bob := f.member("bob")
 		if err := f.app.StartLogin(ctx, "session-a", bob.ID, false, "test", "192.0.2.1"); err != nil {
@@ -597,15 +397,13 @@ func TestEmailPasswordReset(t *testing.T) {
 }
 
 func TestEmailDigest(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		alice, bob := f.member("alice"), f.member("bob")
-		p := natter.DefaultPrefs()
-		p.Digest = natter.DigestDaily
-		p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailNever}
-		if err := f.app.SaveNotificationPrefs(ctx, bob, p); err != nil {
-			t.Fatal(err)
-		}
+		f.setPrefs(bob, func(p *natter.Prefs) {
+			p.Digest = natter.DigestDaily
+			p.Kinds[natter.KindMessage] = natter.KindPrefs{Push: true, Email: natter.EmailNever}
+		})
 		f.send(alice, "bob", "are you there?")
 		owe := func(want int) {
 			t.Helper()
@@ -646,21 +444,18 @@ func TestEmailDigest(t *testing.T) {
 // The server takes an email and the connection drops before its answer:
 // natter cannot know it arrived, and does not send it again.
 func TestEmailUnansweredIsNotSentTwice(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice := f.member("alice")
 		f.member("bob")
 		f.srv.HangUp(1)
 		f.send(alice, "bob", "hi")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(1)
-		f.clock.Advance(time.Hour)
-		f.drain()
+		f.drainAfter(time.Hour)
 		f.expectMails(1)
 		// The next one goes as usual.
 		f.send(alice, "bob", "again")
-		f.clock.Advance(emailDelay)
-		f.drain()
+		f.drainAfter(emailDelay)
 		f.expectMails(2)
 	})
 }
@@ -682,22 +477,16 @@ func (h *finishHook) FinishJob(ctx context.Context, job natter.Job) error {
 // and the engine finishing its job is emailed in its turn: on SQLite its
 // job gets the sent one's id, and finishing that job once deleted it.
 func TestEmailOwedAsTheLastIsFinished(t *testing.T) {
-	mailDialect(t, 0, func(t *testing.T, f *mailFixture) {
+	eachDialect(t, emailOnly, func(t *testing.T, f *fixture) {
 		alice, bob := f.member("alice"), f.member("bob")
 		f.send(alice, "bob", "the first")
 		hook := &finishHook{Store: f.store, before: func() { f.send(alice, "bob", "the second") }}
-		engine := f.newEngineOn(f.store, hook, 0)
-		f.clock.Advance(emailDelay)
-		if err := engine.Drain(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		f.engine = f.newEngine(instance{jobs: hook})
+		f.drainAfter(emailDelay)
 		if m := f.expectMails(1)[0]; !strings.Contains(m.Text, "the first") || strings.Contains(m.Text, "the second") {
 			t.Fatalf("first email:\n%s", m.Text)
 		}
-		f.clock.Advance(emailDelay)
-		if err := engine.Drain(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		f.drainAfter(emailDelay)
 		if m := f.expectMails(2)[1]; !strings.Contains(m.Text, "the second") || m.To[0] != bob.Email {
 			t.Fatalf("second email to %q:\n%s", m.To, m.Text)
 		}
