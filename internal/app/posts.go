@@ -111,13 +111,14 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 			names = append(names, n)
 		}
 	}
-	byName, err := tx.MembersByName(ctx, names)
+	// Whom the names name, as refs: all that notifying a member needs.
+	byName, err := tx.MembersNamed(ctx, names)
 	if err != nil {
 		return false, err
 	}
 	// In id order: two posts mentioning the same members lock their rows
 	// in the same order, and cannot deadlock on PostgreSQL.
-	mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.Member) int { return cmp.Compare(a.ID, b.ID) })
+	mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.MemberRef) int { return cmp.Compare(a.ID, b.ID) })
 	for _, u := range mentioned {
 		if u.ID == author.ID || (post.ReplyTo != 0 && u.ID == replied) {
 			continue
