@@ -84,7 +84,8 @@ type PostPublisher interface {
 // other than those in already, who were told by an earlier version. Nobody
 // is told of their own post, or by a member they have blocked, or twice:
 // the author replied to is not told of being mentioned in the reply too.
-// It reports whether anything was owed to the delivery channels.
+// It reports whether anything was owed to the delivery channels (owe:
+// only on those the member wants it on).
 func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Account, post natter.Post, body string, already map[string]bool) (bool, error) {
 	owed := false
 	replied := post.ReplyToAuthor.ID
@@ -99,10 +100,11 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 				Actor: author.Ref(), PostID: post.ID, Subject: post.ReplyTo, Window: natter.ActivityWindow}); err != nil {
 				return false, err
 			}
-			if err := a.owe(ctx, tx, natter.Item{UserID: replied, Kind: natter.KindReply, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+			o, err := a.owe(ctx, tx, natter.Item{UserID: replied, Kind: natter.KindReply, ID: post.ID}, natter.PostTag(post.ID))
+			if err != nil {
 				return false, err
 			}
-			owed = true
+			owed = owed || o
 		}
 	}
 	var names []string
@@ -136,10 +138,11 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 			Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
 			return false, err
 		}
-		if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+		o, err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID))
+		if err != nil {
 			return false, err
 		}
-		owed = true
+		owed = owed || o
 	}
 	return owed, nil
 }

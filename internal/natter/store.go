@@ -230,6 +230,9 @@ type DeliveryTx interface {
 	DeletePushSubscription(ctx context.Context, userID, id int64, endpoint string) (bool, error)
 	// SetPrefs replaces the member's notification preferences.
 	SetPrefs(ctx context.Context, userID int64, p Prefs) error
+	// Prefs are the member's notification preferences, read in the
+	// transaction: whether to owe them an item at all.
+	Prefs(ctx context.Context, userID int64) (Prefs, error)
 }
 
 // DeliveryStore is what the application reads for the delivery engine.
