@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -122,13 +121,19 @@ func (a *App) ConfirmEmail(ctx context.Context, memberID int64, email string) er
 }
 
 // Renamed returns the member who used to be called username, if any: a
-// renamed member's old profile URL and old @mentions lead to them.
-func (a *App) Renamed(ctx context.Context, username string) (natter.Member, bool, error) {
-	m, err := a.store.MemberByFormerName(ctx, username)
-	if errors.Is(err, natter.ErrNotFound) {
-		return m, false, nil
+// renamed member's old profile URL and old @mentions lead to them. It is
+// the @mentions' look-up (Store.MembersNamed), which also answers a
+// current name: that is nobody's former name, and answers false.
+func (a *App) Renamed(ctx context.Context, username string) (natter.MemberRef, bool, error) {
+	named, err := a.store.MembersNamed(ctx, []string{username})
+	if err != nil {
+		return natter.MemberRef{}, false, err
 	}
-	return m, err == nil, err
+	m, ok := named[natter.Key(username)]
+	if !ok || natter.Key(m.Username) == natter.Key(username) {
+		return natter.MemberRef{}, false, nil
+	}
+	return m, true, nil
 }
 
 // DeleteAccount deletes the member's account, their current password

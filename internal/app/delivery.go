@@ -34,14 +34,47 @@ type EndpointChecker interface{ CheckEndpoint(endpoint string) error }
 // DefaultPushDelay is the push channel's grace period when none is set.
 const DefaultPushDelay = 5 * time.Second
 
-// owe records, in tx, that item is owed on every channel.
-func (a *App) owe(ctx context.Context, tx natter.Tx, item natter.Item, tag string) error {
-	for _, c := range a.cfg.Channels {
-		if err := tx.Owe(ctx, c.Name, item, tag, tx.Now().Add(c.Delay)); err != nil {
-			return err
-		}
+// owe records, in tx, that item is owed on each channel its member wants
+// it on, and reports whether there was any. What they want is read in the
+// same transaction and judged by the rule the delivery engine applies
+// again when the item comes due (natter.KindPrefs.Wants), since the member
+// may change their mind meanwhile. So a like, which by default is neither
+// pushed nor emailed, costs no outbox row and wakes no engine.
+func (a *App) owe(ctx context.Context, tx natter.Tx, item natter.Item, tag string) (bool, error) {
+	prefs, err := tx.Prefs(ctx, item.UserID)
+	if err != nil {
+		return false, err
 	}
-	return nil
+	k := prefs.Kind(item.Kind)
+	return a.oweOn(ctx, tx, item, tag, func(channel string) bool {
+		wanted, _ := k.Wants(channel)
+		return wanted
+	})
+}
+
+// oweMessage records, in tx, that a private message is owed on every
+// channel, without reading the recipient's preferences: by default a
+// message is wanted on every channel, and the engine asks when it comes
+// due.
+func (a *App) oweMessage(ctx context.Context, tx natter.Tx, item natter.Item, tag string) error {
+	_, err := a.oweOn(ctx, tx, item, tag, func(string) bool { return true })
+	return err
+}
+
+// oweOn records, in tx, that item is owed on each channel wanted says,
+// and reports whether it owed it on any.
+func (a *App) oweOn(ctx context.Context, tx natter.Tx, item natter.Item, tag string, wanted func(channel string) bool) (bool, error) {
+	owed := false
+	for _, c := range a.cfg.Channels {
+		if !wanted(c.Name) {
+			continue
+		}
+		if err := tx.Owe(ctx, c.Name, item, tag, tx.Now().Add(c.Delay)); err != nil {
+			return false, err
+		}
+		owed = true
+	}
+	return owed, nil
 }
 
 // read is the one hook of every path on which a member reads (a page,

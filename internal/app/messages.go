@@ -52,7 +52,7 @@ func (a *App) SendMessage(ctx context.Context, sender natter.Account, recipient,
 		if _, err := tx.SetNotification(ctx, to.ID, NotifyMessages, unread); err != nil {
 			return err
 		}
-		return a.owe(ctx, tx, natter.Item{UserID: to.ID, Kind: natter.KindMessage, ID: msg.ID}, natter.MessageTag(sender.ID))
+		return a.oweMessage(ctx, tx, natter.Item{UserID: to.ID, Kind: natter.KindMessage, ID: msg.ID}, natter.MessageTag(sender.ID))
 	})
 	if err == nil {
 		a.wake()

@@ -55,8 +55,8 @@ func (a *App) Like(ctx context.Context, u natter.Account, id int64) (int, error)
 			Actor: u.Ref(), PostID: id, Subject: id, Window: natter.ActivityWindow}); err != nil {
 			return err
 		}
-		owed = true
-		return a.owe(ctx, tx, natter.Item{UserID: p.Author.ID, Kind: natter.KindLike, ID: id}, natter.PostTag(id))
+		owed, err = a.owe(ctx, tx, natter.Item{UserID: p.Author.ID, Kind: natter.KindLike, ID: id}, natter.PostTag(id))
+		return err
 	})
 	if err == nil && owed {
 		a.wake()

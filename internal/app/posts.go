@@ -84,7 +84,8 @@ type PostPublisher interface {
 // other than those in already, who were told by an earlier version. Nobody
 // is told of their own post, or by a member they have blocked, or twice:
 // the author replied to is not told of being mentioned in the reply too.
-// It reports whether anything was owed to the delivery channels.
+// It reports whether anything was owed to the delivery channels (owe:
+// only on those the member wants it on).
 func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Account, post natter.Post, body string, already map[string]bool) (bool, error) {
 	owed := false
 	replied := post.ReplyToAuthor.ID
@@ -99,10 +100,11 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 				Actor: author.Ref(), PostID: post.ID, Subject: post.ReplyTo, Window: natter.ActivityWindow}); err != nil {
 				return false, err
 			}
-			if err := a.owe(ctx, tx, natter.Item{UserID: replied, Kind: natter.KindReply, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+			o, err := a.owe(ctx, tx, natter.Item{UserID: replied, Kind: natter.KindReply, ID: post.ID}, natter.PostTag(post.ID))
+			if err != nil {
 				return false, err
 			}
-			owed = true
+			owed = owed || o
 		}
 	}
 	var names []string
@@ -111,13 +113,14 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 			names = append(names, n)
 		}
 	}
-	byName, err := tx.MembersByName(ctx, names)
+	// Whom the names name, as refs: all that notifying a member needs.
+	byName, err := tx.MembersNamed(ctx, names)
 	if err != nil {
 		return false, err
 	}
 	// In id order: two posts mentioning the same members lock their rows
 	// in the same order, and cannot deadlock on PostgreSQL.
-	mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.Member) int { return cmp.Compare(a.ID, b.ID) })
+	mentioned := slices.SortedFunc(maps.Values(byName), func(a, b natter.MemberRef) int { return cmp.Compare(a.ID, b.ID) })
 	for _, u := range mentioned {
 		if u.ID == author.ID || (post.ReplyTo != 0 && u.ID == replied) {
 			continue
@@ -135,10 +138,11 @@ func (a *App) notifyPost(ctx context.Context, tx natter.Tx, author natter.Accoun
 			Actor: author.Ref(), PostID: post.ID, Window: natter.ActivityWindow}); err != nil {
 			return false, err
 		}
-		if err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID)); err != nil {
+		o, err := a.owe(ctx, tx, natter.Item{UserID: u.ID, Kind: natter.KindMention, ID: post.ID}, natter.PostTag(post.ID))
+		if err != nil {
 			return false, err
 		}
-		owed = true
+		owed = owed || o
 	}
 	return owed, nil
 }

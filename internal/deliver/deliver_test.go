@@ -406,3 +406,49 @@ func TestRepliesAndLikesPushed(t *testing.T) {
 		}
 	})
 }
+
+// Whether a like is pushed is asked when it is owed and again when it
+// comes due: a member who turns likes off meanwhile is not pushed what was
+// owed before.
+func TestLikePushTurnedOffMeanwhile(t *testing.T) {
+	dialect(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
+		f.device(bob)
+		setLikes := func(k natter.KindPrefs) {
+			t.Helper()
+			p := natter.DefaultPrefs()
+			p.Kinds[natter.KindLike] = k
+			if err := f.app.SaveNotificationPrefs(ctx, bob, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setLikes(natter.KindPrefs{Push: true, Email: natter.EmailNever})
+		post, err := f.app.CreatePost(ctx, bob, "Tea?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.app.Like(ctx, alice, post.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(delay)
+		f.drain()
+		if _, p := f.next(); p.Type != "like" || p.Title != "alice liked your post" {
+			t.Errorf("like push %+v", p)
+		}
+
+		if _, err := f.app.Like(ctx, carol, post.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, owed, err := f.store.NextDue(ctx); err != nil || !owed {
+			t.Fatalf("carol's like owes nothing (%v, %v): bob wants likes pushed", owed, err)
+		}
+		setLikes(natter.KindPrefs{Push: false, Email: natter.EmailNever})
+		f.clock.Advance(delay)
+		f.drain()
+		f.expectNoRequests(1)
+		if _, owed, err := f.store.NextDue(ctx); err != nil || owed {
+			t.Errorf("the outbox still owes something (%v, %v)", owed, err)
+		}
+	})
+}

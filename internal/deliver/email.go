@@ -64,17 +64,6 @@ type Email struct {
 // Name implements Channel.
 func (e *Email) Name() string { return natter.ChannelEmail }
 
-// Wants implements Channel: the member's email level for the kind.
-func (e *Email) Wants(k natter.KindPrefs) (bool, bool) {
-	switch k.Email {
-	case natter.EmailAlways:
-		return true, false
-	case natter.EmailAway:
-		return true, true
-	}
-	return false, false
-}
-
 // errGone says the job was withdrawn, or marked by an earlier attempt,
 // between gathering and sending.
 var errGone = errors.New("email job gone")
@@ -131,13 +120,8 @@ func (e *Email) sendNotifications(ctx context.Context, job natter.Job) Outcome {
 		away = !present
 	}
 	keep := func(j natter.Job) bool {
-		switch prefs.Kind(j.Item.Kind).Email {
-		case natter.EmailAlways:
-			return true
-		case natter.EmailAway:
-			return away
-		}
-		return false
+		wanted, onlyAway := prefs.Kind(j.Item.Kind).Wants(natter.ChannelEmail)
+		return wanted && (!onlyAway || away)
 	}
 	maxPerDay := e.MaxPerDay
 	if maxPerDay <= 0 {

@@ -55,13 +55,11 @@ type Presence interface {
 
 // Channel sends jobs of one channel ("push", "email"). Its Send does the
 // talking and reports what became of the job; the engine keeps the order
-// of the checks, the retries and the back-off.
+// of the checks (whether the member wants the job on the channel is
+// natter.KindPrefs.Wants), the retries and the back-off.
 type Channel interface {
 	// Name is the channel's name in the outbox (natter.ChannelPush, ...).
 	Name() string
-	// Wants reads the member's wishes for a kind: whether this channel is
-	// wanted at all, and whether only while no page of theirs is open.
-	Wants(k natter.KindPrefs) (wanted, onlyAway bool)
 	// Send delivers one job. It must return within a bounded time.
 	Send(ctx context.Context, job natter.Job, n Notice) Outcome
 }
@@ -318,7 +316,9 @@ func (e *Engine) check(ctx context.Context, ch Channel, job natter.Job) (n *Noti
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	wanted, onlyAway := ch.Wants(prefs.Kind(kind))
+	// The rule the app applied when it owed the job: the member may have
+	// changed their mind since.
+	wanted, onlyAway := prefs.Kind(kind).Wants(ch.Name())
 	if !wanted {
 		return nil, time.Time{}, nil
 	}

@@ -40,10 +40,6 @@ type Push struct {
 // Name implements Channel.
 func (p *Push) Name() string { return natter.ChannelPush }
 
-// Wants implements Channel: pushed if the member left push on for the
-// kind, and only while no page of theirs is open.
-func (p *Push) Wants(k natter.KindPrefs) (bool, bool) { return k.Push, true }
-
 // PushPayload is the JSON a push carries, which the service worker
 // (/sw.js) reads: a notification to show (message, mention, test), or
 // notifications to close (read: Tags).

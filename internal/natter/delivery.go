@@ -110,6 +110,26 @@ type KindPrefs struct {
 	Email EmailLevel
 }
 
+// Wants reads the member's wishes for a kind on channel: whether they
+// want it there at all, and whether only while no page of theirs is open
+// (push: only then; email: by its level). It is the one rule: the app asks
+// it before owing an item to a channel, and the delivery engine again when
+// the item comes due, since the member may have changed their mind.
+func (k KindPrefs) Wants(channel string) (wanted, onlyAway bool) {
+	switch channel {
+	case ChannelPush:
+		return k.Push, true
+	case ChannelEmail:
+		switch k.Email {
+		case EmailAlways:
+			return true, false
+		case EmailAway:
+			return true, true
+		}
+	}
+	return false, false
+}
+
 // DefaultKindPrefs are what a member who never opened the settings page
 // gets: pushed, and emailed only when away; for likes, see DefaultLikePrefs.
 var DefaultKindPrefs = KindPrefs{Push: true, Email: EmailAway}

@@ -94,11 +94,10 @@ type Store interface {
 	// or all of them when none are given, and returns how many it ended.
 	// Their cookies are worthless afterwards.
 	EndLogins(ctx context.Context, userID int64, ids ...string) (int, error)
-	// MemberByFormerName returns the member who used to be called
-	// username (a rename keeps the old name for them), or ErrNotFound.
-	MemberByFormerName(ctx context.Context, username string) (Member, error)
 	// MembersNamed returns the members among names (current or former
-	// usernames, in any case) as they are called now, keyed by Key(name).
+	// usernames, in any case: a rename keeps the old name for its
+	// member) as they are called now, keyed by Key(name). It may answer
+	// from memory.
 	MembersNamed(ctx context.Context, names []string) (map[string]MemberRef, error)
 	// Writings returns the member's posts and every message they sent or
 	// received, oldest first.
@@ -126,9 +125,9 @@ type Tx interface {
 
 	Account(ctx context.Context, id int64) (Account, error)
 	MemberByName(ctx context.Context, username string) (Member, error)
-	// MembersByName returns the members among names that exist, keyed by
-	// Key(name).
-	MembersByName(ctx context.Context, names []string) (map[string]Member, error)
+	// MembersNamed is Store.MembersNamed as the transaction sees it:
+	// never from memory.
+	MembersNamed(ctx context.Context, names []string) (map[string]MemberRef, error)
 	// CreateUser adds a member; a taken username or email is
 	// ErrUsernameTaken or ErrEmailTaken.
 	CreateUser(ctx context.Context, username, email, passwordHash string) (Account, error)
@@ -231,6 +230,9 @@ type DeliveryTx interface {
 	DeletePushSubscription(ctx context.Context, userID, id int64, endpoint string) (bool, error)
 	// SetPrefs replaces the member's notification preferences.
 	SetPrefs(ctx context.Context, userID int64, p Prefs) error
+	// Prefs are the member's notification preferences, read in the
+	// transaction: whether to owe them an item at all.
+	Prefs(ctx context.Context, userID int64) (Prefs, error)
 }
 
 // DeliveryStore is what the application reads for the delivery engine.

@@ -90,8 +90,9 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 		ctx := context.Background()
 		bob, carol := createUser(t, s, "bob"), createUser(t, s, "carol")
 		mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "robert", "") })
-		if m, err := s.MemberByFormerName(ctx, "BOB"); err != nil || m.ID != bob.ID {
-			t.Errorf("MemberByFormerName(BOB) = %+v, %v", m, err)
+		robert := natter.MemberRef{ID: bob.ID, Username: "robert"}
+		if named, err := s.MembersNamed(ctx, []string{"BOB"}); err != nil || named["bob"] != robert {
+			t.Errorf("MembersNamed(BOB) = %v, %v; want robert", named, err)
 		}
 		_, err := s.Update(ctx, func(tx natter.Tx) error {
 			_, err := tx.CreateUser(ctx, "bob", "x@example.com", "h")
@@ -101,8 +102,8 @@ func TestFormerNamesAndDeletion(t *testing.T) {
 			t.Errorf("registering a former name: %v", err)
 		}
 		mustUpdate(t, s, func(tx natter.Tx) error { return tx.UpdateProfile(ctx, bob.ID, "bob", "") })
-		if m, err := s.MemberByFormerName(ctx, "robert"); err != nil || m.ID != bob.ID {
-			t.Errorf("after renaming back, MemberByFormerName(robert) = %+v, %v", m, err)
+		if named, err := s.MembersNamed(ctx, []string{"robert"}); err != nil || named["robert"] != bob.Ref() {
+			t.Errorf("after renaming back, MembersNamed(robert) = %v, %v; want bob", named, err)
 		}
 		// Mentions find members by current and former names, in any case.
 		named, err := s.MembersNamed(ctx, []string{"Robert", "BOB", "carol", "nobody", "carol"})

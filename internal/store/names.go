@@ -46,50 +46,81 @@ func (tx *Tx) formerNameTaken(ctx context.Context, self int64, username string) 
 	return n > 0, nil
 }
 
-// MemberByFormerName returns the member who used to be called username, or
-// natter.ErrNotFound.
-func (s *Store) MemberByFormerName(ctx context.Context, username string) (natter.Member, error) {
-	a, err := scanAccount(s.rq.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users
-		WHERE id = (SELECT user_id FROM former_names WHERE name_key = $1) AND deleted_at = 0`, natter.Key(username)))
-	return a.Member(), err
+// memberNamedSQL is the member a name names ($1, its natter.Key), as
+// they are called now: the member whose username it is, or who had it
+// before renaming themselves; a member who deleted their account names
+// nobody. A name is current or former for at most one member, so the two
+// halves never both answer. It is the one read of "whom does @name name",
+// for pages (Store.MembersNamed, through the cache on SQLite), a new
+// post's mentions (Tx.MembersNamed, uncached) and old profile links.
+const memberNamedSQL = `
+	SELECT id, username FROM users WHERE username_key = $1 AND deleted_at = 0
+	UNION ALL
+	SELECT u.id, u.username FROM former_names f JOIN users u ON u.id = f.user_id
+	WHERE f.name_key = $1 AND u.deleted_at = 0
+	LIMIT 1`
+
+// memberNamed runs memberNamedSQL for the name key on db; false if the
+// name is nobody's.
+func memberNamed(ctx context.Context, db dbtx, key string) (natter.MemberRef, bool, error) {
+	var m natter.MemberRef
+	err := db.QueryRowContext(ctx, memberNamedSQL, key).Scan(&m.ID, &m.Username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return natter.MemberRef{}, false, nil
+	}
+	if err != nil {
+		return natter.MemberRef{}, false, fmt.Errorf("store: members named: %w", err)
+	}
+	return m, true, nil
 }
 
-// MembersNamed returns, for each of names that is a member's username or
-// was one before they renamed themselves, that member as they are called
-// now, keyed by natter.Key(name); names that are nobody's are left out.
-// Pages ask it for the @mentions of what they show, a name at a time
-// through one prepared statement (a name is current or former for at
-// most one member, so the two halves never both answer); on SQLite the
-// answers are kept until a member registers, renames or goes (cache.go).
-func (s *Store) MembersNamed(ctx context.Context, names []string) (map[string]natter.MemberRef, error) {
+// membersNamed asks find once per distinct name of names (in any case)
+// whom it names, and returns the members found keyed by natter.Key(name).
+func membersNamed(names []string, find func(key string) (natter.MemberRef, bool, error)) (map[string]natter.MemberRef, error) {
 	found := make(map[string]natter.MemberRef, len(names))
 	for _, n := range names {
 		k := natter.Key(n)
 		if _, ok := found[k]; ok {
 			continue
 		}
-		m, ok, gen := s.cache.names.get(k)
-		if ok {
-			if m.ID != 0 {
-				found[k] = m
-			}
-			continue
-		}
-		err := s.rq.QueryRowContext(ctx, `
-			SELECT id, username FROM users WHERE username_key = $1 AND deleted_at = 0
-			UNION ALL
-			SELECT u.id, u.username FROM former_names f JOIN users u ON u.id = f.user_id
-			WHERE f.name_key = $1 AND u.deleted_at = 0
-			LIMIT 1`, k).Scan(&m.ID, &m.Username)
-		if errors.Is(err, sql.ErrNoRows) {
-			s.cache.names.put(k, natter.MemberRef{}, gen) // nobody
-			continue
-		}
+		m, ok, err := find(k)
 		if err != nil {
-			return nil, fmt.Errorf("store: members named: %w", err)
+			return nil, err
 		}
-		s.cache.names.put(k, m, gen)
-		found[k] = m
+		if ok {
+			found[k] = m
+		}
 	}
 	return found, nil
+}
+
+// MembersNamed returns, for each of names that is a member's username or
+// was one before they renamed themselves, that member as they are called
+// now, keyed by natter.Key(name); names that are nobody's are left out.
+// Pages ask it for the @mentions of what they show, and for an old
+// profile link, a name at a time through one prepared statement; on
+// SQLite the answers are kept until a member registers, renames or goes
+// (cache.go).
+func (s *Store) MembersNamed(ctx context.Context, names []string) (map[string]natter.MemberRef, error) {
+	return membersNamed(names, func(k string) (natter.MemberRef, bool, error) {
+		m, ok, gen := s.cache.names.get(k)
+		if ok {
+			return m, m.ID != 0, nil
+		}
+		m, ok, err := memberNamed(ctx, s.rq, k)
+		if err == nil {
+			s.cache.names.put(k, m, gen) // the zero MemberRef for nobody
+		}
+		return m, ok, err
+	})
+}
+
+// MembersNamed is Store.MembersNamed inside the transaction, for whom a
+// new post's @mentions notify: never through the cache, so that it sees
+// the transaction's own view (the cache holds what was committed, and is
+// told of the transaction's changes only after its commit).
+func (tx *Tx) MembersNamed(ctx context.Context, names []string) (map[string]natter.MemberRef, error) {
+	return membersNamed(names, func(k string) (natter.MemberRef, bool, error) {
+		return memberNamed(ctx, tx.q, k)
+	})
 }

@@ -355,6 +355,24 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)", "SEARCH f USING INDEX sqlite_autoindex_former_names_1 (name_key=?)", "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"},
 		},
 		{
+			// Whom a new post's @mentions notify: the same read, uncached.
+			name: "TxMembersNamed",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.MembersNamed(ctx, []string{"bob", "nobody"})
+				return err
+			}),
+			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)", "SEARCH f USING INDEX sqlite_autoindex_former_names_1 (name_key=?)", "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
+			// What an item is owed on: read by every like, reply and mention.
+			name: "TxPrefs",
+			run: update(func(ctx context.Context, tx natter.Tx) error {
+				_, err := tx.Prefs(ctx, bob)
+				return err
+			}),
+			uses: []string{"SEARCH notification_prefs USING INDEX sqlite_autoindex_notification_prefs_1 (user_id=?)", "SEARCH notification_settings USING INTEGER PRIMARY KEY (rowid=?)"},
+		},
+		{
 			name: "Credentials",
 			run:  func(ctx context.Context) error { _, err := s.Credentials(ctx, "alice"); return notFoundIsFine(err) },
 			uses: []string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (username_key=?)"},

@@ -15,6 +15,12 @@ func (s *Store) Prefs(ctx context.Context, userID int64) (natter.Prefs, error) {
 	return prefs(ctx, s.rq, userID)
 }
 
+// Prefs are the member's notification preferences as the transaction sees
+// them, for what it owes them.
+func (tx *Tx) Prefs(ctx context.Context, userID int64) (natter.Prefs, error) {
+	return prefs(ctx, tx.q, userID)
+}
+
 func prefs(ctx context.Context, db dbtx, userID int64) (natter.Prefs, error) {
 	p := natter.DefaultPrefs()
 	rows, err := db.QueryContext(ctx, `SELECT kind, push, email FROM notification_prefs WHERE user_id = $1`, userID)

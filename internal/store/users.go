@@ -129,33 +129,6 @@ func (tx *Tx) MemberByName(ctx context.Context, username string) (natter.Member,
 	return memberByName(ctx, tx.q, username)
 }
 
-// MembersByName returns the members among names that exist, or that
-// members had before they renamed themselves, keyed by natter.Key(name).
-func (tx *Tx) MembersByName(ctx context.Context, names []string) (map[string]natter.Member, error) {
-	members := make(map[string]natter.Member, len(names))
-	for _, n := range names {
-		if _, ok := members[natter.Key(n)]; ok {
-			continue
-		}
-		m, err := tx.MemberByName(ctx, n)
-		if errors.Is(err, natter.ErrNotFound) {
-			// A former name mentions the member who had it.
-			var a natter.Account
-			a, err = scanAccount(tx.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM users
-				WHERE id = (SELECT user_id FROM former_names WHERE name_key = $1) AND deleted_at = 0`, natter.Key(n)))
-			m = a.Member()
-		}
-		if errors.Is(err, natter.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		members[natter.Key(n)] = m
-	}
-	return members, nil
-}
-
 // CreateUser inserts a member. A taken username or email is natter.ErrUsernameTaken
 // or natter.ErrEmailTaken.
 func (tx *Tx) CreateUser(ctx context.Context, username, email, passwordHash string) (natter.Account, error) {

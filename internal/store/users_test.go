@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -94,16 +95,26 @@ func TestCreateUser(t *testing.T) {
 			}
 		})
 
-		t.Run("UsersByName", func(t *testing.T) {
+		t.Run("MembersNamedInTx", func(t *testing.T) {
 			bob := createUser(t, s, "Bob")
-			var got map[string]natter.Member
+			// Read outside first: on SQLite the answers are kept, and the
+			// transaction must not be answered from there.
+			if _, err := s.MembersNamed(ctx, []string{"bob", "bobby"}); err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]natter.MemberRef
 			mustUpdate(t, s, func(tx natter.Tx) error {
+				if err := tx.UpdateProfile(ctx, bob.ID, "Bobby", ""); err != nil {
+					return err
+				}
 				var err error
-				got, err = tx.MembersByName(ctx, []string{"bob", "BOB", "nobody", "alice_1"})
+				got, err = tx.MembersNamed(ctx, []string{"bob", "BOB", "bobby", "nobody", "alice_1"})
 				return err
 			})
-			if len(got) != 2 || got[natter.Key("bob")].ID != bob.ID || got[natter.Key("alice_1")].ID != alice.ID {
-				t.Errorf("UsersByName = %+v; want bob and alice_1 keyed by Key", got)
+			renamed := natter.MemberRef{ID: bob.ID, Username: "Bobby"}
+			want := map[string]natter.MemberRef{"bob": renamed, "bobby": renamed, "alice_1": alice.Ref()}
+			if !maps.Equal(got, want) {
+				t.Errorf("in the renaming transaction, MembersNamed = %v; want %v", got, want)
 			}
 		})
 	})
