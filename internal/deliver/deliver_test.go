@@ -411,17 +411,13 @@ func TestRepliesAndLikesPushed(t *testing.T) {
 // comes due: a member who turns likes off meanwhile is not pushed what was
 // owed before.
 func TestLikePushTurnedOffMeanwhile(t *testing.T) {
-	dialect(t, func(t *testing.T, f *fixture) {
+	eachDialect(t, pushOnly, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		alice, bob, carol := f.member("alice"), f.member("bob"), f.member("carol")
 		f.device(bob)
 		setLikes := func(k natter.KindPrefs) {
 			t.Helper()
-			p := natter.DefaultPrefs()
-			p.Kinds[natter.KindLike] = k
-			if err := f.app.SaveNotificationPrefs(ctx, bob, p); err != nil {
-				t.Fatal(err)
-			}
+			f.setPrefs(bob, func(p *natter.Prefs) { p.Kinds[natter.KindLike] = k })
 		}
 		setLikes(natter.KindPrefs{Push: true, Email: natter.EmailNever})
 		post, err := f.app.CreatePost(ctx, bob, "Tea?")
@@ -431,8 +427,7 @@ func TestLikePushTurnedOffMeanwhile(t *testing.T) {
 		if _, err := f.app.Like(ctx, alice, post.ID); err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(delay)
-		f.drain()
+		f.drainAfter(pushDelay)
 		if _, p := f.next(); p.Type != "like" || p.Title != "alice liked your post" {
 			t.Errorf("like push %+v", p)
 		}
@@ -444,9 +439,8 @@ func TestLikePushTurnedOffMeanwhile(t *testing.T) {
 			t.Fatalf("carol's like owes nothing (%v, %v): bob wants likes pushed", owed, err)
 		}
 		setLikes(natter.KindPrefs{Push: false, Email: natter.EmailNever})
-		f.clock.Advance(delay)
-		f.drain()
-		f.expectNoRequests(1)
+		f.drainAfter(pushDelay)
+		f.expectPushRequests(1)
 		if _, owed, err := f.store.NextDue(ctx); err != nil || owed {
 			t.Errorf("the outbox still owes something (%v, %v)", owed, err)
 		}
