@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -385,14 +387,29 @@ func (tb *tab) evalAsync(expr string, res any) {
 
 // waitFor polls a JavaScript condition until it is true. The interval is
 // a timer rather than animation frames, which a background tab never gets.
+//
+// chromedp sends a poll to the execution context it last heard of for the
+// page; just after a navigation that can still be the old document's, which
+// is gone ("Cannot find context with specified id", seen on a loaded machine
+// when a page is opened again at the same address). The poll then starts
+// again, in the new document's context once chromedp has read its event.
 func (tb *tab) waitFor(cond string) {
 	tb.b.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
 	defer cancel()
-	if err := chromedp.Run(ctx, chromedp.Poll(cond, nil,
-		chromedp.WithPollingInterval(10*time.Millisecond),
-		chromedp.WithPollingTimeout(actionTimeout-time.Second))); err != nil {
-		tb.b.t.Fatalf("%s: waiting for %s: %v", tb.name, cond, err)
+	for {
+		err := chromedp.Run(ctx, chromedp.Poll(cond, nil,
+			chromedp.WithPollingInterval(10*time.Millisecond),
+			chromedp.WithPollingTimeout(actionTimeout-time.Second)))
+		var cdpErr *cdproto.Error
+		if errors.As(err, &cdpErr) && cdpErr.Message == "Cannot find context with specified id" && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond) // the poll's own interval
+			continue
+		}
+		if err != nil {
+			tb.b.t.Fatalf("%s: waiting for %s: %v", tb.name, cond, err)
+		}
+		return
 	}
 }
 

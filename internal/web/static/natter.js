@@ -508,12 +508,29 @@
         fallbackPlacements,
         customClass: 'user-popover',
         animation: false, // popovers come and go fast; no half-faded leftovers
+        // A non-modal dialog rather than Bootstrap's role="tooltip": the
+        // card holds links, and a tooltip holds none (WAI-ARIA APG's
+        // tooltip pattern points hover content with links to a non-modal
+        // dialog). Named after its member below, it is a dialog wherever it
+        // is inserted (the end of <body>, where Popper places it freely),
+        // not stray text outside the page's landmarks; axe's `region` rule
+        // counts a dialog as a region. No header: the card has no title.
+        template: '<div class="popover" role="dialog"><div class="popover-arrow"></div><div class="popover-body"></div></div>',
       });
       open = {link, popover, tip: null}; // set first, so close() cleans up even if show() throws
       popover.show();
       // show() points the link's aria-describedby at the popover it inserted.
       open.tip = document.getElementById(link.getAttribute('aria-describedby'));
-      if (!open.tip) close(); // nothing was shown (e.g. the link left the page)
+      if (!open.tip) {
+        close(); // nothing was shown (e.g. the link left the page)
+        return;
+      }
+      // The dialog's name is the member's name, the card's first link.
+      const name = open.tip.querySelector('[data-card-name]');
+      if (name) {
+        name.id = `${open.tip.id}-name`;
+        open.tip.setAttribute('aria-labelledby', name.id);
+      }
     }
 
     function enter(target) {
