@@ -604,6 +604,11 @@ func TestInbox(t *testing.T) {
 	if got := rows(bob.page(t, "/messages")); got[2] != "alice · just now How are you? Hi Bob unread=false" {
 		t.Errorf("alice's row seen again: %q", got[2])
 	}
+	// A row is kept by what it shows: as time passes, its time says so.
+	s.clock.Advance(3 * time.Hour)
+	if got := rows(bob.page(t, "/messages")); got[0] != "dave · 3 hours ago You: Welcome, Dave unread=false" {
+		t.Errorf("dave's row 3 hours later: %q", got[0])
+	}
 
 	t.Run("OldAddress", func(t *testing.T) {
 		r := bob.get(t, "/conversations").wantStatus(http.StatusMovedPermanently)
