@@ -725,3 +725,29 @@ func TestSuggestMembers(t *testing.T) {
 		wantRetryAfter(t, r)
 	})
 }
+
+// A conversation the member's own message ends ("You: ...") has a row on
+// the first page while that page holds every message received after it;
+// once they fill the page and more are on the next, its time is past
+// where the first page reaches, and it has no row (later pages are the
+// received messages alone).
+func TestInboxOwnLastMessage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, dave := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "dave")
+	bob.send(t, dave, "Welcome, Dave")
+	for i := range 10 {
+		alice.send(t, bob, fmt.Sprintf("a%d", i))
+	}
+	if got := bob.page(t, "/messages").texts("conversation-link"); !slices.Equal(got, []string{"alice", "dave"}) {
+		t.Errorf("one page of messages: rows %q, want alice's and dave's", got)
+	}
+	alice.send(t, bob, "a10")
+	r := bob.page(t, "/messages")
+	if got := r.texts("conversation-link"); !slices.Equal(got, []string{"alice"}) {
+		t.Errorf("with a second page: rows %q, want alice's alone", got)
+	}
+	if got := r.link("next"); got != "/messages?page=2" {
+		t.Errorf("older messages link %q", got)
+	}
+}
