@@ -174,6 +174,20 @@ func (a *App) Conversations(ctx context.Context, u natter.Account, pos Position)
 	}, func(c natter.Conversation) int64 { return c.Last.ID })
 }
 
+// LastSent returns the conversations the first page of u's inbox shows
+// with u's own message on top ("You: ..."): of u's newest conversations (as
+// many as a page holds), those whose last message is u's and is newer than
+// page, u's first page of received messages, reaches (with no page after
+// it, it reaches back to the first). The others' last messages are u's
+// received ones, on page already (or on later pages), so they are not read.
+func (a *App) LastSent(ctx context.Context, u natter.Account, page Page[natter.Message]) ([]natter.Conversation, error) {
+	var above int64
+	if n := len(page.Items); n > 0 && page.HasNext {
+		above = page.Items[n-1].ID
+	}
+	return a.store.LastSent(ctx, u.ID, above, a.cfg.PostsPerPage)
+}
+
 // ConversationSize is how many messages a conversation page shows.
 const ConversationSize = 50
 

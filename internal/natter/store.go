@@ -42,6 +42,10 @@ type Store interface {
 	// Conversations returns a window of userID's inbox, the most recent
 	// exchange first, by the id of each conversation's last message.
 	Conversations(ctx context.Context, userID int64, w Window) ([]Conversation, error)
+	// LastSent returns, of userID's newest limit conversations whose last
+	// message's id is above above, those whose last message userID sent,
+	// newest first.
+	LastSent(ctx context.Context, userID, above int64, limit int) ([]Conversation, error)
 	// Blocks reports whether blocker has blocked blocked.
 	Blocks(ctx context.Context, blocker, blocked int64) (bool, error)
 

@@ -185,11 +185,12 @@ func scanMessages(rows *sql.Rows, err error) ([]natter.Message, error) {
 	return msgs, nil
 }
 
-// MessagesReceived returns the messages sent to userID, newest first.
+// MessagesReceived returns the messages sent to userID, newest first. The
+// recipient, the same for all, is read once (r.id = $1), not once a row.
 func (s *Store) MessagesReceived(ctx context.Context, userID int64, p natter.Pagination) ([]natter.Message, error) {
 	return scanMessages(s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
-		FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		FROM messages m JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = $1
 		WHERE m.recipient_id = $1
 		ORDER BY m.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset))
 }
@@ -265,6 +266,45 @@ func (s *Store) Conversations(ctx context.Context, userID int64, w natter.Window
 	}
 	if w.After > 0 {
 		slices.Reverse(convs) // read oldest first
+	}
+	return convs, nil
+}
+
+// LastSent returns, of userID's newest limit conversations whose last
+// message's id is above above, those whose last message userID sent, newest
+// first: the inbox's "You: ..." rows. The others' last messages are ones
+// userID received, which the inbox has from its page of received messages
+// (when above is the oldest of that page): they are neither joined to their
+// members nor returned. conversations_recent finds the limit conversations.
+func (s *Store) LastSent(ctx context.Context, userID, above int64, limit int) ([]natter.Conversation, error) {
+	rows, err := s.rq.QueryContext(ctx, `
+		SELECT c.unread, `+messageColumns+`
+		FROM (SELECT peer_id, last_message_id, unread FROM conversations
+			WHERE user_id = $1 AND last_message_id > $2
+			ORDER BY last_message_id DESC LIMIT $3) c
+		JOIN messages m ON m.id = c.last_message_id
+		JOIN users s ON s.id = m.sender_id JOIN users r ON r.id = m.recipient_id
+		WHERE m.sender_id = $1
+		ORDER BY c.last_message_id DESC`, userID, above, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: last sent: %w", err)
+	}
+	defer rows.Close()
+	var convs []natter.Conversation
+	for rows.Next() {
+		var c natter.Conversation
+		var created int64
+		m := &c.Last
+		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Unread, &m.Sender.ID, &m.Sender.Username,
+			&m.Recipient.ID, &m.Recipient.Username); err != nil {
+			return nil, fmt.Errorf("store: scan last sent: %w", err)
+		}
+		m.CreatedAt = fromMicros(created)
+		c.Peer = m.Recipient
+		convs = append(convs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: last sent: %w", err)
 	}
 	return convs, nil
 }

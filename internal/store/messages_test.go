@@ -69,6 +69,55 @@ func TestCreateMessage(t *testing.T) {
 	})
 }
 
+// LastSent is the inbox's "You: ..." rows: of the newest conversations
+// (limit of them, newer than above), those whose last message is the
+// member's own.
+func TestLastSent(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		alice, bob, carol, dave := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol"), createUser(t, s, "dave")
+		send(t, s, bob, alice, "b1")
+		a1, _ := send(t, s, alice, bob, "a1") // alice answered bob
+		send(t, s, carol, alice, "c1")        // carol's is the last word
+		send(t, s, alice, dave, "a2")         // dave has not answered yet
+
+		lastSent := func(u natter.Account, above int64, limit int) string {
+			t.Helper()
+			convs, err := s.LastSent(ctx, u.ID, above, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, c := range convs {
+				if c.Last.Sender != ref(u) || c.Last.Recipient != c.Peer {
+					t.Errorf("%s: %+v is not from %s to its peer", u.Username, c, u.Username)
+				}
+				out = append(out, c.Peer.Username+":"+c.Last.Body)
+			}
+			return fmt.Sprint(out)
+		}
+		for _, tt := range []struct {
+			name  string
+			u     natter.Account
+			above int64
+			limit int
+			want  string
+		}{
+			{"OK", alice, 0, 10, "[dave:a2 bob:a1]"},
+			// The two newest are dave's and carol's: bob's is not among them.
+			{"LimitBeforeFilter", alice, 0, 2, "[dave:a2]"},
+			{"Above", alice, a1.ID, 10, "[dave:a2]"},
+			{"NoneOwn", bob, 0, 10, "[]"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := lastSent(tt.u, tt.above, tt.limit); got != tt.want {
+					t.Errorf("LastSent(%s, %d, %d) = %s, want %s", tt.u.Username, tt.above, tt.limit, got, tt.want)
+				}
+			})
+		}
+	})
+}
+
 func TestConversations(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()

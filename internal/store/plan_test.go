@@ -162,6 +162,14 @@ func TestQueryPlans(t *testing.T) {
 			uses: []string{"SEARCH c USING INDEX conversations_recent (user_id=? AND last_message_id<?)", "SEARCH m USING INTEGER PRIMARY KEY"},
 		},
 		{
+			name: "LastSent",
+			run: func(ctx context.Context) error {
+				_, err := s.LastSent(ctx, alice, 0, 10)
+				return err
+			},
+			uses: []string{"SEARCH conversations USING INDEX conversations_recent (user_id=? AND last_message_id>?)", "SEARCH m USING INTEGER PRIMARY KEY"},
+		},
+		{
 			name: "ConversationsAfter",
 			run: func(ctx context.Context) error {
 				_, err := s.Conversations(ctx, bob, natter.Window{After: 1, Limit: 11})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -19,11 +20,31 @@ func BenchmarkPages(b *testing.B) {
 		bob.post(b, fmt.Sprintf("Post number %d, with @alice in it.", i))
 		bob.send(b, alice, fmt.Sprintf("Message number %d.", i))
 	}
+	// The inbox as natter-load's members have it: alice writes with 8
+	// peers, who write to her in turn; half of them have not answered her
+	// last message ("You: ..." rows), two have not answered at all.
+	peers := make([]*member, 8)
+	for i := range peers {
+		peers[i] = s.register(b, fmt.Sprintf("peer%d", i))
+	}
+	for round := range 3 {
+		for i, p := range peers[:6] {
+			p.send(b, alice, fmt.Sprintf("Message %d of peer %d, @alice.", round, i))
+		}
+	}
+	for i, p := range peers {
+		alice.send(b, p, fmt.Sprintf("Answer to peer %d.", i))
+		if i%2 == 0 && i < 6 {
+			p.send(b, alice, fmt.Sprintf("Thanks, from peer %d.", i))
+		}
+	}
 	u, _ := url.Parse(s.URL)
 	cookies := alice.client.Jar.Cookies(u)
 
 	for _, path := range []string{"/index", "/user/bob", "/user/bob/popup", "/messages", "/notifications?since=0"} {
-		b.Run(path, func(b *testing.B) {
+		// Named without the leading slash, so that -bench 'Pages/messages'
+		// selects one page.
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, path, nil)
 			for _, c := range cookies {
 				req.AddCookie(c)

@@ -38,8 +38,9 @@ import (
 //     ago" for ever.
 //
 // What is kept: the top of each page (a member's name and counts), the
-// pager, empty form fields, and the posts and received messages of the lists
-// as rendered, their bodies included, until they age out of the cache.
+// pager, empty form fields, and the posts, received messages and inbox rows
+// of the lists as rendered, their bodies included, until they age out of
+// the cache.
 // Fields holding what a member typed into a form are never kept.
 
 // partial is a partial template whose renderings are kept by their data D.
@@ -169,13 +170,16 @@ func (c *fragmentCache[D]) putLocked(k D, h template.HTML) {
 }
 
 // keptPartials are the partials whose renderings are kept. A generation of posts holds at about
-// 700 bytes each some 3 MB; the others are smaller.
+// 700 bytes each some 3 MB; one of inbox rows, whose data holds their
+// messages' HTML, at up to 4 KB a row (key and rendering) about as much;
+// the others are smaller.
 type keptPartials struct {
 	top      *partial[top]
 	field    *partial[field]
 	pager    *partial[pager]
 	post     *partial[postItem]
 	received *partial[receivedItem]
+	inboxRow *partial[inboxRow]
 }
 
 func newKeptPartials(set *template.Template) *keptPartials {
@@ -185,6 +189,7 @@ func newKeptPartials(set *template.Template) *keptPartials {
 		pager:    newPartial[pager](set, "pager", 500),
 		post:     newPartial[postItem](set, "post", 4000),
 		received: newPartial[receivedItem](set, "received", 2000),
+		inboxRow: newPartial[inboxRow](set, "inbox-row", 1000),
 	}
 }
 
@@ -249,11 +254,29 @@ type postItem struct {
 	Liked, Mine, Editable bool
 }
 
-// receivedItem is a received message as /messages shows it ("received").
+// receivedItem is a received message as /messages shows it ("received"):
+// its time only in full, in its title, so no "3 minutes ago" to go stale.
 type receivedItem struct {
 	Body   string
-	When   stamp
+	At     time.Time
 	Unread bool // until this page showed it
+}
+
+// inboxRow is a row of the inbox as /messages shows it ("inbox-row"): a
+// conversation's messages of the page under the peer's avatar and name.
+type inboxRow struct {
+	Peer natter.MemberRef
+	When stamp // of the newest message the row shows
+	// Unread: how many of Messages were unread until this page showed
+	// them ("2 new").
+	Unread int
+	// Reply is the member's own last message to Peer, shown on top
+	// ("You: ..."), when HasReply.
+	Reply    string
+	HasReply bool
+	// Messages are the row's received messages, rendered (each a kept
+	// "received"): equal HTML is equal data.
+	Messages template.HTML
 }
 
 // navbar is what the navbar shows.
@@ -296,9 +319,24 @@ func (s *Server) postItem(p natter.Post, pg page) postItem {
 func (s *Server) renderReceived(msgs []natter.Message) (template.HTML, error) {
 	items := make([]receivedItem, len(msgs))
 	for i, m := range msgs {
-		items[i] = receivedItem{m.Body, s.stamp(m.CreatedAt), m.Unread}
+		items[i] = receivedItem{m.Body, m.CreatedAt, m.Unread}
 	}
 	return s.frags.received.list(items)
+}
+
+// renderInbox renders the rows of the inbox, each a kept fragment holding
+// its messages, each kept too: one template call for the list.
+func (s *Server) renderInbox(groups []inboxGroup) (template.HTML, error) {
+	rows := make([]inboxRow, len(groups))
+	for i, g := range groups {
+		msgs, err := s.renderReceived(g.Messages)
+		if err != nil {
+			return "", err
+		}
+		rows[i] = inboxRow{Peer: g.Peer, When: s.stamp(g.Latest().CreatedAt), Unread: g.Unread,
+			Reply: g.Reply.Body, HasReply: g.Reply.ID != 0, Messages: msgs}
+	}
+	return s.frags.inboxRow.list(rows)
 }
 
 func (s *Server) renderPager(p pager) (template.HTML, error) {

@@ -88,12 +88,13 @@ func (g inboxGroup) Latest() natter.Message {
 // in the order of each sender's newest message; reading the rows in order
 // reads the page's messages newest first within each conversation.
 //
-// On the first page, recent are the member's newest conversations: one
-// whose last message is the member's own shows it as the row's newest
-// ("You: ..."), and one the other has not answered at all gets a row of
-// its own, so that a conversation just begun is in the inbox. On later
-// pages the rows are the received messages alone.
-func inboxGroups(page app.Page[natter.Message], recent []natter.Conversation, me int64) []inboxGroup {
+// On the first page, sent are those of the member's newest conversations
+// whose last message is the member's own and newer than what later pages
+// hold (App.LastSent): each shows it as the row's newest ("You: ..."), and
+// one the other has not answered at all gets a row of its own, so that a
+// conversation just begun is in the inbox. On later pages the rows are the
+// received messages alone.
+func inboxGroups(page app.Page[natter.Message], sent []natter.Conversation) []inboxGroup {
 	var groups []inboxGroup
 	find := func(peer natter.MemberRef) int {
 		i := slices.IndexFunc(groups, func(g inboxGroup) bool { return g.Peer.ID == peer.ID })
@@ -110,14 +111,8 @@ func inboxGroups(page app.Page[natter.Message], recent []natter.Conversation, me
 			g.Unread++
 		}
 	}
-	var oldest int64 // what is older than the page's messages is on later pages
-	if n := len(page.Items); n > 0 && page.HasNext {
-		oldest = page.Items[n-1].ID
-	}
-	for _, c := range recent {
-		if c.Last.Sender.ID == me && c.Last.ID > oldest {
-			groups[find(c.Peer)].Reply = c.Last
-		}
+	for _, c := range sent {
+		groups[find(c.Peer)].Reply = c.Last
 	}
 	slices.SortStableFunc(groups, func(a, b inboxGroup) int { return cmp.Compare(b.Latest().ID, a.Latest().ID) })
 	return groups
@@ -132,18 +127,16 @@ func (s *Server) showMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var recent []natter.Conversation
+	var sent []natter.Conversation
 	if msgs.Number == 1 {
-		convs, err := s.app.Conversations(r.Context(), u, app.Position{})
-		if err != nil {
+		if sent, err = s.app.LastSent(r.Context(), u, msgs); err != nil {
 			return err
 		}
-		recent = convs.Items
 	}
 	p := &messagesPage{
 		Page:     s.base(r, "Messages", "messages"),
 		Messages: msgs,
-		Groups:   inboxGroups(msgs, recent, u.ID),
+		Groups:   inboxGroups(msgs, sent),
 		Pager:    pagerFor("/messages", msgs, "Newer messages", "Older messages"),
 	}
 	// The page shows the counts after reading, not the ones loaded before.

@@ -604,6 +604,11 @@ func TestInbox(t *testing.T) {
 	if got := rows(bob.page(t, "/messages")); got[2] != "alice · just now How are you? Hi Bob unread=false" {
 		t.Errorf("alice's row seen again: %q", got[2])
 	}
+	// A row is kept by what it shows: as time passes, its time says so.
+	s.clock.Advance(3 * time.Hour)
+	if got := rows(bob.page(t, "/messages")); got[0] != "dave · 3 hours ago You: Welcome, Dave unread=false" {
+		t.Errorf("dave's row 3 hours later: %q", got[0])
+	}
 
 	t.Run("OldAddress", func(t *testing.T) {
 		r := bob.get(t, "/conversations").wantStatus(http.StatusMovedPermanently)
@@ -719,4 +724,30 @@ func TestSuggestMembers(t *testing.T) {
 		r := alan.get(t, "/members/suggest?prefix=b").wantStatus(http.StatusTooManyRequests)
 		wantRetryAfter(t, r)
 	})
+}
+
+// A conversation the member's own message ends ("You: ...") has a row on
+// the first page while that page holds every message received after it;
+// once they fill the page and more are on the next, its time is past
+// where the first page reaches, and it has no row (later pages are the
+// received messages alone).
+func TestInboxOwnLastMessage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	alice, bob, dave := s.register(t, "alice"), s.register(t, "bob"), s.register(t, "dave")
+	bob.send(t, dave, "Welcome, Dave")
+	for i := range 10 {
+		alice.send(t, bob, fmt.Sprintf("a%d", i))
+	}
+	if got := bob.page(t, "/messages").texts("conversation-link"); !slices.Equal(got, []string{"alice", "dave"}) {
+		t.Errorf("one page of messages: rows %q, want alice's and dave's", got)
+	}
+	alice.send(t, bob, "a10")
+	r := bob.page(t, "/messages")
+	if got := r.texts("conversation-link"); !slices.Equal(got, []string{"alice"}) {
+		t.Errorf("with a second page: rows %q, want alice's alone", got)
+	}
+	if got := r.link("next"); got != "/messages?page=2" {
+		t.Errorf("older messages link %q", got)
+	}
 }

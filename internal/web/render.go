@@ -73,6 +73,7 @@ func (s *Server) funcs() template.FuncMap {
 	m["pager"] = s.renderPager
 	m["posts"] = s.renderPosts
 	m["received"] = s.renderReceived
+	m["inbox"] = s.renderInbox
 	return m
 }
 
