@@ -244,24 +244,8 @@ func (s *Store) Conversations(ctx context.Context, userID int64, w natter.Window
 	if err != nil {
 		return nil, fmt.Errorf("store: conversations: %w", err)
 	}
-	defer rows.Close()
-	var convs []natter.Conversation
-	for rows.Next() {
-		var c natter.Conversation
-		var created int64
-		m := &c.Last
-		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Unread, &m.Sender.ID, &m.Sender.Username,
-			&m.Recipient.ID, &m.Recipient.Username); err != nil {
-			return nil, fmt.Errorf("store: scan conversation: %w", err)
-		}
-		m.CreatedAt = fromMicros(created)
-		c.Peer = m.Sender
-		if c.Peer.ID == userID {
-			c.Peer = m.Recipient
-		}
-		convs = append(convs, c)
-	}
-	if err := rows.Err(); err != nil {
+	convs, err := scanConversations(rows, userID)
+	if err != nil {
 		return nil, fmt.Errorf("store: conversations: %w", err)
 	}
 	if w.After > 0 {
@@ -289,6 +273,17 @@ func (s *Store) LastSent(ctx context.Context, userID, above int64, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("store: last sent: %w", err)
 	}
+	convs, err := scanConversations(rows, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: last sent: %w", err)
+	}
+	return convs, nil
+}
+
+// scanConversations reads rows of a conversation's unread count and its
+// last message (messageColumns), as userID sees them: the peer is whoever
+// of the two is not userID. It closes rows.
+func scanConversations(rows *sql.Rows, userID int64) ([]natter.Conversation, error) {
 	defer rows.Close()
 	var convs []natter.Conversation
 	for rows.Next() {
@@ -297,16 +292,16 @@ func (s *Store) LastSent(ctx context.Context, userID, above int64, limit int) ([
 		m := &c.Last
 		if err := rows.Scan(&c.Unread, &m.ID, &m.Body, &created, &m.Unread, &m.Sender.ID, &m.Sender.Username,
 			&m.Recipient.ID, &m.Recipient.Username); err != nil {
-			return nil, fmt.Errorf("store: scan last sent: %w", err)
+			return nil, err
 		}
 		m.CreatedAt = fromMicros(created)
-		c.Peer = m.Recipient
+		c.Peer = m.Sender
+		if c.Peer.ID == userID {
+			c.Peer = m.Recipient
+		}
 		convs = append(convs, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: last sent: %w", err)
-	}
-	return convs, nil
+	return convs, rows.Err()
 }
 
 // Block records that blocker no longer accepts messages or mentions from
