@@ -72,14 +72,7 @@ func TestCharacterCounter(t *testing.T) {
 // A member reading the timeline sees "N new posts" as others post, live,
 // and loads them in place: no reload, the newest on top.
 func TestNewPostsLive(t *testing.T) {
-	needChromium(t)
-	srv := startServer(t)
-	alice := newMember(t, srv, "alice")
-	alice.register()
-	seeded := srv.seedMember(t, "bob", "")
-	seeded.post("bob was here first")
-	bob := newBrowser(t, srv, "bob").main
-	bob.logIn(seeded)
+	alice, bob := timelineReaders(t)
 
 	// bob's stream starts on a page without the timeline; coming to the
 	// timeline makes the worker open it again, for posts.
@@ -120,14 +113,7 @@ func TestNewPostsLive(t *testing.T) {
 // "N new posts" counts only posts the page does not show: not a reply the
 // member just wrote in place, and not a post deleted since it was counted.
 func TestNewPostsSkipsOwnReplyAndDeleted(t *testing.T) {
-	needChromium(t)
-	srv := startServer(t)
-	alice := newMember(t, srv, "alice")
-	alice.register()
-	seeded := srv.seedMember(t, "bob", "")
-	seeded.post("bob was here first")
-	bob := newBrowser(t, srv, "bob").main
-	bob.logIn(seeded)
+	alice, bob := timelineReaders(t)
 	bob.open("/")
 	bob.waitFor(`document.documentElement.dataset.liveConnected === 'true'`)
 	var ok bool
@@ -157,4 +143,19 @@ func TestNewPostsSkipsOwnReplyAndDeleted(t *testing.T) {
 	if !same {
 		t.Errorf("bob's page was reloaded")
 	}
+}
+
+// timelineReaders starts natter with alice registered in a browser, and bob,
+// who wrote "bob was here first", logged in in a browser of his own.
+func timelineReaders(t *testing.T) (alice *member, bob *tab) {
+	t.Helper()
+	needChromium(t)
+	srv := startServer(t)
+	alice = newMember(t, srv, "alice")
+	alice.register()
+	seeded := srv.seedMember(t, "bob", "")
+	seeded.post("bob was here first")
+	bob = newBrowser(t, srv, "bob").main
+	bob.logIn(seeded)
+	return alice, bob
 }

@@ -1,9 +1,6 @@
 package store_test
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -88,27 +85,7 @@ func TestMigrationPostCount(t *testing.T) {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
-			files, err := filepath.Glob(filepath.Join("migrations", string(d), "*.sql"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range files {
-				name := filepath.Base(f)
-				if name >= "0009" {
-					break
-				}
-				v, err := strconv.Atoi(name[:4])
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				exec(string(b))
-				exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)`, v, name)
-			}
+			migrateBefore(t, d, db, 9)
 			now := time.Now().UnixMicro()
 			var alice, bob int64
 			for _, u := range []struct {

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,15 +38,7 @@ func TestMigrationCentre(t *testing.T) {
 				}
 				return id
 			}
-			exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
-			for v, name := range []string{"0001_init.sql", "0002_messages_received.sql"} {
-				b, err := os.ReadFile(filepath.Join("migrations", string(d), name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				exec(string(b))
-				exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)`, v+1, name)
-			}
+			migrateBefore(t, d, db, 3)
 
 			now := time.Now().UnixMicro()
 			user := `INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, last_seen)
@@ -122,5 +116,40 @@ func TestMigrationCentre(t *testing.T) {
 				t.Errorf("alice's counts: %d messages, %d activity; want 0, 2", acc.UnreadMessages, acc.UnreadActivity)
 			}
 		})
+	}
+}
+
+// migrateBefore applies d's migrations numbered below version to db by
+// hand, and records them, as on a database that lived under them before
+// natter moved on: store.Open then runs the rest.
+func migrateBefore(t *testing.T, d store.Dialect, db *sql.DB, version int) {
+	t.Helper()
+	ctx := t.Context()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+	files, err := filepath.Glob(filepath.Join("migrations", string(d), "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files { // in order: the names start with the version
+		name := filepath.Base(f)
+		v, err := strconv.Atoi(name[:4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v >= version {
+			break
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(b))
+		exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)`, v, name)
 	}
 }
